@@ -1,0 +1,8 @@
+"""lenet: LeNet-5 and the course's CIFAR-10 ConvNet, their training, and a look inside them.
+
+Modules: ``models`` (the networks and their registry), ``data`` (datasets as tensors),
+``engine`` (training and evaluation loops), ``checkpoint`` (safetensors files),
+``inference`` (preprocessing, prediction, activations, Grad-CAM) and ``visualize``
+(pictures). ``python -m lenet`` offers ``evaluate`` and ``predict``.
+"""
+__version__ = "0.1.0"

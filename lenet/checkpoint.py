@@ -1,0 +1,91 @@
+"""Self-describing checkpoints: weights in safetensors, everything else as JSON metadata.
+
+A checkpoint holds what is needed to rebuild and use the model without training code:
+architecture name, classes, input shape, normalisation, metrics and per-epoch history.
+Loading never unpickles. Writing goes to a temporary file that is renamed into place, so an
+interrupted write never leaves a half-written checkpoint behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as serialize_tensors
+from torch import nn
+
+from .models import REGISTRY
+
+FORMAT_VERSION = 1
+META_KEY = "lenet"
+
+
+class CheckpointError(Exception):
+    """A checkpoint that is missing, corrupt or does not match its architecture."""
+
+
+def default_checkpoint(model_name: str) -> Path:
+    return Path(__file__).resolve().parent.parent / "checkpoints" / f"{model_name}.safetensors"
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(path: str | os.PathLike, model: nn.Module, meta: dict) -> None:
+    """Save ``model``'s weights and ``meta`` (JSON-serialisable) to ``path`` atomically."""
+    if meta.get("model") not in REGISTRY:
+        raise ValueError(f"meta['model'] must be one of {sorted(REGISTRY)}")
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    meta = {"format_version": FORMAT_VERSION, **meta}
+    atomic_write_bytes(path, serialize_tensors(tensors, metadata={META_KEY: json.dumps(meta)}))
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
+    """Return ``(tensors, meta)`` from a checkpoint file, or raise ``CheckpointError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} not found")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            header = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        meta = json.loads(header[META_KEY])
+    except (SafetensorError, OSError, KeyError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a lenet checkpoint "
+                              f"({type(exc).__name__})") from None
+    if meta.get("format_version") != FORMAT_VERSION or meta.get("model") not in REGISTRY:
+        raise CheckpointError(f"checkpoint {path} has an unknown format or architecture")
+    return tensors, meta
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict]:
+    """Rebuild the model described by the checkpoint, load its weights, put it in eval mode."""
+    tensors, meta = read_checkpoint(path)
+    model = REGISTRY[meta["model"]].build(num_classes=len(meta["classes"]))
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError:
+        raise CheckpointError(f"checkpoint {path}: weights do not fit the "
+                              f"{meta['model']} architecture") from None
+    return model.eval(), meta
+
+
+def missing_checkpoint_hint(model_name: str, path: str | os.PathLike, error: Exception) -> str:
+    """One line for a user whose checkpoint cannot be used: what is wrong, what to run."""
+    return f"{error}. Make it with: python train.py --model {model_name} --out {Path(path).parent}"

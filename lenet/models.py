@@ -1,0 +1,108 @@
+"""The two networks of the course, as pure ``nn.Module``s, and a name -> spec registry.
+
+Layers carry the course's names (C1, S2, C3, ...) so that forward hooks, captions and the
+architecture table all speak the same language. Models return logits; softmax belongs to
+whoever shows probabilities. No I/O, no device choice, no printing in this file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+MNIST_CLASSES = tuple(str(d) for d in range(10))
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
+                   "dog", "frog", "horse", "ship", "truck")
+
+
+class LeNet5(nn.Module):
+    """LeNet-5 as in the workshop: ReLU, max-pooling, C1 padded so 28x28 acts like 32x32."""
+
+    def __init__(self, num_classes: int = 10):
+        super().__init__()
+        self.features = nn.Sequential()
+        self.features.add_module("C1", nn.Conv2d(1, 6, kernel_size=5, padding=2))
+        self.features.add_module("C1_relu", nn.ReLU())
+        self.features.add_module("S2", nn.MaxPool2d(2, 2))
+        self.features.add_module("C3", nn.Conv2d(6, 16, kernel_size=5))
+        self.features.add_module("C3_relu", nn.ReLU())
+        self.features.add_module("S4", nn.MaxPool2d(2, 2))
+        self.features.add_module("C5", nn.Conv2d(16, 120, kernel_size=5))
+        self.features.add_module("C5_relu", nn.ReLU())
+        self.classifier = nn.Sequential()
+        self.classifier.add_module("F6", nn.Linear(120, 84))
+        self.classifier.add_module("F6_relu", nn.ReLU())
+        self.classifier.add_module("output", nn.Linear(84, num_classes))
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        # (B, 1, 28, 28) -> C1 (B, 6, 28, 28) -> S2 (B, 6, 14, 14) -> C3 (B, 16, 10, 10)
+        # -> S4 (B, 16, 5, 5) -> C5 (B, 120, 1, 1)
+        return self.features(x)
+
+    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(x, 1))  # (B, 120) -> (B, 84) -> (B, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+class ConvNet(nn.Module):
+    """The CIFAR-10 assignment's network: two tanh conv blocks and a 64-unit hidden layer."""
+
+    def __init__(self, num_classes: int = 10):
+        super().__init__()
+        self.features = nn.Sequential()
+        self.features.add_module("conv1", nn.Conv2d(3, 16, kernel_size=5))
+        self.features.add_module("conv1_tanh", nn.Tanh())
+        self.features.add_module("pool1", nn.MaxPool2d(2, 2))
+        self.features.add_module("conv2", nn.Conv2d(16, 128, kernel_size=5))
+        self.features.add_module("conv2_tanh", nn.Tanh())
+        self.features.add_module("pool2", nn.MaxPool2d(2, 2))
+        self.classifier = nn.Sequential()
+        self.classifier.add_module("fc1", nn.Linear(128 * 5 * 5, 64))  # 32 -5+1 -> 28 /2 -> 14 -5+1 -> 10 /2 -> 5
+        self.classifier.add_module("fc1_tanh", nn.Tanh())
+        self.classifier.add_module("fc2", nn.Linear(64, num_classes))
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        # (B, 3, 32, 32) -> conv1 (B, 16, 28, 28) -> pool1 (B, 16, 14, 14)
+        # -> conv2 (B, 128, 10, 10) -> pool2 (B, 128, 5, 5)
+        return self.features(x)
+
+    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(x, 1))  # (B, 3200) -> (B, 64) -> (B, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the rest of the project needs to know about a model besides its weights."""
+    name: str
+    build: Callable[[], nn.Module]
+    dataset: str                    # "mnist" or "cifar10"
+    classes: tuple[str, ...]
+    input_shape: tuple[int, int, int]  # (C, H, W)
+    mean: tuple[float, ...]         # per-channel normalisation applied to [0, 1] pixels
+    std: tuple[float, ...]
+    title: str
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    "lenet5": ModelSpec("lenet5", LeNet5, "mnist", MNIST_CLASSES, (1, 28, 28),
+                        mean=(0.0,), std=(1.0,), title="LeNet-5 on MNIST"),
+    "convnet": ModelSpec("convnet", ConvNet, "cifar10", CIFAR10_CLASSES, (3, 32, 32),
+                         mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), title="ConvNet on CIFAR-10"),
+}
+
+
+def conv_layer_names(model: nn.Module) -> list[str]:
+    """Names (inside ``model.features``) of the conv and pooling layers, in forward order."""
+    return [name for name, m in model.features.named_children()
+            if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d))]
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,68 @@
+"""Shared fixtures: tiny generated datasets in the two on-disk formats the project reads."""
+from __future__ import annotations
+
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT))
+
+CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
+                 "dog", "frog", "horse", "ship", "truck")
+
+
+def write_idx_images(path: Path, images: np.ndarray) -> None:
+    n, h, w = images.shape
+    path.write_bytes(struct.pack(">IIII", 0x00000803, n, h, w) + images.astype(np.uint8).tobytes())
+
+
+def write_idx_labels(path: Path, labels: np.ndarray) -> None:
+    path.write_bytes(struct.pack(">II", 0x00000801, len(labels)) + labels.astype(np.uint8).tobytes())
+
+
+@pytest.fixture(scope="session")
+def tiny_mnist(tmp_path_factory):
+    """A torchvision-style root with MNIST/raw/ IDX files: 300 train and 60 test digits.
+
+    Each class is a bright bar at a class-specific row, so a model can learn it in a few steps.
+    """
+    root = tmp_path_factory.mktemp("mnist_root")
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, n in (("train", 300), ("t10k", 60)):
+        labels = np.arange(n) % 10
+        images = rng.integers(0, 40, size=(n, 28, 28)).astype(np.uint8)
+        for i, label in enumerate(labels):
+            images[i, 2 + 2 * label: 4 + 2 * label, 4:24] = 255
+        write_idx_images(raw / f"{split}-images-idx3-ubyte", images)
+        write_idx_labels(raw / f"{split}-labels-idx1-ubyte", labels)
+        arrays[split] = (images, labels)
+    return root, arrays
+
+
+@pytest.fixture(scope="session")
+def tiny_image_folder(tmp_path_factory):
+    """An image-folder tree, train/<class>/*.png and test/<class>/*.png, 32x32 RGB."""
+    root = tmp_path_factory.mktemp("cifar_root")
+    rng = np.random.default_rng(1)
+    arrays = {}
+    for split, per_class in (("train", 12), ("test", 4)):
+        pixels = []
+        for label, name in enumerate(CIFAR_CLASSES):
+            folder = root / split / name
+            folder.mkdir(parents=True)
+            for i in range(per_class):
+                image = rng.integers(0, 256, size=(32, 32, 3)).astype(np.uint8)
+                image[..., label % 3] = 25 * label
+                Image.fromarray(image).save(folder / f"{i:04d}.png")
+                pixels.append((label, image))
+        arrays[split] = pixels
+    return root, arrays

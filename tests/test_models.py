@@ -1,0 +1,93 @@
+"""The networks against the course's figures and against a hand-computed convolution."""
+import numpy as np
+import pytest
+import torch
+
+from lenet.models import REGISTRY, ConvNet, LeNet5, conv_layer_names, count_parameters
+
+
+def trace_shapes(model, x):
+    shapes = {}
+    for name, layer in model.features.named_children():
+        x = layer(x)
+        shapes[name] = tuple(x.shape[1:])
+    x = torch.flatten(x, 1)
+    for name, layer in model.classifier.named_children():
+        x = layer(x)
+        shapes[name] = tuple(x.shape[1:])
+    return shapes
+
+
+def test_lenet5_shapes_follow_the_course():
+    shapes = trace_shapes(LeNet5(), torch.zeros(2, 1, 28, 28))
+    assert shapes["C1"] == (6, 28, 28)
+    assert shapes["S2"] == (6, 14, 14)
+    assert shapes["C3"] == (16, 10, 10)
+    assert shapes["S4"] == (16, 5, 5)
+    assert shapes["C5"] == (120, 1, 1)
+    assert shapes["F6"] == (84,)
+    assert shapes["output"] == (10,)
+
+
+def test_convnet_shapes_follow_the_assignment():
+    shapes = trace_shapes(ConvNet(), torch.zeros(2, 3, 32, 32))
+    assert shapes["conv1"] == (16, 28, 28)
+    assert shapes["pool1"] == (16, 14, 14)
+    assert shapes["conv2"] == (128, 10, 10)
+    assert shapes["pool2"] == (128, 5, 5)
+    assert shapes["fc1"] == (64,)
+    assert shapes["fc2"] == (10,)
+
+
+@pytest.mark.parametrize("model, per_layer, total", [
+    (LeNet5(), {"C1": 156, "C3": 2416, "C5": 48120, "F6": 10164, "output": 850}, 61706),
+    (ConvNet(), {"conv1": 1216, "conv2": 51328, "fc1": 204864, "fc2": 650}, 258058),
+])
+def test_parameter_counts_match_the_course(model, per_layer, total):
+    layers = dict(model.features.named_children()) | dict(model.classifier.named_children())
+    for name, expected in per_layer.items():
+        assert count_parameters(layers[name]) == expected, name
+    assert count_parameters(model) == total
+
+
+def test_activations_are_those_of_the_course():
+    lenet_acts = {type(m).__name__ for m in LeNet5().modules()}
+    convnet_acts = {type(m).__name__ for m in ConvNet().modules()}
+    assert "ReLU" in lenet_acts and "Tanh" not in lenet_acts
+    assert "Tanh" in convnet_acts and "ReLU" not in convnet_acts
+
+
+def test_c1_matches_a_hand_computed_convolution():
+    model = LeNet5()
+    rng = np.random.default_rng(0)
+    image = rng.random((28, 28)).astype(np.float32)
+    kernel = rng.standard_normal((5, 5)).astype(np.float32)
+    with torch.no_grad():
+        model.features.C1.weight.zero_()
+        model.features.C1.weight[2, 0] = torch.from_numpy(kernel)
+        model.features.C1.bias.fill_(0.5)
+        out = model.features.C1(torch.from_numpy(image)[None, None])[0, 2].numpy()
+    padded = np.pad(image, 2)  # C1 pads by 2 with zeros
+    expected = np.empty((28, 28), dtype=np.float64)
+    for i in range(28):
+        for j in range(28):  # cross-correlation, as every deep-learning "convolution"
+            expected[i, j] = sum(padded[i + a, j + b] * kernel[a, b]
+                                 for a in range(5) for b in range(5)) + 0.5
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_models_return_logits_not_probabilities():
+    torch.manual_seed(0)
+    logits = LeNet5()(torch.rand(4, 1, 28, 28) * 10)
+    assert not torch.allclose(logits.sum(1), torch.ones(4))
+    assert (logits < 0).any()
+
+
+def test_registry_describes_each_model():
+    for name, spec in REGISTRY.items():
+        model = spec.build()
+        out = model(torch.zeros(1, *spec.input_shape))
+        assert out.shape == (1, len(spec.classes))
+        assert len(spec.mean) == len(spec.std) == spec.input_shape[0]
+    assert conv_layer_names(LeNet5()) == ["C1", "S2", "C3", "S4", "C5"]
+    assert conv_layer_names(ConvNet()) == ["conv1", "pool1", "conv2", "pool2"]

@@ -1,0 +1,83 @@
+"""train.py and ``python -m lenet evaluate`` end to end, on tiny generated data."""
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+from safetensors import safe_open
+
+from lenet.checkpoint import load_checkpoint
+from conftest import ROOT
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("model, fixture", [("lenet5", "tiny_mnist"),
+                                            ("convnet", "tiny_image_folder")])
+def test_dry_run_writes_a_loadable_checkpoint_and_curves(model, fixture, request, tmp_path):
+    data_root, _ = request.getfixturevalue(fixture)
+    out = tmp_path / "out"
+    proc = run("train.py", "--model", model, "--dry-run", "--data-dir", str(data_root),
+               "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "test accuracy" in proc.stdout and "confusion matrix" in proc.stdout
+    net, meta = load_checkpoint(out / f"{model}.safetensors")
+    assert meta["model"] == model and meta["data"]["dry_run"] is True
+    assert len(meta["history"]) == 1 and 0 <= meta["test_accuracy"] <= 1
+    assert len(meta["confusion_matrix"]) == 10 and len(meta["per_class_accuracy"]) == 10
+    assert Image.open(out / f"{model}_curves.png").size[0] > 300
+    # The same seed gives the same weights.
+    out2 = tmp_path / "again"
+    assert run("train.py", "--model", model, "--dry-run", "--data-dir", str(data_root),
+               "--out", str(out2)).returncode == 0
+    with safe_open(str(out / f"{model}.safetensors"), "pt") as a, \
+            safe_open(str(out2 / f"{model}.safetensors"), "pt") as b:
+        for key in a.keys():
+            assert a.get_tensor(key).equal(b.get_tensor(key)), key
+
+
+def test_lr_sweep_dry_run_saves_its_plot(tiny_mnist, tmp_path):
+    data_root, _ = tiny_mnist
+    proc = run("train.py", "--model", "lenet5", "--lr-sweep", "--dry-run",
+               "--data-dir", str(data_root), "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("final validation loss") == 3
+    assert (tmp_path / "lenet5_lr_sweep.png").is_file()
+
+
+def test_missing_dataset_gives_one_line_not_a_traceback(tmp_path):
+    (tmp_path / "train").mkdir()  # an image-folder tree with no test/: nothing to read
+    proc = run("train.py", "--model", "convnet", "--dry-run", "--data-dir",
+               str(tmp_path / "train"), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().startswith("error:") and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_arguments_are_refused_by_argparse(tmp_path):
+    proc = run("train.py", "--epochs", "0", "--out", str(tmp_path))
+    assert proc.returncode == 2 and "--epochs must be at least 1" in proc.stderr
+
+
+def test_help_states_the_defaults():
+    proc = run("train.py", "--help")
+    assert proc.returncode == 0
+    for text in ("--dry-run", "--lr-sweep", "lenet5 15", "convnet 40", "default: 0"):
+        assert text in proc.stdout
+
+
+def test_evaluate_cli_reports_accuracy_of_a_checkpoint(tiny_mnist, tmp_path):
+    data_root, _ = tiny_mnist
+    assert run("train.py", "--model", "lenet5", "--dry-run", "--data-dir", str(data_root),
+               "--out", str(tmp_path)).returncode == 0
+    proc = run("-m", "lenet", "evaluate", "--model", "lenet5", "--checkpoint",
+               str(tmp_path / "lenet5.safetensors"), "--data-dir", str(data_root))
+    assert proc.returncode == 0, proc.stderr
+    assert "test accuracy" in proc.stdout and "on 60 images" in proc.stdout
+    wrong = run("-m", "lenet", "evaluate", "--model", "convnet", "--checkpoint",
+                str(tmp_path / "lenet5.safetensors"), "--data-dir", str(data_root))
+    assert wrong.returncode == 2 and "holds lenet5" in wrong.stderr

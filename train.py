@@ -1,0 +1,209 @@
+"""Train LeNet-5 on MNIST and the course's ConvNet on CIFAR-10; write checkpoints and curves.
+
+    python train.py                      # both models, the defaults behind checkpoints/
+    python train.py --model convnet --epochs 5 --out runs/
+    python train.py --model lenet5 --lr-sweep    # the course's 1 / 0.1 / 0.01 sweep
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from lenet import __version__
+from lenet.checkpoint import atomic_write_bytes, save_checkpoint
+from lenet.data import DataError, default_data_dir, load_split, random_crop_flip, validation_split
+from lenet.engine import (confusion_matrix, evaluate, format_report, per_class_accuracy,
+                          set_seed, train_one_epoch)
+from lenet.models import REGISTRY, count_parameters
+from lenet.visualize import plot_lr_sweep, plot_training_curves, png_bytes
+
+# ---------------------------------------------------------------------------- hyperparameters
+# The defaults that made the committed checkpoints. lr is the one-cycle peak; SGD uses
+# Nesterov momentum. pad: random-crop padding in pixels; flip: random horizontal flips.
+DEFAULTS = {
+    "lenet5": dict(epochs=15, lr=0.05, batch_size=128, momentum=0.9, weight_decay=5e-4,
+                   pad=2, flip=False),          # digits are not mirror-symmetric
+    "convnet": dict(epochs=40, lr=0.05, batch_size=128, momentum=0.9, weight_decay=5e-4,
+                    pad=4, flip=True),
+}
+SWEEP_LRS = (1.0, 0.1, 0.01)   # the course's sweep: one epoch each, plain SGD, batch 64
+SWEEP_BATCH = 64
+DRY_RUN = dict(train=256, test=128, batches=2)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--model", choices=[*REGISTRY, "all"], default="all", help="what to train")
+    p.add_argument("--epochs", type=int, help="epochs (default: lenet5 15, convnet 40)")
+    p.add_argument("--lr", type=float, help="peak learning rate of the one-cycle schedule "
+                   "(default: 0.05 for both)")
+    p.add_argument("--batch-size", type=int, help="batch size (default: 128 for both)")
+    p.add_argument("--data-dir", default=default_data_dir(),
+                   help="torchvision root (MNIST/raw/ inside), or for CIFAR-10 a folder with "
+                        "train/<class>/ and test/<class>/ images (also found under cifar10/)")
+    p.add_argument("--seed", type=int, default=0, help="seed for init, shuffling, augmentation")
+    p.add_argument("--out", default="checkpoints", help="folder for checkpoints and plots")
+    p.add_argument("--threads", type=int, default=torch.get_num_threads(),
+                   help="CPU threads for torch")
+    p.add_argument("--dry-run", action="store_true",
+                   help=f"{DRY_RUN['batches']} batches of a {DRY_RUN['train']}-image subset, "
+                        f"1 epoch: checks the pipeline end to end in seconds")
+    p.add_argument("--lr-sweep", action="store_true",
+                   help=f"instead of training, run the course's sweep over lr {SWEEP_LRS} "
+                        f"(1 epoch each, plain SGD, batch {SWEEP_BATCH}) and save its plot")
+    args = p.parse_args(argv)
+    for name in ("epochs", "batch_size"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.lr is not None and not args.lr > 0:
+        p.error("--lr must be positive")
+    return args
+
+
+def load_data(spec, args):
+    x, y, classes = load_split(spec.dataset, args.data_dir, train=True)
+    x_test, y_test, _ = load_split(spec.dataset, args.data_dir, train=False, classes=classes)
+    if args.dry_run:  # a spread of classes, not the first (often single-class) images
+        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+        x, y = x[keep[:DRY_RUN["train"]]], y[keep[:DRY_RUN["train"]]]
+        keep = torch.randperm(len(x_test), generator=torch.Generator().manual_seed(0))
+        x_test, y_test = x_test[keep[:DRY_RUN["test"]]], y_test[keep[:DRY_RUN["test"]]]
+    train_idx, val_idx = validation_split(len(x))
+    return (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx]), (x_test, y_test), classes
+
+
+# ---------------------------------------------------------------------------- training
+
+def train_model(name: str, args) -> dict:
+    spec = REGISTRY[name]
+    hp = dict(DEFAULTS[name])
+    hp.update({k: getattr(args, k) for k in ("epochs", "lr", "batch_size")
+               if getattr(args, k) is not None})
+    if args.dry_run:
+        hp["epochs"] = 1
+    generator = set_seed(args.seed)
+    started = time.perf_counter()
+    (x, y), (x_val, y_val), (x_test, y_test), classes = load_data(spec, args)
+    print(f"{spec.title}: {len(x)} train / {len(x_val)} validation / {len(x_test)} test images "
+          f"(loaded in {time.perf_counter() - started:.1f} s)")
+
+    model = spec.build(num_classes=len(classes))
+    optimizer = torch.optim.SGD(model.parameters(), lr=hp["lr"], momentum=hp["momentum"],
+                                nesterov=True, weight_decay=hp["weight_decay"])
+    steps = -(-len(x) // hp["batch_size"])
+    if args.dry_run:
+        steps = min(steps, DRY_RUN["batches"])
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=hp["lr"],
+                                                    total_steps=hp["epochs"] * steps)
+    augment = lambda xb: random_crop_flip(xb, hp["pad"], hp["flip"], generator)  # noqa: E731
+
+    history = []
+    for epoch in range(1, hp["epochs"] + 1):
+        with tqdm(total=steps, desc=f"{name} epoch {epoch}/{hp['epochs']}", leave=False,
+                  disable=None) as bar:
+            def on_step(_step, loss):
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.3f}")
+            stats = train_one_epoch(model, x, y, optimizer=optimizer, scheduler=scheduler,
+                                    batch_size=hp["batch_size"], mean=spec.mean, std=spec.std,
+                                    generator=generator, augment=augment, max_batches=steps,
+                                    on_step=on_step)
+        val = evaluate(model, x_val, y_val, mean=spec.mean, std=spec.std)
+        history.append({"epoch": epoch, "train_loss": stats["loss"], "val_loss": val["loss"],
+                        "val_accuracy": val["accuracy"], "images_per_s": stats["images_per_s"]})
+        print(f"{name} epoch {epoch:>2}/{hp['epochs']}: train loss {stats['loss']:.4f}  "
+              f"val loss {val['loss']:.4f}  val acc {100 * val['accuracy']:.2f} %  "
+              f"{stats['images_per_s']:,.0f} img/s")
+
+    test = evaluate(model, x_test, y_test, mean=spec.mean, std=spec.std)
+    matrix = confusion_matrix(y_test, test["predictions"], len(classes))
+    wall = time.perf_counter() - started
+    print(f"{name} test accuracy: {100 * test['accuracy']:.2f} % "
+          f"({len(x_test)} images, {wall:.0f} s in all)")
+    print(format_report(classes, matrix))
+
+    out = Path(args.out)
+    meta = {
+        "model": name, "title": spec.title, "dataset": spec.dataset,
+        "classes": list(classes), "input_shape": list(spec.input_shape),
+        "mean": list(spec.mean), "std": list(spec.std), "parameters": count_parameters(model),
+        "test_accuracy": test["accuracy"], "test_loss": test["loss"],
+        "per_class_accuracy": per_class_accuracy(matrix), "confusion_matrix": matrix,
+        "history": history, "hyperparameters": {**hp, "seed": args.seed, "optimizer":
+                                                "SGD nesterov", "schedule": "one-cycle"},
+        "data": {"train": len(x), "validation": len(x_val), "test": len(x_test),
+                 "dry_run": args.dry_run},
+        "versions": {"lenet": __version__, "torch": torch.__version__,
+                     "python": sys.version.split()[0]},
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "train_seconds": wall,
+    }
+    path = out / f"{name}.safetensors"
+    save_checkpoint(path, model, meta)
+    atomic_write_bytes(out / f"{name}_curves.png", png_bytes(plot_training_curves(history, spec.title)))
+    print(f"wrote {path} and {out / f'{name}_curves.png'}")
+    return meta
+
+
+def lr_sweep(name: str, args) -> None:
+    """The course's experiment: lr 1 does not learn, 0.1 converges fastest."""
+    spec = REGISTRY[name]
+    (x, y), (x_val, y_val), _, classes = load_data(spec, args)
+    steps = -(-len(x) // SWEEP_BATCH)
+    if args.dry_run:
+        steps = min(steps, DRY_RUN["batches"])
+    every = max(1, steps // 20)  # validation loss at ~20 points along the epoch
+    runs = {}
+    for lr in SWEEP_LRS:
+        generator = set_seed(args.seed)
+        model = spec.build(num_classes=len(classes))
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        val_points = []
+
+        def on_step(step, _loss):
+            if (step + 1) % every == 0 or step + 1 == steps:
+                val_points.append((step + 1, evaluate(model, x_val, y_val, mean=spec.mean,
+                                                      std=spec.std)["loss"]))
+                model.train()
+        try:
+            stats = train_one_epoch(model, x, y, optimizer=optimizer, scheduler=None,
+                                    batch_size=SWEEP_BATCH, mean=spec.mean, std=spec.std,
+                                    generator=generator, max_batches=steps, on_step=on_step)
+            train_losses = stats["step_losses"]
+        except FloatingPointError:
+            train_losses = [float("nan")]
+        runs[lr] = {"train": train_losses, "val": val_points}
+        final = val_points[-1][1] if val_points else float("nan")
+        print(f"{name} lr {lr:g}: final validation loss {final:.4f}")
+    path = Path(args.out) / f"{name}_lr_sweep.png"
+    atomic_write_bytes(path, png_bytes(plot_lr_sweep(runs, spec.title)))
+    print(f"wrote {path}")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(max(1, args.threads))
+    names = list(REGISTRY) if args.model == "all" else [args.model]
+    current = names[0]
+    try:
+        for current in names:
+            lr_sweep(current, args) if args.lr_sweep else train_model(current, args)
+    except (DataError, FloatingPointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted while training {current}; its checkpoint was not written "
+              f"(files already in {args.out} are intact)", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
