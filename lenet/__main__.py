@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
-from .checkpoint import CheckpointError, default_checkpoint, load_checkpoint
+from .checkpoint import CheckpointError, atomic_write_bytes, default_checkpoint, load_checkpoint
 from .data import DataError, default_data_dir, load_split
 from .engine import confusion_matrix, evaluate, format_report
 from .models import REGISTRY
@@ -28,6 +30,45 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_predict(args) -> int:
+    from .inference import Classifier, InputError, render_pictures
+    from .visualize import png_bytes
+    clf = Classifier.from_checkpoint(args.checkpoint or default_checkpoint(args.model))
+    if clf.name != args.model:
+        raise CheckpointError(f"the checkpoint holds {clf.name}, not {args.model}")
+    failed = 0
+    for path in args.files:
+        try:
+            result = clf.predict(path)
+        except InputError as exc:
+            failed += 1
+            print(json.dumps({"path": path, "error": str(exc)}) if args.json
+                  else f"{path}: error: {exc}", flush=True)
+            continue
+        top = result.top(args.top)
+        if args.json:
+            print(json.dumps({"path": path, "label": result.label,
+                              "confidences": {c: round(p, 6) for c, p in top}}), flush=True)
+        else:
+            guesses = ", ".join(f"{c} {100 * p:.1f} %" for c, p in top)
+            print(f"{path}: {result.label}" + (f" ({guesses})" if guesses else ""), flush=True)
+        if args.save_maps and not result.empty:
+            out, stem = Path(args.save_maps), Path(path).stem
+            pictures = render_pictures(clf, result)
+            named = {"input": pictures.input, "gradcam": pictures.grad_cam,
+                     "saliency": pictures.saliency, **pictures.feature_maps}
+            for name, image in named.items():
+                atomic_write_bytes(out / f"{stem}_{name}.png", png_bytes(image))
+    return 1 if failed else 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lenet", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=default_data_dir(),
                    help="torchvision root, or for CIFAR-10 a folder with train/ and test/")
     p.set_defaults(run=cmd_evaluate)
+    p = sub.add_parser("predict", help="classify image files, one line (or JSON object) each",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _add_model_args(p)
+    p.add_argument("--top", type=_positive, default=3, help="how many classes to report")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--save-maps", metavar="DIR",
+                   help="write the model input, feature-map grids, Grad-CAM and saliency as PNGs")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(run=cmd_predict)
     return parser
 
 

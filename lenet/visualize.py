@@ -84,3 +84,137 @@ def plot_confusion_matrix(matrix: list[list[int]], classes, title: str) -> Image
         ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
                 color="white" if v > threshold else "black")
     return _figure_to_image(fig)
+
+
+# ---------------------------------------------------------------------------- colour maps
+
+def _lut(stops: list[tuple[int, int, int]]) -> np.ndarray:
+    """A 256-entry uint8 colour table interpolated linearly between evenly spaced stops."""
+    stops = np.asarray(stops, dtype=np.float64)
+    positions = np.linspace(0, 255, len(stops))
+    return np.stack([np.interp(np.arange(256), positions, stops[:, c]) for c in range(3)],
+                    axis=1).round().astype(np.uint8)
+
+
+# Negative blue, zero white, positive red: sign and size at a glance.
+DIVERGING = _lut([(5, 48, 97), (67, 147, 195), (247, 247, 247), (214, 96, 77), (103, 0, 31)])
+# Dark to bright for heatmaps that are zero or positive.
+HEAT = _lut([(0, 0, 4), (87, 16, 110), (188, 55, 84), (249, 142, 9), (252, 255, 164)])
+
+
+def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:
+    """Signed values -> (..., 3) uint8; ``scale`` maps to the ends of the colour map."""
+    t = np.clip(values / (scale if scale > 0 else 1.0), -1, 1)
+    return DIVERGING[np.round((t + 1) * 127.5).astype(np.uint8)]
+
+
+def enlarge(image: Image.Image, size: int) -> Image.Image:
+    """Nearest-neighbour upscale so every input pixel stays a crisp square."""
+    factor = max(1, size // max(image.size))
+    return image.resize((image.width * factor, image.height * factor), Image.NEAREST)
+
+
+# ---------------------------------------------------------------------------- grids
+
+def _font(size: int):
+    from PIL import ImageFont
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow without FreeType: the fixed bitmap font
+        return ImageFont.load_default()
+
+
+def feature_map_grid(maps: np.ndarray, layer: str, tile: int = 64,
+                     columns: int | None = None) -> Image.Image:
+    """One captioned tile per channel of ``maps`` (C, H, W), a shared diverging scale.
+
+    Tiles are nearest-neighbour upscaled to about ``tile`` pixels; 1x1 maps become squares.
+    """
+    from PIL import ImageDraw
+    channels, h, w = maps.shape
+    columns = columns or min(channels, 16 if channels > 32 else 8)
+    rows = -(-channels // columns)
+    factor = max(1, tile // max(h, w))
+    tw, th = w * factor, h * factor
+    caption, gap = 12, 3
+    cell_w, cell_h = max(tw, 34) + gap, th + caption + gap
+    sheet = np.full((rows * cell_h + gap, columns * cell_w + gap, 3), 255, np.uint8)
+    colours = diverging_rgb(maps, float(np.abs(maps).max()))
+    for c in range(channels):
+        y, x = gap + (c // columns) * cell_h, gap + (c % columns) * cell_w
+        sheet[y:y + th, x:x + tw] = colours[c].repeat(factor, 0).repeat(factor, 1)
+    image = Image.fromarray(sheet)
+    draw, font = ImageDraw.Draw(image), _font(10)
+    for c in range(channels):
+        y, x = gap + (c // columns) * cell_h, gap + (c % columns) * cell_w
+        draw.text((x, y + th), f"{layer}·{c}", fill=(60, 60, 60), font=font)
+    return image
+
+
+def filter_grid(weight: np.ndarray, tile: int = 60) -> Image.Image:
+    """First-layer filters (O, I, kh, kw): RGB filters as colour images, grey ones signed."""
+    out_channels, in_channels, kh, kw = weight.shape
+    if in_channels == 3:
+        lo, hi = weight.min(), weight.max()
+        tiles = ((weight - lo) / max(hi - lo, 1e-12) * 255).astype(np.uint8).transpose(0, 2, 3, 1)
+    else:
+        tiles = diverging_rgb(weight[:, 0], float(np.abs(weight).max()))
+    factor = max(1, tile // max(kh, kw))
+    gap, columns = 4, min(out_channels, 8)
+    rows = -(-out_channels // columns)
+    size_h, size_w = kh * factor, kw * factor
+    sheet = np.full((rows * (size_h + gap) + gap, columns * (size_w + gap) + gap, 3), 255, np.uint8)
+    for i in range(out_channels):
+        y, x = gap + (i // columns) * (size_h + gap), gap + (i % columns) * (size_w + gap)
+        sheet[y:y + size_h, x:x + size_w] = tiles[i].repeat(factor, 0).repeat(factor, 1)
+    return Image.fromarray(sheet)
+
+
+def heat_overlay(base: Image.Image, heat: np.ndarray, size: int = 224,
+                 strength: float = 0.6) -> Image.Image:
+    """``heat`` (H, W) in [0, 1] coloured and blended over ``base``, both enlarged crisply."""
+    base = enlarge(base.convert("RGB"), size)
+    heat_image = Image.fromarray(np.round(np.clip(heat, 0, 1) * 255).astype(np.uint8), "L")
+    heat_big = np.asarray(heat_image.resize(base.size, Image.BILINEAR), dtype=np.float32) / 255
+    colour = HEAT[np.round(heat_big * 255).astype(np.uint8)].astype(np.float32)
+    weight = (strength * heat_big)[..., None]
+    blended = np.asarray(base, dtype=np.float32) * (1 - weight) + colour * weight
+    return Image.fromarray(blended.round().astype(np.uint8))
+
+
+# ---------------------------------------------------------------------------- tables
+
+def architecture_rows(model, input_shape) -> list[list]:
+    """Rows of [layer, operation, kernel/stride/padding, output shape, parameters], + total.
+
+    Activation layers are folded into the row of the layer they follow.
+    """
+    import torch
+    from torch import nn
+    shapes, rows = {}, []
+    modules = list(model.features.named_children()) + list(model.classifier.named_children())
+    hooks = [m.register_forward_hook(lambda _m, _i, out, n=n: shapes.__setitem__(n, out.shape[1:]))
+             for n, m in modules]
+    with torch.inference_mode():
+        model(torch.zeros(1, *input_shape))
+    for h in hooks:
+        h.remove()
+    rows.append(["input", "", "", "x".join(map(str, input_shape)), 0])
+    for name, m in modules:
+        if isinstance(m, (nn.ReLU, nn.Tanh, nn.Sigmoid)):
+            rows[-1][1] += f" + {type(m).__name__}"
+            continue
+        if isinstance(m, nn.Conv2d):
+            op = f"conv {m.in_channels}→{m.out_channels}"
+            geometry = f"{m.kernel_size[0]}x{m.kernel_size[1]} / s{m.stride[0]} / p{m.padding[0]}"
+        elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+            op = "max-pool" if isinstance(m, nn.MaxPool2d) else "avg-pool"
+            geometry = f"{m.kernel_size}x{m.kernel_size} / s{m.stride} / p{m.padding}"
+        elif isinstance(m, nn.Linear):
+            op, geometry = f"linear {m.in_features}→{m.out_features}", ""
+        else:
+            op, geometry = type(m).__name__, ""
+        params = sum(p.numel() for p in m.parameters())
+        rows.append([name, op, geometry, "x".join(map(str, shapes[name])), params])
+    rows.append(["total", "", "", "", sum(p.numel() for p in model.parameters())])
+    return rows

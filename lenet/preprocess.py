@@ -1,0 +1,283 @@
+"""Turn whatever a user gives into a model input: sketches and scans into MNIST-style digits,
+photos into CIFAR-10-style 32x32 crops. Pure functions on PIL images and NumPy arrays.
+
+Digits follow the recipe MNIST itself was made with: ink cropped, fitted into a 20x20 box
+keeping its aspect ratio (antialiased), then placed in 28x28 so that its centre of mass sits
+at the centre. Stroke width is brought into MNIST's range first, so a hairline drawn on a big
+canvas does not vanish and a marker stroke does not become a blob.
+"""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+MAX_PIXELS = 64_000_000          # decoded size we accept (256 MB as RGBA); JPEGs decode reduced
+MAX_BYTES = 50 * 1024 * 1024     # file size we read at all
+DIGIT_BOX = 20                   # MNIST: the digit's larger side, in pixels
+DIGIT_CANVAS = 28
+MNIST_CENTRE = 14.0              # mean centre of mass of MNIST digits (row and column) is 14.0
+MNIST_STROKE = 2.6               # median MNIST stroke width in pixels (2 * area / boundary)
+INK_SIDE = 256                   # ink is found on images reduced to at most this side
+FINE = 4                         # work at 4x the final resolution when adjusting strokes
+
+
+class InputError(ValueError):
+    """Input that cannot be used; the message is one line a user can act on."""
+
+
+@dataclass
+class Digit:
+    """A digit ready for LeNet-5: ``pixels`` (28, 28) float32 in [0, 1], ink = 1."""
+    pixels: np.ndarray
+    empty: bool = False
+
+
+# ---------------------------------------------------------------------------- opening
+
+def open_image(source, target: int = 0) -> Image.Image:
+    """Open ``source`` (path, bytes, file object, PIL image or array) as a loaded PIL image.
+
+    EXIF orientation is applied and animated images give their first frame. ``target`` lets
+    JPEG decode at a reduced scale when only that many pixels per side are needed.
+    """
+    if isinstance(source, Image.Image):
+        return ImageOps.exif_transpose(source)
+    if isinstance(source, np.ndarray):
+        return _from_array(source)
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            size = os.path.getsize(source)
+        except OSError:
+            raise InputError(f"cannot read {os.fspath(source)!r}: no such file") from None
+        if size == 0:
+            raise InputError("the file is empty (0 bytes)")
+        if size > MAX_BYTES:
+            raise InputError(f"the file is {size / 2**20:.0f} MB; the limit is "
+                             f"{MAX_BYTES // 2**20} MB")
+    elif isinstance(source, (bytes, bytearray)):
+        if not source:
+            raise InputError("the file is empty (0 bytes)")
+        source = io.BytesIO(source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(source)
+            if im.width * im.height > MAX_PIXELS and im.format != "JPEG":
+                raise InputError(f"the image is {im.width}x{im.height} pixels; the limit is "
+                                 f"{MAX_PIXELS // 1_000_000} megapixels")
+            if im.format == "JPEG" and target:
+                im.draft(im.mode, (target, target))  # DCT scaling: a 48 MP photo decodes small
+            im.seek(0)
+            im.load()
+    except InputError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(f"the image is too large to decode safely; the limit is "
+                         f"{MAX_PIXELS // 1_000_000} megapixels") from None
+    except Image.UnidentifiedImageError:
+        raise InputError("this is not an image (PNG, JPEG, GIF, BMP, WebP, TIFF ... work)") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise InputError(f"the image could not be decoded ({_short(exc)}); the file may be "
+                         f"truncated or damaged") from None
+    if min(im.size) < 1:
+        raise InputError("the image has no pixels")
+    return ImageOps.exif_transpose(im)
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+
+
+def _from_array(array: np.ndarray) -> Image.Image:
+    a = np.asarray(array)
+    if a.ndim not in (2, 3) or a.size == 0 or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
+        raise InputError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4), got {a.shape}")
+    if a.dtype != np.uint8:
+        a = np.clip(a * 255 if a.dtype.kind == "f" and a.max() <= 1 else a, 0, 255).astype(np.uint8)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    return Image.fromarray(a)
+
+
+def to_rgba(im: Image.Image) -> Image.Image:
+    """Any PIL mode to RGBA, rescaling 16- and 32-bit grey instead of clipping it."""
+    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        a = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if im.mode.startswith("I;16") else max(float(a.max()), 1.0)
+        if im.mode == "F" and a.max() <= 1.0:
+            top = 1.0
+        im = Image.fromarray(np.clip(a / top * 255, 0, 255).astype(np.uint8))
+    if im.mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    return im.convert("RGBA")
+
+
+# ---------------------------------------------------------------------------- photos
+
+def photo_to_array(im: Image.Image, size: int) -> np.ndarray:
+    """Centre square crop, antialiased resize to ``size``: (size, size, 3) uint8 RGB."""
+    rgba = to_rgba(im)
+    if rgba.getextrema()[3][0] < 255:  # transparent areas become white, as viewers show them
+        rgba = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+    rgb = rgba.convert("RGB")
+    side = min(rgb.size)
+    left, top = (rgb.width - side) // 2, (rgb.height - side) // 2
+    box = (left, top, left + side, top + side)
+    return np.asarray(rgb.resize((size, size), Image.LANCZOS, box=box, reducing_gap=3.0))
+
+
+# ---------------------------------------------------------------------------- digits
+
+def ink_map(im: Image.Image) -> np.ndarray:
+    """Grey ink strength in [0, 1] (1 = ink) for any image, whatever its polarity.
+
+    Transparent areas are filled with the colour that contrasts with the opaque pixels, so
+    both black-on-transparent and white-on-transparent drawings keep their strokes. Large
+    images are box-reduced to at most ``INK_SIDE`` pixels first: the digit ends up 20 pixels
+    tall, and box averaging keeps a thin stroke's ink as a fainter line.
+    """
+    rgba = to_rgba(im)
+    alpha = rgba.getchannel("A")
+    if alpha.getextrema()[0] < 255:
+        grey_small = np.asarray(rgba.convert("L").reduce(_factor(rgba)), dtype=np.float32)
+        opaque = np.asarray(alpha.reduce(_factor(rgba))) > 127
+        fill = "black" if opaque.any() and grey_small[opaque].mean() > 127 else "white"
+        rgba = Image.alpha_composite(Image.new("RGBA", rgba.size, fill), rgba)
+    grey_image = rgba.convert("L")
+    grey = np.asarray(grey_image.reduce(_factor(grey_image)), dtype=np.float32) / 255
+    # Polarity: the border is background (paper, canvas); ink is whatever differs from it.
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    if np.median(border) > 0.5:
+        grey = 1 - grey
+    ink = grey - _background(grey)
+    peak = float(np.percentile(ink, 99.9))
+    if peak < 0.15:  # no contrast: a blank canvas, an empty page
+        return np.zeros_like(grey)
+    # Paper texture and sensor noise stay below the floor: four robust standard deviations
+    # above the paper's level (the paper is the majority, so the median is paper).
+    paper = float(np.median(ink))
+    noise = 1.4826 * float(np.median(np.abs(ink - paper)))
+    floor = float(np.clip(paper + 4 * noise, 0.05 * peak, 0.5 * peak))
+    return np.clip((ink - floor) / (peak - floor), 0, 1)
+
+
+def _background(grey: np.ndarray, cells: int = 6) -> np.ndarray:
+    """Smooth background level: a low percentile per cell of a coarse grid, interpolated.
+
+    Ink is the bright minority after the polarity flip, so a cell's 5th percentile is its
+    paper, and uneven light across a photographed page is followed rather than taken for
+    ink. A 3x3 median over the grid discards cells that a fat stroke fills.
+    """
+    cells = min(cells, min(grey.shape) // 8)
+    if cells < 3:
+        return np.full_like(grey, np.percentile(grey, 5))
+    grid = np.array([[np.percentile(block, 5) for block in np.array_split(band, cells, axis=1)]
+                     for band in np.array_split(grey, cells, axis=0)], dtype=np.float32)
+    padded = np.pad(grid, 1, mode="edge")
+    grid = np.median(np.stack([padded[dy:dy + cells, dx:dx + cells]
+                               for dy in range(3) for dx in range(3)]), axis=0)
+    if grid.max() - grid.min() < 1e-3:
+        return np.full_like(grey, grid.mean())
+    smooth = Image.fromarray(grid.astype(np.float32)).resize((grey.shape[1], grey.shape[0]),
+                                                             Image.BILINEAR)
+    return np.asarray(smooth, dtype=np.float32)
+
+
+def _factor(im: Image.Image) -> int:
+    return max(1, -(-max(im.size) // INK_SIDE))
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """Mean stroke width in pixels, 2 * area / boundary length of the binarised ink."""
+    solid = ink > 0.5
+    area = int(solid.sum())
+    if area == 0:
+        return 0.0
+    p = np.pad(solid, 1)
+    inner = p[1:-1, 1:-1] & p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:]
+    return 2 * area / max(int((solid & ~inner).sum()), 1)
+
+
+def _morph(a: np.ndarray, size: int, op) -> np.ndarray:
+    """Separable square max/min filter of odd ``size`` (dilation or erosion)."""
+    r = size // 2
+    pad_value = 0.0 if op is np.maximum else 1.0
+    for axis in (0, 1):
+        p = np.pad(a, [(r, r) if ax == axis else (0, 0) for ax in (0, 1)],
+                   constant_values=pad_value)
+        out = a.copy()
+        for shift in range(2 * r + 1):
+            out = op(out, np.take(p, range(shift, shift + a.shape[axis]), axis=axis))
+        a = out
+    return a
+
+
+def _resize(a: np.ndarray, height: int, width: int) -> np.ndarray:
+    im = Image.fromarray(a.astype(np.float32))
+    return np.asarray(im.resize((max(1, width), max(1, height)), Image.LANCZOS), dtype=np.float32)
+
+
+def _crop_to_ink(a: np.ndarray, threshold: float) -> np.ndarray:
+    solid = a > threshold
+    rows, cols = np.flatnonzero(solid.any(1)), np.flatnonzero(solid.any(0))
+    return a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def _fit(a: np.ndarray, side: int) -> np.ndarray:
+    """Resize so the larger side is ``side`` pixels, keeping the aspect ratio."""
+    scale = side / max(a.shape)
+    h, w = (max(1, round(n * scale)) for n in a.shape)
+    return np.clip(_resize(a, h, w), 0, 1)
+
+
+def digit_from_image(im: Image.Image) -> Digit:
+    """Sketch, scan or photo of one digit -> MNIST-style 28x28 (see the module docstring)."""
+    ink = ink_map(im)
+    if (ink > 0.2).sum() < 2:
+        return Digit(np.zeros((DIGIT_CANVAS, DIGIT_CANVAS), np.float32), empty=True)
+    # Fit into the 20-pixel box at FINE x resolution, where strokes are measured and
+    # thickened or thinned towards MNIST's width; then fit again, since that moves the edges.
+    fine = _fit(_crop_to_ink(ink, 0.2), DIGIT_BOX * FINE)
+    width = stroke_width(fine) / FINE
+    if width < 0.7 * MNIST_STROKE:
+        size = 2 * round((MNIST_STROKE - width) * FINE / 2) + 1
+        fine = _fit(_crop_to_ink(_morph(fine, size, np.maximum), 0.2), DIGIT_BOX * FINE)
+    elif width > 1.6 * MNIST_STROKE:
+        size = 2 * round((width - 1.3 * MNIST_STROKE) * FINE / 2) + 1
+        thinned = _morph(fine, size, np.minimum)
+        if (thinned > 0.2).sum() >= 2:
+            fine = _fit(_crop_to_ink(thinned, 0.2), DIGIT_BOX * FINE)
+
+    # Centre of mass to (14, 14), as MNIST did. Placing at FINE x resolution and then
+    # box-averaging down keeps the placement sub-pixel without blurring the digit.
+    if fine.sum() == 0:
+        return Digit(np.zeros((DIGIT_CANVAS, DIGIT_CANVAS), np.float32), empty=True)
+    ys, xs = np.indices(fine.shape)
+    target = (MNIST_CENTRE + 0.5) * FINE - 0.5  # the fine-pixel coordinate of coarse 14.0
+    top = round(target - (ys * fine).sum() / fine.sum())
+    left = round(target - (xs * fine).sum() / fine.sum())
+    size = DIGIT_CANVAS * FINE
+    canvas = np.zeros((size, size), np.float32)
+    y0, x0 = max(top, 0), max(left, 0)  # parts pushed over the edge are cut
+    y1, x1 = min(top + fine.shape[0], size), min(left + fine.shape[1], size)
+    canvas[y0:y1, x0:x1] = fine[y0 - top:y1 - top, x0 - left:x1 - left]
+    pixels = canvas.reshape(DIGIT_CANVAS, FINE, DIGIT_CANVAS, FINE).mean(axis=(1, 3))
+    return Digit(pixels.astype(np.float32))
+
+
+def sketch_layers_to_image(value) -> Image.Image | None:
+    """Gradio Sketchpad/ImageEditor value (dict with composite/background/layers) -> image."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        for key in ("composite", "background"):
+            if value.get(key) is not None:
+                return open_image(value[key])
+        layers = [layer for layer in value.get("layers") or [] if layer is not None]
+        return open_image(layers[0]) if layers else None
+    return open_image(value)

@@ -1,0 +1,38 @@
+"""Small builders shared by the tests: hand-made digits and a classifier with random weights."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from lenet.inference import Classifier
+from lenet.models import REGISTRY
+
+
+def ring(size: int = 28, centre=(14.5, 14.5), height: float = 20, width: float = 13,
+         stroke: float = 2.6, ink: int = 255) -> np.ndarray:
+    """An ellipse outline (a "0") as uint8, drawn at 8x and box-reduced for soft edges.
+
+    ``centre`` is in continuous coordinates: (14.5, 14.5) puts the centre of mass on pixel
+    (14, 14), where MNIST puts it.
+    """
+    k = 8
+    big = Image.new("L", (size * k, size * k), 0)
+    cy, cx = centre
+    box = [(cx - width / 2) * k, (cy - height / 2) * k, (cx + width / 2) * k, (cy + height / 2) * k]
+    ImageDraw.Draw(big).ellipse(box, outline=ink, width=round(stroke * k))
+    return np.asarray(big.reduce(k))
+
+
+def random_classifier(name: str, seed: int = 0) -> Classifier:
+    spec = REGISTRY[name]
+    torch.manual_seed(seed)
+    meta = {"model": name, "classes": list(spec.classes), "input_shape": list(spec.input_shape),
+            "mean": list(spec.mean), "std": list(spec.std), "title": spec.title,
+            "dataset": spec.dataset}
+    return Classifier(spec.build(), meta)
+
+
+def centre_of_mass(a: np.ndarray) -> tuple[float, float]:
+    ys, xs = np.indices(a.shape)
+    return float((ys * a).sum() / a.sum()), float((xs * a).sum() / a.sum())
