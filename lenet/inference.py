@@ -23,7 +23,7 @@ from .preprocess import InputError, digit_from_image, open_image, photo_to_array
 from .visualize import enlarge, feature_map_grid, heat_overlay
 
 __all__ = ["Classifier", "Prediction", "Pictures", "InputError", "render_pictures",
-           "grad_cam", "saliency"]
+           "attributions", "grad_cam", "saliency"]
 
 NOTHING_DRAWN = "nothing drawn"
 
@@ -120,13 +120,10 @@ class Classifier:
         probabilities = torch.softmax(logits[0], 0).numpy()
         return Prediction(self.classes, view, tensor, probabilities, captured)
 
-    def grad_cam(self, tensor: torch.Tensor, class_index: int) -> np.ndarray:
-        """Grad-CAM on ``self.cam_layer`` (after its activation), upsampled to the input."""
+    def attributions(self, tensor: torch.Tensor, class_index: int):
+        """(Grad-CAM on ``cam_layer`` after its activation, input saliency), each (H, W)."""
         layer = self._activation_after(self.cam_layer)
-        return grad_cam(self.model, tensor, layer, class_index)
-
-    def saliency(self, tensor: torch.Tensor, class_index: int) -> np.ndarray:
-        return saliency(self.model, tensor, class_index)
+        return attributions(self.model, tensor, layer, class_index)
 
     def _last_spatial_conv(self) -> str:
         """The last conv whose output is larger than 1x1 (LeNet's C5 is 1x1: nothing to map)."""
@@ -165,8 +162,7 @@ def render_pictures(clf: Classifier, result: Prediction, class_index: int | None
         raise ValueError("an empty prediction has nothing to picture")
     index = result.index if class_index is None else class_index
     maps = {name: feature_map_grid(a, name) for name, a in result.activations.items()}
-    cam = clf.grad_cam(result.tensor, index)
-    sal = clf.saliency(result.tensor, index)
+    cam, sal = clf.attributions(result.tensor, index)
     return Pictures(enlarge(result.input_image, size), maps,
                     heat_overlay(result.input_image, cam, size),
                     heat_overlay(result.input_image, sal, size))
@@ -174,39 +170,48 @@ def render_pictures(clf: Classifier, result: Prediction, class_index: int | None
 
 # ---------------------------------------------------------------------------- attributions
 
-def grad_cam(model: nn.Module, x: torch.Tensor, layer: nn.Module, class_index: int) -> np.ndarray:
-    """Grad-CAM (Selvaraju et al.): ReLU(sum_c mean(dy/dA_c) * A_c), scaled to [0, 1].
+def attributions(model: nn.Module, x: torch.Tensor, layer: nn.Module | None,
+                 class_index: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """Grad-CAM on ``layer`` and input saliency for one class, from one forward and backward.
 
-    Returns an (H, W) map at the input's resolution (bilinear upsampling). A map that is zero
-    everywhere means no spatial evidence for the class at that layer.
+    Grad-CAM (Selvaraju et al.): ReLU(sum_c mean(dy/dA_c) * A_c), upsampled bilinearly to
+    the input and scaled to [0, 1]; all zero means no spatial evidence at that layer.
+    Saliency: |dy/dx|, max over channels, scaled to [0, 1]. Both are (H, W).
     """
     store = {}
 
     def keep(_m, _i, out):
         out.retain_grad()
         store["a"] = out
-    handle = layer.register_forward_hook(keep)
+    handle = layer.register_forward_hook(keep) if layer is not None else None
+    x = x.detach().clone().requires_grad_(True)
     try:
         with torch.enable_grad():
-            logits = model(x.detach().clone().requires_grad_(False))
+            logits = model(x)
             model.zero_grad(set_to_none=True)
             logits[0, class_index].backward()
     finally:
-        handle.remove()
+        if handle is not None:
+            handle.remove()
+    sal = _unit(x.grad[0].abs().amax(0))
+    if layer is None:
+        return None, sal
     activation, gradient = store["a"].detach()[0], store["a"].grad[0]
     weights = gradient.mean(dim=(1, 2))                         # (C,)
     cam = torch.relu((weights[:, None, None] * activation).sum(0))
     cam = nn.functional.interpolate(cam[None, None], size=x.shape[-2:], mode="bilinear",
                                     align_corners=False)[0, 0]
-    top = cam.max()
-    return (cam / top if top > 0 else cam).numpy()
+    return _unit(cam), sal
+
+
+def _unit(t: torch.Tensor) -> np.ndarray:
+    top = t.max()
+    return (t / top if top > 0 else t).numpy()
+
+
+def grad_cam(model: nn.Module, x: torch.Tensor, layer: nn.Module, class_index: int) -> np.ndarray:
+    return attributions(model, x, layer, class_index)[0]
 
 
 def saliency(model: nn.Module, x: torch.Tensor, class_index: int) -> np.ndarray:
-    """|d logit / d input|, max over channels, scaled to [0, 1]: (H, W)."""
-    x = x.detach().clone().requires_grad_(True)
-    with torch.enable_grad():
-        model(x)[0, class_index].backward()
-    grad = x.grad[0].abs().amax(0)
-    top = grad.max()
-    return (grad / top if top > 0 else grad).numpy()
+    return attributions(model, x, None, class_index)[1]

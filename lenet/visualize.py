@@ -6,8 +6,8 @@ by the plotting functions, so the app starts fast.
 """
 from __future__ import annotations
 
+import functools
 import io
-import math
 
 import numpy as np
 from PIL import Image
@@ -116,6 +116,7 @@ def enlarge(image: Image.Image, size: int) -> Image.Image:
 
 # ---------------------------------------------------------------------------- grids
 
+@functools.lru_cache(maxsize=4)
 def _font(size: int):
     from PIL import ImageFont
     try:
@@ -147,7 +148,7 @@ def feature_map_grid(maps: np.ndarray, layer: str, tile: int = 64,
     draw, font = ImageDraw.Draw(image), _font(10)
     for c in range(channels):
         y, x = gap + (c // columns) * cell_h, gap + (c % columns) * cell_w
-        draw.text((x, y + th), f"{layer}·{c}", fill=(60, 60, 60), font=font)
+        draw.text((x, y + th), f"{layer} #{c}", fill=(60, 60, 60), font=font)
     return image
 
 

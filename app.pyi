@@ -1,0 +1,246 @@
+"""How a CNN sees: draw a digit for LeNet-5 or show a photo to the CIFAR-10 ConvNet, and look
+at the prediction, the network's input, every conv and pooling layer's feature maps, and
+Grad-CAM. All model work happens in ``lenet``; this file is the Gradio page around it.
+
+    python app.py        # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT)
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import logging
+import os
+import sys
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from lenet.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
+from lenet.inference import Classifier, InputError, render_pictures
+from lenet.visualize import architecture_rows, filter_grid
+
+ASSETS = Path(__file__).resolve().parent / "app_assets"
+TOP_K = 3
+EXPLAIN_TOP = "top prediction"
+MAX_FILE_SIZE = "10mb"      # uploads above this are refused by Gradio before reaching Python
+QUEUE_SIZE = 64             # waiting requests beyond this are turned away ("queue full")
+CONCURRENCY = 2             # handlers running at once: one per vCPU of a basic Space
+log = logging.getLogger("app")
+
+
+def load_models() -> dict[str, Classifier]:
+    """Both committed checkpoints, or exit with one line saying which file and how to make it."""
+    models = {}
+    for name in ("lenet5", "convnet"):
+        path = Path(os.environ.get(f"LENET_{name.upper()}_CHECKPOINT", default_checkpoint(name)))
+        try:
+            models[name] = Classifier.from_checkpoint(path)
+        except CheckpointError as exc:
+            sys.exit(missing_checkpoint_hint(name, path, exc))
+    return models
+
+
+MODELS = load_models()
+DIGITS, PHOTOS = MODELS["lenet5"], MODELS["convnet"]
+
+
+# ---------------------------------------------------------------------------- handlers
+
+def _cleared(message: str):
+    """Outputs of an empty result: nothing shown, and a line saying what to do."""
+    return None, None, None, None, [], message
+
+
+def friendly(handler):
+    """A user's bad input becomes a warning toast; a bug is logged, never shown as a trace."""
+    @functools.wraps(handler)
+    def wrapper(*args):
+        try:
+            return handler(*args)
+        except InputError as exc:
+            gr.Warning(str(exc))
+            return _cleared(f"⚠️ {exc}")
+        except Exception:
+            log.exception("handler %s failed", handler.__name__)
+            gr.Warning("Something went wrong with this input; please try another one.")
+            return _cleared("⚠️ Something went wrong with this input; please try another one.")
+    return wrapper
+
+
+def explain(clf: Classifier, source, target: str | None, empty_message: str):
+    """Run the engine on ``source``; return the outputs every tab shares."""
+    result = clf.predict(source)
+    if result.empty:
+        return _cleared(empty_message)
+    index = clf.classes.index(target) if target in clf.classes else None
+    pictures = render_pictures(clf, result, class_index=index)
+    gallery = [(image, f"{name}: {result.activations[name].shape[0]} maps of "
+                       f"{result.activations[name].shape[1]}x{result.activations[name].shape[2]}")
+               for name, image in pictures.feature_maps.items()]
+    label, p = result.top(1)[0]
+    status = f"**{label}** with {100 * p:.1f} % confidence"
+    if index is not None and clf.classes[index] != label:
+        status += f" · heatmaps explain **{clf.classes[index]}**"
+    return (dict(result.top(TOP_K)), pictures.input, pictures.grad_cam, pictures.saliency,
+            gallery, status)
+
+
+def decode_data_url(value: str) -> bytes | None:
+    """The pad's value: '' when cleared, else a 'data:image/png;base64,...' URL."""
+    if not value:
+        return None
+    head, _, payload = value.partition(",")
+    if not head.startswith("data:image/") or ";base64" not in head:
+        raise InputError("the pad sent something that is not an image; press Clear and redraw")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("the pad's image arrived damaged; press Clear and redraw") from None
+
+
+@friendly
+def classify_sketch(value: str | None, target: str | None):
+    data = decode_data_url(value or "")
+    if data is None:
+        return _cleared("Draw a digit on the pad.")
+    return explain(DIGITS, data, target, "Nothing drawn yet: draw a digit on the pad.")
+
+
+@friendly
+def classify_digit_file(path: str | None, target: str | None):
+    if not path:
+        return _cleared("Draw a digit on the pad, or upload a picture of one.")
+    return explain(DIGITS, path, target, "No digit found in that picture: nothing drawn.")
+
+
+@friendly
+def classify_photo(path: str | None, target: str | None):
+    if not path:
+        return _cleared("Upload a photo, take one with the webcam, or paste one.")
+    return explain(PHOTOS, path, target, "That picture is blank.")
+
+from gradio.events import Dependency
+
+class RawImage(gr.Image):
+    """gr.Image that hands the uploaded file's path to the engine unopened, so that PDFs,
+    truncated files and decompression bombs get the engine's one-line messages."""
+    is_template = True  # rendered by the frontend's ordinary Image component
+
+    def preprocess(self, payload):
+        if payload is None:
+            return None
+        if payload.path:
+            return payload.path
+        return base64.b64decode(payload.url.partition(",")[2]) if payload.url else None
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+# ---------------------------------------------------------------------------- "inside" tab
+
+def inside_the_model(clf: Classifier) -> None:
+    meta = clf.meta
+    gr.Markdown(f"### {meta['title']}\nTest accuracy **{100 * meta['test_accuracy']:.2f} %** on "
+                f"{meta['data']['test']:,} test images · {meta['parameters']:,} parameters · "
+                f"trained {meta['hyperparameters']['epochs']} epochs on "
+                f"{meta['data']['train']:,} images ({meta['date'][:10]}).")
+    rows = architecture_rows(clf.model, meta["input_shape"])
+    gr.Dataframe(pd.DataFrame(rows, columns=["layer", "operation", "kernel / stride / padding",
+                                             "output shape", "parameters"]),
+                 label="Architecture", interactive=False)
+    first = next(clf.model.features.children()).weight.detach().numpy()
+    gr.Image(filter_grid(first), label=f"The {first.shape[0]} learned filters of the first "
+             f"convolution ({first.shape[2]}x{first.shape[3]})", format="png", height=180)
+    history = pd.DataFrame([{"epoch": h["epoch"], "loss": h[key], "curve": curve}
+                            for h in meta["history"]
+                            for key, curve in (("train_loss", "train"), ("val_loss", "validation"))])
+    accuracy = pd.DataFrame([{"epoch": h["epoch"], "accuracy (%)": 100 * h["val_accuracy"]}
+                             for h in meta["history"]])
+    with gr.Row():
+        gr.LinePlot(history, x="epoch", y="loss", color="curve", label="Loss per epoch")
+        gr.LinePlot(accuracy, x="epoch", y="accuracy (%)", label="Validation accuracy per epoch")
+    per_class = pd.DataFrame({"class": clf.classes,
+                              "accuracy (%)": [round(100 * a, 2) for a in meta["per_class_accuracy"]]})
+    gr.BarPlot(per_class, x="class", y="accuracy (%)", label="Test accuracy per class",
+               sort=list(clf.classes))
+    gr.Dataframe(pd.DataFrame(meta["confusion_matrix"], columns=list(clf.classes),
+                              index=list(clf.classes)).reset_index(names="true ↓ / predicted →"),
+                 label="Confusion matrix on the test set", interactive=False)
+
+
+# ---------------------------------------------------------------------------- page
+
+def result_panel(clf: Classifier, what: str):
+    """The outputs a tab shows, in the order ``explain`` returns them."""
+    status = gr.Markdown(f"{what}", elem_classes="status")
+    with gr.Row():
+        label = gr.Label(num_top_classes=TOP_K, label="Prediction (top 3)", scale=2)
+        seen = gr.Image(label="What the network sees", format="png", height=240,
+                        interactive=False, elem_classes="crisp", scale=1)
+    with gr.Row():
+        cam = gr.Image(label="Grad-CAM: where the evidence is", format="png", height=240,
+                       interactive=False, elem_classes="crisp")
+        sal = gr.Image(label="Saliency: pixels that move the score", format="png", height=240,
+                       interactive=False, elem_classes="crisp")
+    target = gr.Dropdown([EXPLAIN_TOP, *clf.classes], value=EXPLAIN_TOP,
+                         label="Explain which class?")
+    maps = gr.Gallery(label=f"Feature maps of every conv and pooling layer "
+                            f"({', '.join(clf.layer_names)}): blue negative, red positive",
+                      columns=1, format="png", height="auto", object_fit="contain",
+                      elem_classes="crisp")
+    return target, [label, seen, cam, sal, maps, status]
+
+
+CSS = ".crisp img { image-rendering: pixelated; }"
+fast = dict(show_progress="hidden", trigger_mode="always_last")
+
+with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
+    gr.Markdown("# How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to the "
+                "course's **ConvNet** (CIFAR-10), and look inside: the exact input the network "
+                "gets, the feature maps of every layer, and where its evidence comes from.")
+    with gr.Tab("Draw a digit (MNIST · LeNet-5)"):
+        with gr.Row():
+            with gr.Column(scale=1, min_width=300):
+                pad = gr.HTML("", html_template=(ASSETS / "pad.html").read_text(),
+                              css_template=(ASSETS / "pad.css").read_text(),
+                              js_on_load=(ASSETS / "pad.js").read_text(), elem_id="pad")
+                with gr.Accordion("…or upload a picture of a digit", open=False):
+                    digit_file = RawImage(type="filepath", label="Digit picture", height=200,
+                                          sources=["upload", "clipboard"])
+            with gr.Column(scale=2):
+                digit_target, digit_outputs = result_panel(DIGITS, "Draw a digit on the pad.")
+        pad.change(classify_sketch, [pad, digit_target], digit_outputs,
+                   api_name="classify_sketch", **fast)
+        digit_file.change(classify_digit_file, [digit_file, digit_target], digit_outputs,
+                          api_name="classify_digit", **fast)
+        digit_target.change(classify_sketch, [pad, digit_target], digit_outputs,
+                            api_name="explain_sketch", **fast)
+    with gr.Tab("Classify a photo (CIFAR-10 · ConvNet)"):
+        gr.Markdown("This network knows only the ten CIFAR-10 classes: "
+                    f"{', '.join(PHOTOS.classes)}. Anything else gets the nearest of those, "
+                    "and it sees your photo as a 32x32 centre crop.")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=300):
+                photo = RawImage(type="filepath", label="Photo", height=300,
+                                 sources=["upload", "webcam", "clipboard"])
+            with gr.Column(scale=2):
+                photo_target, photo_outputs = result_panel(PHOTOS, "Upload a photo.")
+        photo.change(classify_photo, [photo, photo_target], photo_outputs,
+                     api_name="classify_photo", **fast)
+        photo_target.change(classify_photo, [photo, photo_target], photo_outputs,
+                            api_name="explain_photo", **fast)
+    with gr.Tab("Inside the models"):
+        for model in (DIGITS, PHOTOS):
+            inside_the_model(model)
+
+demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
+
+if __name__ == "__main__":
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+                max_file_size=MAX_FILE_SIZE, css=CSS)

@@ -1,0 +1,115 @@
+"""Load: 20 concurrent gradio_client clients x 10 photo requests each, against ``app.py`` and
+against a bare Gradio app whose handler returns at once (``bare_app.py``), in the same run.
+
+Prints failures, p50/p95 latency, requests/s and the server's RSS before and after, and the
+ratio of the app's requests/s to the bare app's.
+
+    python benchmarks/load.py [--clients 20] [--requests 10]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from browser import free_port, stop_app  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def start(script: Path, port: int):
+    import subprocess
+    import urllib.request
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=HERE.parent, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise TimeoutError(f"{script.name} did not start")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def hammer(url: str, photo: str, clients: int, requests: int) -> dict:
+    from gradio_client import Client, handle_file
+    pool = [Client(url, download_files=False, verbose=False) for _ in range(clients)]
+    latencies, failures, lock = [], [], threading.Lock()
+
+    def work(client):
+        for _ in range(requests):
+            start = time.perf_counter()
+            try:
+                client.predict(handle_file(photo), api_name="/classify_photo")
+                with lock:
+                    latencies.append(time.perf_counter() - start)
+            except Exception as exc:  # a failed request is the measurement, not a crash
+                with lock:
+                    failures.append(repr(exc)[:120])
+    threads = [threading.Thread(target=work, args=(c,)) for c in pool]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    latencies.sort()
+    return {"ok": len(latencies), "failures": failures, "wall": wall,
+            "rps": len(latencies) / wall,
+            "p50": 1000 * statistics.median(latencies) if latencies else float("nan"),
+            "p95": 1000 * latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan")}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--clients", type=int, default=20)
+    p.add_argument("--requests", type=int, default=10)
+    args = p.parse_args()
+    photo = Path(tempfile.mkdtemp()) / "photo.jpg"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (480, 640, 3), np.uint8)).save(photo, quality=90)
+    rows = {}
+    for name, script in (("bare gradio", HERE / "bare_app.py"), ("app.py", HERE.parent / "app.py")):
+        port = free_port()
+        proc = start(script, port)
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            hammer(url, str(photo), 2, 2)  # warm-up: first-request costs out of the figures
+            before = rss_mb(proc.pid)
+            result = hammer(url, str(photo), args.clients, args.requests)
+            result["rss"] = (before, rss_mb(proc.pid))
+            rows[name] = result
+        finally:
+            stop_app(proc)
+    total = args.clients * args.requests
+    print(f"{args.clients} clients x {args.requests} photo requests = {total} per server")
+    print(f"{'server':<13}{'failures':>9}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>8}{'RSS MB before → after':>24}")
+    for name, r in rows.items():
+        print(f"{name:<13}{len(r['failures']):>9}{r['p50']:>9.0f}{r['p95']:>9.0f}{r['rps']:>8.1f}"
+              f"{r['rss'][0]:>14.0f} → {r['rss'][1]:.0f}")
+        for failure in r["failures"][:3]:
+            print(f"    {failure}")
+    print(f"ratio app / bare: {rows['app.py']['rps'] / rows['bare gradio']['rps']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
