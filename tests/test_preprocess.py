@@ -127,8 +127,8 @@ def test_exif_orientation_is_honoured(tmp_path):
 @pytest.mark.parametrize("mode", ["L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F", "1"])
 def test_every_mode_becomes_a_32x32_rgb_crop(mode):
     base = Image.fromarray(np.tile(np.linspace(0, 255, 64, dtype=np.uint8), (48, 1)))
-    im = base.convert(mode) if mode not in ("I;16",) else Image.fromarray(
-        (np.asarray(base, np.uint16) * 257).astype(np.uint16), "I;16")
+    im = base.convert(mode) if mode != "I;16" else Image.fromarray(
+        np.asarray(base, np.uint16) * 257)  # uint16 arrays open as I;16
     out = photo_to_array(open_image(im), 32)
     assert out.shape == (32, 32, 3) and out.dtype == np.uint8
     if mode not in ("1", "P"):
@@ -136,7 +136,8 @@ def test_every_mode_becomes_a_32x32_rgb_crop(mode):
 
 
 def test_sixteen_bit_grey_is_rescaled_not_clipped():
-    im = Image.fromarray(np.full((8, 8), 30000, np.uint16), "I;16")
+    im = Image.fromarray(np.full((8, 8), 30000, np.uint16))
+    assert im.mode == "I;16"
     out = photo_to_array(im, 32)
     assert abs(int(out[0, 0, 0]) - round(30000 / 65535 * 255)) <= 1
 
