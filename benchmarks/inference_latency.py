@@ -22,19 +22,26 @@ from lenet.checkpoint import default_checkpoint  # noqa: E402
 from lenet.inference import Classifier, render_pictures  # noqa: E402
 
 
-def sample_inputs() -> dict[str, bytes]:
-    """A sketchpad-sized drawing (800x800 RGBA PNG) and a phone-sized photo (1024x768 JPEG)."""
-    sketch = Image.new("RGBA", (800, 800), "white")
+def sample_inputs() -> list[tuple[str, str, bytes]]:
+    """(model, what, bytes): what the app's pad sends (a 112x112 PNG), an 800x800 sketchpad
+    export, a 640x480 photo and a 12-megapixel phone photo (JPEG)."""
     from PIL import ImageDraw
-    draw = ImageDraw.Draw(sketch)
-    draw.line([(250, 150), (550, 150), (380, 650)], fill="black", width=24)
     rng = np.random.default_rng(0)
-    photo = Image.fromarray(rng.integers(0, 255, (768, 1024, 3), np.uint8)).resize((1024, 768))
-    out = {}
-    for name, image, fmt in (("lenet5", sketch, "PNG"), ("convnet", photo.convert("RGB"), "JPEG")):
+    cases = []
+    for side in (112, 800):
+        sketch = Image.new("RGBA", (side, side), "white")
+        s = side / 112
+        ImageDraw.Draw(sketch).line([(30 * s, 20 * s), (80 * s, 20 * s), (50 * s, 95 * s)],
+                                    fill="black", width=round(9 * s))
+        cases.append(("lenet5", f"{side}x{side} PNG sketch", sketch, "PNG"))
+    for w, h in ((640, 480), (4000, 3000)):
+        small = Image.fromarray(rng.integers(0, 255, (48, 64, 3), np.uint8))
+        cases.append(("convnet", f"{w}x{h} JPEG photo", small.resize((w, h), Image.BICUBIC), "JPEG"))
+    out = []
+    for name, what, image, fmt in cases:
         buffer = io.BytesIO()
         image.save(buffer, fmt)
-        out[name] = buffer.getvalue()
+        out.append((name, what, buffer.getvalue()))
     return out
 
 
@@ -59,12 +66,14 @@ def main() -> None:
     p.add_argument("--requests", type=int, default=300)
     p.add_argument("--soak", type=int, default=1000, help="requests for the RSS check")
     args = p.parse_args()
+    torch.set_num_threads(1)  # as app.py runs it
     inputs = sample_inputs()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"{args.requests} timed requests per model after 20 warm-up")
-    print(f"{'model':<9}{'end-to-end p50':>16}{'p95':>9}{'forward p50':>14}{'p95':>9}  (ms)")
-    for name, data in inputs.items():
-        clf = Classifier.from_checkpoint(default_checkpoint(name))
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread; "
+          f"{args.requests} timed requests per input after 20 warm-up")
+    print(f"{'model':<9}{'input':<24}{'end-to-end p50':>15}{'p95':>8}{'forward p50':>13}{'p95':>7}  (ms)")
+    models = {name: Classifier.from_checkpoint(default_checkpoint(name)) for name in ("lenet5", "convnet")}
+    for name, what, data in inputs:
+        clf = models[name]
         tensor = clf.prepare(data)[0]
         for _ in range(20):
             request(clf, data)
@@ -78,14 +87,15 @@ def main() -> None:
                 clf.model(tensor)
             bare.append(1000 * (time.perf_counter() - start))
         (e50, e95), (b50, b95) = percentiles(e2e), percentiles(bare)
-        print(f"{name:<9}{e50:>16.2f}{e95:>9.2f}{b50:>14.3f}{b95:>9.3f}")
-    for name, data in inputs.items():
-        clf = Classifier.from_checkpoint(default_checkpoint(name))
+        print(f"{name:<9}{what:<24}{e50:>15.2f}{e95:>8.2f}{b50:>13.3f}{b95:>7.3f}")
+    for name, what, data in inputs[::2]:
+        clf = models[name]
         request(clf, data)
         before = rss_mb()
         for _ in range(args.soak):
             request(clf, data)
-        print(f"RSS {name}: {before:.1f} MB before, {rss_mb():.1f} MB after {args.soak} requests")
+        print(f"RSS {name} ({what}): {before:.1f} MB before, {rss_mb():.1f} MB after "
+              f"{args.soak} requests")
 
 
 if __name__ == "__main__":

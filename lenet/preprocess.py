@@ -176,8 +176,9 @@ def _background(grey: np.ndarray, cells: int = 6) -> np.ndarray:
     cells = min(cells, min(grey.shape) // 8)
     if cells < 3:
         return np.full_like(grey, np.percentile(grey, 5))
-    grid = np.array([[np.percentile(block, 5) for block in np.array_split(band, cells, axis=1)]
-                     for band in np.array_split(grey, cells, axis=0)], dtype=np.float32)
+    bh, bw = grey.shape[0] // cells, grey.shape[1] // cells
+    blocks = grey[:bh * cells, :bw * cells].reshape(cells, bh, cells, bw).transpose(0, 2, 1, 3)
+    grid = np.percentile(blocks.reshape(cells, cells, bh * bw), 5, axis=2).astype(np.float32)
     padded = np.pad(grid, 1, mode="edge")
     grid = np.median(np.stack([padded[dy:dy + cells, dx:dx + cells]
                                for dy in range(3) for dx in range(3)]), axis=0)

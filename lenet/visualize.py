@@ -125,31 +125,51 @@ def _font(size: int):
         return ImageFont.load_default()
 
 
+GRID_GAP, GRID_CAPTION = 3, 12   # pixels between tiles; caption strip under each tile
+
+
+def _grid_layout(channels: int, h: int, w: int, tile: int, columns: int | None):
+    columns = columns or min(channels, 16 if channels > 32 else 8)
+    factor = max(1, tile // max(h, w))
+    tw, th = w * factor, h * factor
+    cell_w, cell_h = max(tw, 34) + GRID_GAP, th + GRID_CAPTION + GRID_GAP
+    return columns, -(-channels // columns), factor, tw, th, cell_w, cell_h
+
+
+@functools.lru_cache(maxsize=64)
+def _grid_background(layer: str, channels: int, h: int, w: int, tile: int,
+                     columns: int | None) -> np.ndarray:
+    """The white sheet with every caption drawn: the same for every request of a layer."""
+    from PIL import ImageDraw
+    columns, rows, _, _, th, cell_w, cell_h = _grid_layout(channels, h, w, tile, columns)
+    image = Image.new("RGB", (columns * cell_w, rows * cell_h), "white")
+    draw, font = ImageDraw.Draw(image), _font(10)
+    for c in range(channels):
+        y, x = (c // columns) * cell_h, (c % columns) * cell_w
+        draw.text((x, y + th), f"{layer} #{c}", fill=(60, 60, 60), font=font)
+    background = np.asarray(image).copy()
+    background.flags.writeable = False
+    return background
+
+
 def feature_map_grid(maps: np.ndarray, layer: str, tile: int = 64,
                      columns: int | None = None) -> Image.Image:
     """One captioned tile per channel of ``maps`` (C, H, W), a shared diverging scale.
 
     Tiles are nearest-neighbour upscaled to about ``tile`` pixels; 1x1 maps become squares.
+    Captions are drawn once per layer layout and cached; a request only pastes tiles.
     """
-    from PIL import ImageDraw
     channels, h, w = maps.shape
-    columns = columns or min(channels, 16 if channels > 32 else 8)
-    rows = -(-channels // columns)
-    factor = max(1, tile // max(h, w))
-    tw, th = w * factor, h * factor
-    caption, gap = 12, 3
-    cell_w, cell_h = max(tw, 34) + gap, th + caption + gap
-    sheet = np.full((rows * cell_h + gap, columns * cell_w + gap, 3), 255, np.uint8)
+    if max(h, w) < 4:  # C5's 1x1 maps: small squares, not 64-pixel blocks
+        tile = 24
+    columns, rows, factor, tw, th, cell_w, cell_h = _grid_layout(channels, h, w, tile, columns)
+    sheet = _grid_background(layer, channels, h, w, tile, columns).copy()
+    tiles = np.full((rows * columns, th, tw, 3), 255, np.uint8)
     colours = diverging_rgb(maps, float(np.abs(maps).max()))
-    for c in range(channels):
-        y, x = gap + (c // columns) * cell_h, gap + (c % columns) * cell_w
-        sheet[y:y + th, x:x + tw] = colours[c].repeat(factor, 0).repeat(factor, 1)
-    image = Image.fromarray(sheet)
-    draw, font = ImageDraw.Draw(image), _font(10)
-    for c in range(channels):
-        y, x = gap + (c // columns) * cell_h, gap + (c % columns) * cell_w
-        draw.text((x, y + th), f"{layer} #{c}", fill=(60, 60, 60), font=font)
-    return image
+    tiles[:channels] = colours.repeat(factor, axis=1).repeat(factor, axis=2)
+    cells = sheet.reshape(rows, cell_h, columns, cell_w, 3)   # a view: the sheet is contiguous
+    cells[:, :th, :, :tw] = tiles.reshape(rows, columns, th, tw, 3).transpose(0, 2, 1, 3, 4)
+    return Image.fromarray(sheet)
 
 
 def filter_grid(weight: np.ndarray, tile: int = 60) -> Image.Image:
@@ -176,11 +196,11 @@ def heat_overlay(base: Image.Image, heat: np.ndarray, size: int = 224,
     """``heat`` (H, W) in [0, 1] coloured and blended over ``base``, both enlarged crisply."""
     base = enlarge(base.convert("RGB"), size)
     heat_image = Image.fromarray(np.round(np.clip(heat, 0, 1) * 255).astype(np.uint8), "L")
-    heat_big = np.asarray(heat_image.resize(base.size, Image.BILINEAR), dtype=np.float32) / 255
-    colour = HEAT[np.round(heat_big * 255).astype(np.uint8)].astype(np.float32)
-    weight = (strength * heat_big)[..., None]
-    blended = np.asarray(base, dtype=np.float32) * (1 - weight) + colour * weight
-    return Image.fromarray(blended.round().astype(np.uint8))
+    heat_image = heat_image.resize(base.size, Image.BILINEAR)
+    colour = heat_image.copy()
+    colour.putpalette(HEAT.tobytes())  # L -> P with the same indices: the colour map
+    mask = heat_image.point(lambda v: round(v * strength))  # more heat, more colour
+    return Image.composite(colour.convert("RGB"), base, mask)
 
 
 # ---------------------------------------------------------------------------- tables
