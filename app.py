@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import io
 import logging
 import os
 import sys
@@ -20,7 +21,7 @@ import torch
 
 from lenet.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
 from lenet.inference import Classifier, InputError, render_pictures
-from lenet.visualize import architecture_rows, filter_grid
+from lenet.visualize import architecture_rows, enlarge, filter_grid
 
 ASSETS = Path(__file__).resolve().parent / "app_assets"
 TOP_K = 3
@@ -50,46 +51,51 @@ DIGITS, PHOTOS = MODELS["lenet5"], MODELS["convnet"]
 
 # ---------------------------------------------------------------------------- handlers
 
-def _cleared(clf: Classifier, message: str):
-    """Outputs of an empty result: a line saying what to do, and nothing shown."""
-    return (message, None, None, None, None, *[None] * len(clf.layer_names))
-
-
-def friendly(clf: Classifier):
-    """A user's bad input becomes a warning toast; a bug is logged, never shown as a trace."""
+def guarded(empty: tuple, warn: bool):
+    """Turn a user's bad input into a one-line message (and a toast when ``warn``), and a
+    bug into a log entry and a polite toast; the page never shows a traceback. ``empty``
+    is what the outputs show then; a message replaces its first item when ``warn``."""
     def decorate(handler):
         @functools.wraps(handler)
         def wrapper(*args):
             try:
                 return handler(*args)
             except InputError as exc:
+                if not warn:  # the label step of the same event has said it already
+                    return empty
                 gr.Warning(str(exc))
-                return _cleared(clf, f"⚠️ {exc}")
+                return (f"⚠️ {exc}", *empty[1:])
             except Exception:
                 log.exception("handler %s failed", handler.__name__)
                 message = "Something went wrong with this input; please try another one."
                 gr.Warning(message)
-                return _cleared(clf, f"⚠️ {message}")
+                return (f"⚠️ {message}", *empty[1:]) if warn else empty
         return wrapper
     return decorate
 
 
-def explain(clf: Classifier, source, target: str | None, empty_message: str):
-    """Run the engine on ``source``; return the outputs every tab shares."""
+def classify(clf: Classifier, source, empty_message: str):
+    """The quick part of a response: a status line, the top classes, the network's input."""
     result = clf.predict(source)
     if result.empty:
-        return _cleared(clf, empty_message)
-    index = clf.classes.index(target) if target in clf.classes else None
-    pictures = render_pictures(clf, result, class_index=index)
+        return empty_message, None, None
     label, p = result.top(1)[0]
-    status = f"**{label}** with {100 * p:.1f} % confidence"
-    if index is not None and clf.classes[index] != label:
-        status += f" · heatmaps explain **{clf.classes[index]}**"
-    return (status, dict(result.top(TOP_K)), pictures.input, pictures.grad_cam,
-            pictures.saliency, *[pictures.feature_maps[n] for n in clf.layer_names])
+    return (f"**{label}** with {100 * p:.1f} % confidence", dict(result.top(TOP_K)),
+            enlarge(result.input_image, 224))
 
 
-def decode_data_url(value: str) -> bytes | None:
+def pictures(clf: Classifier, source, target: str | None):
+    """The rest: Grad-CAM and saliency for ``target`` (default: the top class), and the
+    feature maps of every conv and pooling layer."""
+    result = clf.predict(source)
+    if result.empty:
+        return (None,) * (2 + len(clf.layer_names))
+    index = clf.classes.index(target) if target in clf.classes else None
+    shown = render_pictures(clf, result, class_index=index)
+    return (shown.grad_cam, shown.saliency, *[shown.feature_maps[n] for n in clf.layer_names])
+
+
+def decode_data_url(value: str | None) -> bytes | None:
     """The pad's value: '' when cleared, else a 'data:image/png;base64,...' URL."""
     if not value:
         return None
@@ -102,26 +108,47 @@ def decode_data_url(value: str) -> bytes | None:
         raise InputError("the pad's image arrived damaged; press Clear and redraw") from None
 
 
-@friendly(DIGITS)
-def classify_sketch(value: str | None, target: str | None):
-    data = decode_data_url(value or "")
+NO_LABEL = (None, None, None)
+NO_DIGIT_PICTURES = (None,) * (2 + len(DIGITS.layer_names))
+NO_PHOTO_PICTURES = (None,) * (2 + len(PHOTOS.layer_names))
+
+
+@guarded(NO_LABEL, warn=True)
+def classify_sketch(value: str | None):
+    data = decode_data_url(value)
     if data is None:
-        return _cleared(DIGITS, "Draw a digit on the pad.")
-    return explain(DIGITS, data, target, "Nothing drawn yet: draw a digit on the pad.")
+        return "Draw a digit on the pad.", None, None
+    return classify(DIGITS, data, "Nothing drawn yet: draw a digit on the pad.")
 
 
-@friendly(DIGITS)
-def classify_digit_file(path: str | None, target: str | None):
+@guarded(NO_DIGIT_PICTURES, warn=False)
+def sketch_pictures(value: str | None, target: str | None):
+    data = decode_data_url(value)
+    return NO_DIGIT_PICTURES if data is None else pictures(DIGITS, data, target)
+
+
+@guarded(NO_LABEL, warn=True)
+def classify_digit_file(path: str | None):
     if not path:
-        return _cleared(DIGITS, "Draw a digit on the pad, or upload a picture of one.")
-    return explain(DIGITS, path, target, "No digit found in that picture: nothing drawn.")
+        return "Draw a digit on the pad, or upload a picture of one.", None, None
+    return classify(DIGITS, path, "No digit found in that picture: nothing drawn.")
 
 
-@friendly(PHOTOS)
-def classify_photo(path: str | None, target: str | None):
+@guarded(NO_DIGIT_PICTURES, warn=False)
+def digit_file_pictures(path: str | None, target: str | None):
+    return NO_DIGIT_PICTURES if not path else pictures(DIGITS, path, target)
+
+
+@guarded(NO_LABEL, warn=True)
+def classify_photo(path: str | None):
     if not path:
-        return _cleared(PHOTOS, "Upload a photo, take one with the webcam, or paste one.")
-    return explain(PHOTOS, path, target, "That picture is blank.")
+        return "Upload a photo, take one with the webcam, or paste one.", None, None
+    return classify(PHOTOS, path, "That picture is blank.")
+
+
+@guarded(NO_PHOTO_PICTURES, warn=False)
+def photo_pictures(path: str | None, target: str | None):
+    return NO_PHOTO_PICTURES if not path else pictures(PHOTOS, path, target)
 
 
 class RawImage(gr.Image):
@@ -172,20 +199,20 @@ def inside_the_model(clf: Classifier) -> None:
 # ---------------------------------------------------------------------------- page
 
 def result_panel(clf: Classifier, what: str):
-    """The outputs a tab shows, in the order ``explain`` returns them."""
-    status = gr.Markdown(f"{what}", elem_classes="status")
+    """The outputs of a tab: (explain-class dropdown, quick outputs, picture outputs)."""
+    status = gr.Markdown(what, elem_classes="status")
     with gr.Row():
         label = gr.Label(num_top_classes=TOP_K, label="Prediction (top 3)", scale=2)
         seen = gr.Image(label="What the network sees", format="png", height=240,
                         interactive=False, elem_classes="crisp", scale=1,
-                       elem_id=f"{clf.name}-seen")
+                        elem_id=f"{clf.name}-seen")
     with gr.Row():
         cam = gr.Image(label="Grad-CAM: where the evidence is", format="png", height=240,
                        interactive=False, elem_classes="crisp")
         sal = gr.Image(label="Saliency: pixels that move the score", format="png", height=240,
                        interactive=False, elem_classes="crisp")
     target = gr.Dropdown([EXPLAIN_TOP, *clf.classes], value=EXPLAIN_TOP,
-                         label="Explain which class?")
+                         label="Grad-CAM and saliency explain which class?")
     gr.Markdown("#### Feature maps of every conv and pooling layer\nOne tile per channel; "
                 "blue is negative, white zero, red positive (conv outputs before the activation).")
     maps = []
@@ -193,8 +220,8 @@ def result_panel(clf: Classifier, what: str):
         if name in clf.layer_names:
             kind = "conv" if hasattr(layer, "weight") else "pooling"
             maps.append(gr.Image(label=f"{name} ({kind})", format="png", interactive=False,
-                                 show_label=True, elem_classes="maps"))
-    return target, [status, label, seen, cam, sal, *maps]
+                                 elem_classes="maps"))
+    return target, [status, label, seen], [cam, sal, *maps]
 
 
 CSS = ".crisp img { image-rendering: pixelated; } .maps img { object-fit: contain; }"
@@ -214,12 +241,15 @@ with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
                     digit_file = RawImage(type="filepath", label="Digit picture", height=200,
                                           sources=["upload", "clipboard"])
             with gr.Column(scale=2):
-                digit_target, digit_outputs = result_panel(DIGITS, "Draw a digit on the pad.")
-        pad.change(classify_sketch, [pad, digit_target], digit_outputs,
-                   api_name="classify_sketch", **fast)
-        digit_file.change(classify_digit_file, [digit_file, digit_target], digit_outputs,
-                          api_name="classify_digit", **fast)
-        digit_target.change(classify_sketch, [pad, digit_target], digit_outputs,
+                digit_target, digit_quick, digit_pictures = result_panel(
+                    DIGITS, "Draw a digit on the pad.")
+        # The label comes first; the pictures follow in a second step.
+        pad.change(classify_sketch, pad, digit_quick, api_name="classify_sketch", **fast).then(
+            sketch_pictures, [pad, digit_target], digit_pictures, api_name="sketch_pictures", **fast)
+        digit_file.change(classify_digit_file, digit_file, digit_quick, api_name="classify_digit",
+                          **fast).then(digit_file_pictures, [digit_file, digit_target],
+                                       digit_pictures, api_name="digit_pictures", **fast)
+        digit_target.change(sketch_pictures, [pad, digit_target], digit_pictures,
                             api_name="explain_sketch", **fast)
     with gr.Tab("Classify a photo (CIFAR-10 · ConvNet)"):
         gr.Markdown("This network knows only the ten CIFAR-10 classes: "
@@ -230,10 +260,10 @@ with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
                 photo = RawImage(type="filepath", label="Photo", height=300,
                                  sources=["upload", "webcam", "clipboard"])
             with gr.Column(scale=2):
-                photo_target, photo_outputs = result_panel(PHOTOS, "Upload a photo.")
-        photo.change(classify_photo, [photo, photo_target], photo_outputs,
-                     api_name="classify_photo", **fast)
-        photo_target.change(classify_photo, [photo, photo_target], photo_outputs,
+                photo_target, photo_quick, photo_shown = result_panel(PHOTOS, "Upload a photo.")
+        photo.change(classify_photo, photo, photo_quick, api_name="classify_photo", **fast).then(
+            photo_pictures, [photo, photo_target], photo_shown, api_name="photo_pictures", **fast)
+        photo_target.change(photo_pictures, [photo, photo_target], photo_shown,
                             api_name="explain_photo", **fast)
     with gr.Tab("Inside the models"):
         for model in (DIGITS, PHOTOS):
@@ -241,7 +271,27 @@ with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
 
 demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
 
+def warm_up(url: str) -> None:
+    """Send one drawing through the real routes, so that the first request's one-off costs
+    (about a second here) are paid at start-up instead of on a visitor's first stroke."""
+    from gradio_client import Client
+    from PIL import Image, ImageDraw
+    image = Image.new("RGB", (112, 112), "white")
+    ImageDraw.Draw(image).line([(56, 20), (56, 92)], fill="black", width=9)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    sketch = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    try:
+        client = Client(url, download_files=False, verbose=False)
+        client.predict(sketch, api_name="/classify_sketch")
+        client.predict(sketch, EXPLAIN_TOP, api_name="/sketch_pictures")
+    except Exception as exc:  # a slower first request is no reason to stop
+        log.warning("warm-up request failed: %s", exc)
+
+
 if __name__ == "__main__":
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-                max_file_size=MAX_FILE_SIZE, css=CSS)
+                max_file_size=MAX_FILE_SIZE, css=CSS, prevent_thread_lock=True)
+    warm_up(demo.local_url)
+    demo.block_thread()

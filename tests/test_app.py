@@ -39,58 +39,64 @@ def photo_file(tmp_path, name="photo.jpg") -> str:
 # ---------------------------------------------------------------------------- handlers
 
 def test_a_drawn_seven_shows_everything():
-    status, label, seen, cam, sal, *maps = app.classify_sketch(data_url(seven_png()), None)
+    status, label, seen = app.classify_sketch(data_url(seven_png()))
     assert len(label) == 3 and max(label, key=label.get) == "7"
     assert status.startswith("**7**")
+    cam, sal, *maps = app.sketch_pictures(data_url(seven_png()), app.EXPLAIN_TOP)
     assert seen.size == cam.size == sal.size == (224, 224)
     assert len(maps) == 5 and all(isinstance(m, Image.Image) for m in maps)
 
 
 def test_a_cleared_pad_clears_the_outputs_and_asks_for_a_digit():
-    status, *rest = app.classify_sketch("", None)
+    status, *rest = app.classify_sketch("")
     assert status == "Draw a digit on the pad." and all(r is None for r in rest)
+    assert all(r is None for r in app.sketch_pictures("", app.EXPLAIN_TOP))
     blank = Image.new("RGB", (112, 112), "white")
     buffer = io.BytesIO()
     blank.save(buffer, "PNG")
-    status, *rest = app.classify_sketch(data_url(buffer.getvalue()), None)
+    status, *rest = app.classify_sketch(data_url(buffer.getvalue()))
     assert "Nothing drawn" in status and all(r is None for r in rest)
+    assert all(r is None for r in app.sketch_pictures(data_url(buffer.getvalue()), None))
 
 
-def test_explaining_another_class_is_said():
-    status, label, *_ = app.classify_sketch(data_url(seven_png()), "3")
-    assert "heatmaps explain **3**" in status
+def test_explaining_another_class_changes_the_heatmaps():
+    top_cam, top_sal, *_ = app.sketch_pictures(data_url(seven_png()), app.EXPLAIN_TOP)
+    three_cam, three_sal, *_ = app.sketch_pictures(data_url(seven_png()), "3")
+    assert np.asarray(top_sal).tobytes() != np.asarray(three_sal).tobytes()
 
 
 @pytest.mark.parametrize("value", ["data:text/html;base64,PGI+", "data:image/png;base64,@@@",
                                    "data:image/png;base64," + base64.b64encode(b"junk").decode()])
 def test_a_bad_pad_value_is_a_warning_not_a_crash(value):
     with pytest.warns(UserWarning):
-        status, *rest = app.classify_sketch(value, None)
+        status, *rest = app.classify_sketch(value)
     assert status.startswith("⚠️") and "\n" not in status and all(r is None for r in rest)
+    assert all(r is None for r in app.sketch_pictures(value, None))  # no second toast
 
 
 def test_photo_handler_and_its_bad_inputs(tmp_path):
-    status, label, seen, cam, sal, *maps = app.classify_photo(photo_file(tmp_path), None)
-    assert len(label) == 3 and seen.size == (224, 224) and len(maps) == 4
-    assert app.classify_photo(None, None)[0].startswith("Upload a photo")
+    status, label, seen = app.classify_photo(photo_file(tmp_path))
+    cam, sal, *maps = app.photo_pictures(photo_file(tmp_path), None)
+    assert len(label) == 3 and seen.size == cam.size == (224, 224) and len(maps) == 4
+    assert app.classify_photo(None)[0].startswith("Upload a photo")
     (tmp_path / "doc.pdf").write_bytes(b"%PDF-1.4\n%%EOF")
     (tmp_path / "empty.png").write_bytes(b"")
     for bad, words in (("doc.pdf", "not an image"), ("empty.png", "empty")):
         with pytest.warns(UserWarning):
-            status, *rest = app.classify_photo(str(tmp_path / bad), None)
+            status, *rest = app.classify_photo(str(tmp_path / bad))
         assert words in status and all(r is None for r in rest)
 
 
 def test_digit_upload_goes_through_the_digit_pipeline(tmp_path):
     (tmp_path / "seven.png").write_bytes(seven_png(600))
-    status, label, seen, *_ = app.classify_digit_file(str(tmp_path / "seven.png"), None)
+    status, label, seen = app.classify_digit_file(str(tmp_path / "seven.png"))
     assert max(label, key=label.get) == "7" and seen.size == (224, 224)
 
 
 def test_an_unexpected_bug_is_logged_not_shown(monkeypatch, caplog):
     monkeypatch.setattr(app.PHOTOS, "predict", lambda _source: 1 / 0)
     with pytest.warns(UserWarning):
-        status, *_ = app.classify_photo("whatever.png", None)
+        status, *_ = app.classify_photo("whatever.png")
     assert "Something went wrong" in status and "ZeroDivisionError" not in status
     assert "ZeroDivisionError" in caplog.text
 
@@ -125,19 +131,19 @@ def server():
 def test_gradio_client_sketch_upload_and_bad_file(server, tmp_path):
     from gradio_client import Client, handle_file
     client = Client(server, download_files=False, verbose=False)
-    status, label, *_ = client.predict(data_url(seven_png()), "top prediction",
-                                       api_name="/classify_sketch")
+    status, label, seen = client.predict(data_url(seven_png()), api_name="/classify_sketch")
     assert label["label"] == "7" and status.startswith("**7**")
-    status, label, *_ = client.predict(handle_file(photo_file(tmp_path)), "top prediction",
-                                       api_name="/classify_photo")
+    cam, sal, *maps = client.predict(data_url(seven_png()), "3", api_name="/sketch_pictures")
+    assert len(maps) == 5 and all(m["path"].endswith(".png") for m in (cam, sal, *maps))
+    status, label, seen = client.predict(handle_file(photo_file(tmp_path)),
+                                         api_name="/classify_photo")
     assert label["label"] in app.PHOTOS.classes
     (tmp_path / "doc.png").write_bytes(b"%PDF-1.4 not really a picture")
-    status, label, *_ = client.predict(handle_file(str(tmp_path / "doc.png")), "top prediction",
-                                       api_name="/classify_photo")
+    status, label, seen = client.predict(handle_file(str(tmp_path / "doc.png")),
+                                         api_name="/classify_photo")
     assert "not an image" in status and not label
     # The server is still there and still right.
-    status, label, *_ = client.predict(data_url(seven_png()), "top prediction",
-                                       api_name="/classify_sketch")
+    status, label, seen = client.predict(data_url(seven_png()), api_name="/classify_sketch")
     assert label["label"] == "7"
 
 
@@ -145,5 +151,5 @@ def test_every_event_is_an_api_endpoint(server):
     from gradio_client import Client
     names = set(Client(server, download_files=False, verbose=False).view_api(
         print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/classify_sketch", "/classify_digit", "/explain_sketch", "/classify_photo",
-            "/explain_photo"} <= names
+    assert {"/classify_sketch", "/sketch_pictures", "/classify_digit", "/digit_pictures",
+            "/explain_sketch", "/classify_photo", "/photo_pictures", "/explain_photo"} <= names
