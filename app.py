@@ -244,8 +244,10 @@ with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
                 digit_target, digit_quick, digit_pictures = result_panel(
                     DIGITS, "Draw a digit on the pad.")
         # The label comes first; the pictures follow in a second step.
-        pad.change(classify_sketch, pad, digit_quick, api_name="classify_sketch", **fast).then(
-            sketch_pictures, [pad, digit_target], digit_pictures, api_name="sketch_pictures", **fast)
+        # While the pen moves only the label follows it; the pictures come when it lifts.
+        pad.change(classify_sketch, pad, digit_quick, api_name="classify_sketch", **fast)
+        pad.stroke_end(sketch_pictures, [pad, digit_target], digit_pictures,
+                       api_name="sketch_pictures", **fast)
         digit_file.change(classify_digit_file, digit_file, digit_quick, api_name="classify_digit",
                           **fast).then(digit_file_pictures, [digit_file, digit_target],
                                        digit_pictures, api_name="digit_pictures", **fast)

@@ -1,6 +1,7 @@
 // A drawing pad that sends what is drawn while the pen moves, not only when it lifts.
 // While the pointer is down, a small PNG of the canvas goes to Python every SEND_MS and
-// once more on pointer-up; Python's preprocessing does the rest (crop, fit, centre).
+// once more on pointer-up, which also fires "stroke_end" for the slower pictures.
+// Python's preprocessing does the rest (crop, fit, centre).
 const SEND_MS = 150;
 const SEND_SIZE = 112;       // 4x MNIST's 28: enough detail for small digits
 const canvas = element.querySelector("canvas.pad");
@@ -41,6 +42,7 @@ function finish() {
   clearInterval(timer);
   dirty = true;
   send();
+  trigger("stroke_end");   // the pictures are drawn once per stroke, not while it moves
 }
 
 blank();
@@ -74,6 +76,7 @@ element.querySelector(".pad-clear").addEventListener("click", () => {
   clearInterval(timer);
   blank();
   props.value = "";
+  trigger("stroke_end");
 });
 // A value set from Python (an API call, a reset) that is empty clears the canvas too.
 watch("value", () => { if (!props.value) blank(); });

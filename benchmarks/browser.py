@@ -72,7 +72,8 @@ def launch(playwright):
 def draw(page, points, steps: int = 8, pause: float = 0.0) -> dict:
     """Draw one stroke through ``points`` (fractions of the pad), ``steps`` moves per segment
     with ``pause`` seconds between moves; wait for the page to settle and return its timings:
-    seconds drawing, updates shown while drawing, ms from pen-up to the last update after it."""
+    seconds drawing, updates shown while drawing, ms from pen-up to the last update after it
+    (None when the drawing at pen-up was already the one shown: nothing new to send)."""
     box = page.locator("canvas.pad").bounding_box()
     at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
     page.evaluate("() => { window.__updates = []; }")
@@ -93,6 +94,8 @@ def draw(page, points, steps: int = 8, pause: float = 0.0) -> dict:
         now = page.evaluate("() => performance.now()")
         if up is not None and updates and updates[-1] > up and now - updates[-1] > 600:
             break
+        if up is not None and now - up > 3000:  # the pad sent nothing new at pen-up: the
+            break                               # last update already showed the final drawing
     during = [u for u in updates if u <= up]
     after = [u for u in updates if u > up]
     seconds = (up - start) / 1000

@@ -41,15 +41,18 @@ def main() -> None:
                 time.sleep(0.5)
                 r = draw(page, STROKES[k % len(STROKES)], steps=10, pause=args.pause)
                 results.append(r)
+                lag = r["pen_up_to_label_ms"]
                 print(f"stroke {k + 1}: {r['seconds']:.2f} s drawing, {r['updates']} updates "
-                      f"({r['per_second']:.1f}/s), label {r['pen_up_to_label_ms']:.0f} ms after pen-up")
+                      f"({r['per_second']:.1f}/s), " + (f"label {lag:.0f} ms after pen-up"
+                      if lag is not None else "final drawing already shown at pen-up"))
             browser.close()
     finally:
         stop_app(proc)
     lags = [r["pen_up_to_label_ms"] for r in results if r["pen_up_to_label_ms"] is not None]
     rates = [r["per_second"] for r in results]
     print(f"pen-up to label: median {statistics.median(lags):.0f} ms, max {max(lags):.0f} ms "
-          f"(first stroke {lags[0]:.0f} ms)")
+          f"over {len(lags)} strokes ({len(results) - len(lags)} already current at pen-up); "
+          f"first stroke: {results[0]['pen_up_to_label_ms']} ms")
     print(f"updates while drawing: median {statistics.median(rates):.1f}/s, min {min(rates):.1f}/s")
 
 
