@@ -128,11 +128,12 @@ def _font(size: int):
 GRID_GAP, GRID_CAPTION = 3, 12   # pixels between tiles; caption strip under each tile
 
 
-def _grid_layout(channels: int, h: int, w: int, tile: int, columns: int | None):
+def _grid_layout(layer: str, channels: int, h: int, w: int, tile: int, columns: int | None):
     columns = columns or min(channels, 16 if channels > 32 else 8)
     factor = max(1, tile // max(h, w))
     tw, th = w * factor, h * factor
-    cell_w, cell_h = max(tw, 34) + GRID_GAP, th + GRID_CAPTION + GRID_GAP
+    caption_w = 6 * len(f"{layer} #{channels - 1}")  # about 6 pixels a character at size 10
+    cell_w, cell_h = max(tw, caption_w) + GRID_GAP, th + GRID_CAPTION + GRID_GAP
     return columns, -(-channels // columns), factor, tw, th, cell_w, cell_h
 
 
@@ -141,7 +142,7 @@ def _grid_background(layer: str, channels: int, h: int, w: int, tile: int,
                      columns: int | None) -> np.ndarray:
     """The white sheet with every caption drawn: the same for every request of a layer."""
     from PIL import ImageDraw
-    columns, rows, _, _, th, cell_w, cell_h = _grid_layout(channels, h, w, tile, columns)
+    columns, rows, _, _, th, cell_w, cell_h = _grid_layout(layer, channels, h, w, tile, columns)
     image = Image.new("RGB", (columns * cell_w, rows * cell_h), "white")
     draw, font = ImageDraw.Draw(image), _font(10)
     for c in range(channels):
@@ -162,7 +163,8 @@ def feature_map_grid(maps: np.ndarray, layer: str, tile: int = 64,
     channels, h, w = maps.shape
     if max(h, w) < 4:  # C5's 1x1 maps: small squares, not 64-pixel blocks
         tile = 24
-    columns, rows, factor, tw, th, cell_w, cell_h = _grid_layout(channels, h, w, tile, columns)
+    columns, rows, factor, tw, th, cell_w, cell_h = _grid_layout(layer, channels, h, w, tile,
+                                                                 columns)
     sheet = _grid_background(layer, channels, h, w, tile, columns).copy()
     tiles = np.full((rows * columns, th, tw, 3), 255, np.uint8)
     colours = diverging_rgb(maps, float(np.abs(maps).max()))

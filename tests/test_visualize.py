@@ -1,0 +1,78 @@
+"""Pictures: tiles land where their captions say, colours carry sign, overlays blend, and the
+architecture table adds up to the course's parameter counts."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from lenet.models import ConvNet, LeNet5
+from lenet.visualize import (architecture_rows, diverging_rgb, enlarge, feature_map_grid,
+                             filter_grid, heat_overlay)
+
+
+def test_diverging_colours_carry_sign_and_size():
+    neg, zero, pos = diverging_rgb(np.array([-2.0, 0.0, 2.0]), 2.0)
+    assert neg[2] > neg[0]                      # blue for negative
+    assert pos[0] > pos[2]                      # red for positive
+    assert (zero > 240).all()                   # white for zero
+    weak = diverging_rgb(np.array([1.0]), 2.0)[0]
+    assert weak.sum() > pos.sum()               # weaker is paler
+
+
+def test_every_tile_sits_in_its_cell_crisply():
+    rng = np.random.default_rng(0)
+    maps = rng.standard_normal((16, 10, 10)).astype(np.float32)
+    grid = np.asarray(feature_map_grid(maps, "C3", tile=60, columns=8))
+    colours = diverging_rgb(maps, float(np.abs(maps).max()))
+    cell_w = (grid.shape[1]) // 8
+    cell_h = grid.shape[0] // 2
+    for c in (0, 7, 8, 15):
+        y, x = (c // 8) * cell_h, (c % 8) * cell_w
+        tile = grid[y:y + 60, x:x + 60]
+        np.testing.assert_array_equal(tile[::6, ::6], colours[c])     # each map pixel...
+        np.testing.assert_array_equal(tile[5::6, 5::6], colours[c])   # ...a 6x6 block
+
+
+def test_one_by_one_maps_become_small_squares():
+    grid = feature_map_grid(np.ones((120, 1, 1), np.float32), "C5")
+    assert grid.width < 16 * 60 and grid.height < 8 * 60
+
+
+def test_captions_are_drawn_under_the_tiles():
+    grid = np.asarray(feature_map_grid(np.zeros((2, 4, 4), np.float32), "S4", tile=40))
+    tiles, captions = grid[:40], grid[40:52]
+    assert (tiles > 240).all()                  # zero maps are white
+    assert (captions < 200).any()               # dark caption text below them
+
+
+def test_filter_grid_for_grey_and_colour_filters():
+    grey = filter_grid(np.random.default_rng(0).standard_normal((6, 1, 5, 5)))
+    colour = filter_grid(np.random.default_rng(0).standard_normal((16, 3, 5, 5)))
+    assert grey.mode == colour.mode == "RGB"
+    assert colour.height > grey.height          # 16 filters need two rows of 8
+
+
+def test_heat_overlay_leaves_cold_areas_alone():
+    base = Image.fromarray(np.full((28, 28), 100, np.uint8))
+    heat = np.zeros((28, 28), np.float32)
+    heat[:, 14:] = 1.0
+    out = np.asarray(heat_overlay(base, heat, size=224)).astype(int)
+    assert (out[:, :100] == 100).all()          # no heat: the input unchanged
+    assert np.abs(out[:, 130:] - 100).max() > 50  # full heat: coloured
+
+
+def test_enlarge_is_nearest_neighbour():
+    image = Image.fromarray(np.array([[0, 255], [255, 0]], np.uint8))
+    big = np.asarray(enlarge(image, 8))
+    assert big.shape == (8, 8) and set(np.unique(big)) == {0, 255}
+
+
+@pytest.mark.parametrize("model, shape, total, last_shape", [
+    (LeNet5(), (1, 28, 28), 61706, "10"), (ConvNet(), (3, 32, 32), 258058, "10")])
+def test_architecture_table_adds_up(model, shape, total, last_shape):
+    rows = architecture_rows(model, shape)
+    assert rows[-1][0] == "total" and rows[-1][-1] == total
+    assert sum(r[-1] for r in rows[:-1]) == total
+    assert rows[-2][3] == last_shape
+    if isinstance(model, LeNet5):
+        c1 = next(r for r in rows if r[0] == "C1")
+        assert c1[1] == "conv 1→6 + ReLU" and c1[2] == "5x5 / s1 / p2" and c1[3] == "6x28x28"
