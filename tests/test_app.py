@@ -153,3 +153,25 @@ def test_every_event_is_an_api_endpoint(server):
         print_info=False, return_format="dict")["named_endpoints"])
     assert {"/classify_sketch", "/sketch_pictures", "/classify_digit", "/digit_pictures",
             "/explain_sketch", "/classify_photo", "/photo_pictures", "/explain_photo"} <= names
+
+
+def test_an_oversized_upload_is_refused_and_the_server_stays_up(server, tmp_path):
+    from gradio_client import Client, handle_file
+    big = tmp_path / "huge.png"
+    big.write_bytes(b"\x89PNG" + os.urandom(11 * 1024 * 1024))  # over MAX_FILE_SIZE
+    client = Client(server, download_files=False, verbose=False)
+    with pytest.raises(Exception):
+        client.predict(handle_file(str(big)), api_name="/classify_photo")
+    status, label, seen = client.predict(data_url(seven_png()), api_name="/classify_sketch")
+    assert label["label"] == "7"
+
+
+def test_a_burst_of_requests_all_get_answers(server, tmp_path):
+    from gradio_client import Client, handle_file
+    client = Client(server, download_files=False, verbose=False)
+    photo = photo_file(tmp_path)
+    jobs = [client.submit(data_url(seven_png()), api_name="/classify_sketch") for _ in range(15)]
+    jobs += [client.submit(handle_file(photo), api_name="/classify_photo") for _ in range(15)]
+    results = [job.result(timeout=120) for job in jobs]
+    assert all(r[1]["label"] == "7" for r in results[:15])
+    assert all(r[1]["label"] in app.PHOTOS.classes for r in results[15:])

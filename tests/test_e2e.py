@@ -97,3 +97,11 @@ def test_a_bad_upload_gets_a_message_and_the_page_keeps_working(page, tmp_path):
     time.sleep(0.5)
     draw(page, SEVEN, steps=6)
     label_text(page).wait_for(timeout=10000)
+
+
+def test_inside_the_models_shows_tables_and_plots(page):
+    page.get_by_role("tab", name="Inside the models").click()
+    page.get_by_text("61,706 parameters").first.wait_for(timeout=10000)
+    page.get_by_text("258,058 parameters").first.wait_for(timeout=10000)
+    assert page.get_by_text("Confusion matrix on the test set").count() == 2
+    page.screenshot(path=str(page.shots / "inside.png"), full_page=True)
