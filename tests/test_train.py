@@ -1,4 +1,5 @@
 """train.py and ``python -m lenet evaluate`` end to end, on tiny generated data."""
+import os
 import subprocess
 import sys
 
@@ -81,3 +82,18 @@ def test_evaluate_cli_reports_accuracy_of_a_checkpoint(tiny_mnist, tmp_path):
     wrong = run("-m", "lenet", "evaluate", "--model", "convnet", "--checkpoint",
                 str(tmp_path / "lenet5.safetensors"), "--data-dir", str(data_root))
     assert wrong.returncode == 2 and "holds lenet5" in wrong.stderr
+
+
+def test_ctrl_c_exits_cleanly_without_a_checkpoint(tiny_mnist, tmp_path):
+    import signal
+    data_root, _ = tiny_mnist
+    proc = subprocess.Popen([sys.executable, "train.py", "--model", "lenet5", "--epochs", "100000",
+                             "--data-dir", str(data_root), "--out", str(tmp_path / "out")],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert "epoch" in proc.stdout.readline() + proc.stdout.readline()  # training has started
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
