@@ -105,3 +105,25 @@ def test_inside_the_models_shows_tables_and_plots(page):
     page.get_by_text("258,058 parameters").first.wait_for(timeout=10000)
     assert page.get_by_text("Confusion matrix on the test set").count() == 2
     page.screenshot(path=str(page.shots / "inside.png"), full_page=True)
+
+
+def test_a_finger_draws_too(page):
+    """Touch input through the browser's own touch events (what a phone sends)."""
+    page.get_by_role("tab", name="Draw a digit (MNIST · LeNet-5)").click()
+    page.locator(".pad-clear").click()
+    page.get_by_text("Draw a digit on the pad.").first.wait_for(timeout=10000)
+    assert label_text(page).count() == 0 or not label_text(page).is_visible()
+    box = page.locator("canvas.pad").bounding_box()
+    cdp = page.context.new_cdp_session(page)
+    points = [(0.5, 0.15 + 0.07 * k) for k in range(11)]
+
+    def touch(kind, fx=None, fy=None):
+        where = [] if fx is None else [{"x": box["x"] + fx * box["width"],
+                                         "y": box["y"] + fy * box["height"]}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": where})
+    touch("touchStart", *points[0])
+    for fx, fy in points[1:]:
+        touch("touchMove", fx, fy)
+    touch("touchEnd")
+    label_text(page).wait_for(timeout=10000)
+    assert label_text(page).inner_text().strip() in list("0123456789")
