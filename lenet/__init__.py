@@ -2,7 +2,8 @@
 
 Modules: ``models`` (the networks and their registry), ``data`` (datasets as tensors),
 ``engine`` (training and evaluation loops), ``checkpoint`` (safetensors files),
-``inference`` (preprocessing, prediction, activations, Grad-CAM) and ``visualize``
-(pictures). ``python -m lenet`` offers ``evaluate`` and ``predict``.
+``preprocess`` (any user input to a model input), ``inference`` (prediction, activations,
+Grad-CAM, saliency), ``visualize`` (pictures and plots) and ``synth`` (MNIST digits redrawn
+as users draw them). ``python -m lenet`` offers ``evaluate`` and ``predict``.
 """
 __version__ = "0.1.0"

@@ -55,6 +55,12 @@ class Prediction:
     def confidences(self) -> dict[str, float]:
         return {} if self.empty else dict(zip(self.classes, map(float, self.probabilities)))
 
+    def __repr__(self) -> str:
+        if self.empty:
+            return "Prediction(nothing drawn)"
+        guesses = ", ".join(f"{c} {p:.3f}" for c, p in self.top(3))
+        return f"Prediction({guesses}; layers {', '.join(self.activations)})"
+
 
 class Classifier:
     """A loaded model with its checkpoint's description; one instance serves many requests."""
