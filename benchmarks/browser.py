@@ -37,16 +37,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int, timeout: float = 60) -> tuple[subprocess.Popen, float]:
-    """``python app.py`` on ``port``; returns the process and seconds until the page served."""
+def start_app(port: int, timeout: float = 60,
+              script: str = "app.py") -> tuple[subprocess.Popen, float]:
+    """``python app.py`` (or ``script``) on ``port``; returns the process and the seconds
+    until its page was served."""
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "GRADIO_ANALYTICS_ENABLED": "False"}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, script], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     while time.perf_counter() - start < timeout:
         if proc.poll() is not None:
-            raise RuntimeError(f"app.py exited: {proc.stderr.read()}")
+            raise RuntimeError(f"{script} exited: {proc.stderr.read()}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
                 if response.status == 200:
@@ -54,7 +56,7 @@ def start_app(port: int, timeout: float = 60) -> tuple[subprocess.Popen, float]:
         except OSError:
             time.sleep(0.05)
     proc.kill()
-    raise TimeoutError("app.py did not serve its page in time")
+    raise TimeoutError(f"{script} did not serve its page in time")
 
 
 def stop_app(proc: subprocess.Popen) -> None:

@@ -1,6 +1,7 @@
 """How fast the page follows the pen, in headless Chromium: for strokes drawn on the pad,
 the ms from pen-up to the final prediction shown, and the updates shown while drawing.
-Also the cold start: ``python app.py`` to the first page served.
+Also the cold start, ``python app.py`` to the first page served, beside that of a bare
+Gradio app (``benchmarks/bare_app.py``, no torch, no models) measured in the same run.
 
     python benchmarks/pad_latency.py [--strokes 8]
 """
@@ -25,9 +26,11 @@ def main() -> None:
     p.add_argument("--strokes", type=int, default=8)
     p.add_argument("--pause", type=float, default=0.05, help="seconds between pen moves")
     args = p.parse_args()
+    bare, bare_cold = start_app(free_port(), script="benchmarks/bare_app.py")
+    stop_app(bare)
     port = free_port()
     proc, cold = start_app(port)
-    print(f"cold start (python app.py -> first page served): {cold:.2f} s")
+    print(f"cold start to first page served: app.py {cold:.2f} s, bare Gradio app {bare_cold:.2f} s")
     try:
         with sync_playwright() as pw:
             browser = launch(pw)
