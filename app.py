@@ -74,9 +74,16 @@ def guarded(empty: tuple, warn: bool):
     return decorate
 
 
+@functools.lru_cache(maxsize=16)
+def predict(model: str, source: bytes | str):
+    """One prediction per input, shared by the label step and the pictures step that follows
+    it (uploads arrive as content-addressed paths, drawings as bytes: both are safe keys)."""
+    return MODELS[model].predict(source)
+
+
 def classify(clf: Classifier, source, empty_message: str):
     """The quick part of a response: a status line, the top classes, the network's input."""
-    result = clf.predict(source)
+    result = predict(clf.name, source)
     if result.empty:
         return empty_message, None, None
     label, p = result.top(1)[0]
@@ -87,7 +94,7 @@ def classify(clf: Classifier, source, empty_message: str):
 def pictures(clf: Classifier, source, target: str | None):
     """The rest: Grad-CAM and saliency for ``target`` (default: the top class), and the
     feature maps of every conv and pooling layer."""
-    result = clf.predict(source)
+    result = predict(clf.name, source)
     if result.empty:
         return (None,) * (2 + len(clf.layer_names))
     index = clf.classes.index(target) if target in clf.classes else None
