@@ -21,7 +21,7 @@ import torch
 
 from lenet.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
 from lenet.inference import Classifier, InputError, render_pictures
-from lenet.visualize import architecture_rows, enlarge, filter_grid
+from lenet.visualize import architecture_rows, filter_grid
 
 ASSETS = Path(__file__).resolve().parent / "app_assets"
 TOP_K = 3
@@ -87,8 +87,9 @@ def classify(clf: Classifier, source, empty_message: str):
     if result.empty:
         return empty_message, None, None
     label, p = result.top(1)[0]
-    return (f"**{label}** with {100 * p:.1f} % confidence", dict(result.top(TOP_K)),
-            enlarge(result.input_image, 224))
+    # The input goes out at its true size (28x28 or 32x32): a tiny PNG, enlarged crisply by
+    # the page's CSS rather than by the server.
+    return f"**{label}** with {100 * p:.1f} % confidence", dict(result.top(TOP_K)), result.input_image
 
 
 def pictures(clf: Classifier, source, target: str | None):
@@ -211,7 +212,7 @@ def result_panel(clf: Classifier, what: str):
     with gr.Row():
         label = gr.Label(num_top_classes=TOP_K, label="Prediction (top 3)", scale=2)
         seen = gr.Image(label="What the network sees", format="png", height=240,
-                        interactive=False, elem_classes="crisp", scale=1,
+                        interactive=False, elem_classes="seen", scale=1,
                         elem_id=f"{clf.name}-seen")
     with gr.Row():
         cam = gr.Image(label="Grad-CAM: where the evidence is", format="png", height=240,
@@ -231,7 +232,11 @@ def result_panel(clf: Classifier, what: str):
     return target, [status, label, seen], [cam, sal, *maps]
 
 
-CSS = ".crisp img { image-rendering: pixelated; } .maps img { object-fit: contain; }"
+CSS = """
+.crisp img { image-rendering: pixelated; }
+.seen img { width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated; }
+.maps img { object-fit: contain; }
+"""
 fast = dict(show_progress="hidden", trigger_mode="always_last")
 
 with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:

@@ -50,13 +50,14 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def hammer(url: str, photo: str, clients: int, requests: int) -> dict:
+def hammer(url: str, photos: list[str], clients: int, requests: int) -> dict:
     from gradio_client import Client, handle_file
     pool = [Client(url, download_files=False, verbose=False) for _ in range(clients)]
     latencies, failures, lock = [], [], threading.Lock()
 
-    def work(client):
-        for _ in range(requests):
+    def work(index, client):
+        for k in range(requests):
+            photo = photos[(index * requests + k) % len(photos)]
             start = time.perf_counter()
             try:
                 client.predict(handle_file(photo), api_name="/classify_photo")
@@ -65,7 +66,7 @@ def hammer(url: str, photo: str, clients: int, requests: int) -> dict:
             except Exception as exc:  # a failed request is the measurement, not a crash
                 with lock:
                     failures.append(repr(exc)[:120])
-    threads = [threading.Thread(target=work, args=(c,)) for c in pool]
+    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(pool)]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -84,18 +85,21 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--requests", type=int, default=10)
     args = p.parse_args()
-    photo = Path(tempfile.mkdtemp()) / "photo.jpg"
-    rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 255, (480, 640, 3), np.uint8)).save(photo, quality=90)
+    # A different photo for every request, so that no server can answer from a cache.
+    folder, rng = Path(tempfile.mkdtemp()), np.random.default_rng(0)
+    photos = []
+    for k in range(args.clients * args.requests + 4):
+        photos.append(str(folder / f"photo{k}.jpg"))
+        Image.fromarray(rng.integers(0, 255, (480, 640, 3), np.uint8)).save(photos[-1], quality=90)
     rows = {}
     for name, script in (("bare gradio", HERE / "bare_app.py"), ("app.py", HERE.parent / "app.py")):
         port = free_port()
         proc = start(script, port)
         try:
             url = f"http://127.0.0.1:{port}/"
-            hammer(url, str(photo), 2, 2)  # warm-up: first-request costs out of the figures
+            hammer(url, photos[-4:], 2, 2)  # warm-up: first-request costs out of the figures
             before = rss_mb(proc.pid)
-            result = hammer(url, str(photo), args.clients, args.requests)
+            result = hammer(url, photos[:-4], args.clients, args.requests)
             result["rss"] = (before, rss_mb(proc.pid))
             rows[name] = result
         finally:

@@ -43,7 +43,7 @@ def test_a_drawn_seven_shows_everything():
     assert len(label) == 3 and max(label, key=label.get) == "7"
     assert status.startswith("**7**")
     cam, sal, *maps = app.sketch_pictures(data_url(seven_png()), app.EXPLAIN_TOP)
-    assert seen.size == cam.size == sal.size == (224, 224)
+    assert seen.size == (28, 28) and cam.size == sal.size == (224, 224)
     assert len(maps) == 5 and all(isinstance(m, Image.Image) for m in maps)
 
 
@@ -77,7 +77,7 @@ def test_a_bad_pad_value_is_a_warning_not_a_crash(value):
 def test_photo_handler_and_its_bad_inputs(tmp_path):
     status, label, seen = app.classify_photo(photo_file(tmp_path))
     cam, sal, *maps = app.photo_pictures(photo_file(tmp_path), None)
-    assert len(label) == 3 and seen.size == cam.size == (224, 224) and len(maps) == 4
+    assert len(label) == 3 and seen.size == (32, 32) and cam.size == (224, 224) and len(maps) == 4
     assert app.classify_photo(None)[0].startswith("Upload a photo")
     (tmp_path / "doc.pdf").write_bytes(b"%PDF-1.4\n%%EOF")
     (tmp_path / "empty.png").write_bytes(b"")
@@ -90,7 +90,7 @@ def test_photo_handler_and_its_bad_inputs(tmp_path):
 def test_digit_upload_goes_through_the_digit_pipeline(tmp_path):
     (tmp_path / "seven.png").write_bytes(seven_png(600))
     status, label, seen = app.classify_digit_file(str(tmp_path / "seven.png"))
-    assert max(label, key=label.get) == "7" and seen.size == (224, 224)
+    assert max(label, key=label.get) == "7" and seen.size == (28, 28)
 
 
 def test_an_unexpected_bug_is_logged_not_shown(monkeypatch, caplog):
