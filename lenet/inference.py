@@ -19,7 +19,8 @@ from torch import nn
 
 from .checkpoint import load_checkpoint
 from .models import conv_layer_names
-from .preprocess import InputError, digit_from_image, open_image, photo_to_array
+from .preprocess import (InputError, digit_from_image, open_image, photo_to_array,
+                         sketch_layers_to_image)
 from .visualize import enlarge, feature_map_grid, heat_overlay
 
 __all__ = ["Classifier", "Prediction", "Pictures", "InputError", "render_pictures",
@@ -90,7 +91,16 @@ class Classifier:
 
     # ------------------------------------------------------------------ preparing inputs
     def prepare(self, source) -> tuple[torch.Tensor | None, Image.Image]:
-        """Any user input -> (normalised tensor or None when nothing is drawn, viewable input)."""
+        """Any user input -> (normalised tensor or None when nothing is drawn, viewable input).
+
+        ``source`` may also be a Gradio Sketchpad/ImageEditor value (a dict with
+        ``composite``); a cleared pad counts as nothing drawn.
+        """
+        if isinstance(source, dict):
+            source = sketch_layers_to_image(source)
+            if source is None:
+                shape = (self.height, self.width) + ((self.channels,) if self.channels > 1 else ())
+                return None, Image.fromarray(np.zeros(shape, np.uint8))
         image = open_image(source, target=4 * max(self.height, self.width))
         if self.is_digit_model:
             digit = digit_from_image(image)

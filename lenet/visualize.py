@@ -71,21 +71,6 @@ def plot_lr_sweep(runs: dict[float, dict], title: str) -> Image.Image:
     return _figure_to_image(fig)
 
 
-def plot_confusion_matrix(matrix: list[list[int]], classes, title: str) -> Image.Image:
-    plt = _pyplot()
-    m = np.asarray(matrix)
-    fig, ax = plt.subplots(figsize=(6.2, 5.4))
-    ax.imshow(m, cmap="Blues")
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
-    ax.set_yticks(range(len(classes)), classes)
-    ax.set(xlabel="predicted", ylabel="true", title=f"{title}: test confusion matrix")
-    threshold = m.max() / 2
-    for (i, j), v in np.ndenumerate(m):
-        ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
-                color="white" if v > threshold else "black")
-    return _figure_to_image(fig)
-
-
 # ---------------------------------------------------------------------------- colour maps
 
 def _lut(stops: list[tuple[int, int, int]]) -> np.ndarray:

@@ -58,6 +58,18 @@ def test_blank_input_says_nothing_drawn():
     assert result.top(3) == [] and result.confidences() == {}
 
 
+def test_gradio_sketchpad_values_are_accepted():
+    cleared = {"background": None, "layers": [], "composite": None}
+    assert random_classifier("convnet").predict(cleared).empty
+    clf = random_classifier("lenet5")
+    assert clf.predict(cleared).empty
+    composite = np.full((400, 400, 4), 255, np.uint8)       # Gradio 6: white, opaque...
+    composite[100:300, 190:210, :3] = 0                      # ...with pure black ink
+    result = clf.predict({"background": None, "layers": [], "composite": composite})
+    assert not result.empty and result.input_image.size == (28, 28)
+    np.testing.assert_array_equal(result.input_image, clf.predict(composite).input_image)
+
+
 def test_input_view_is_what_the_network_receives():
     clf = random_classifier("convnet")
     result = clf.predict(Image.new("RGB", (64, 32), (0, 128, 255)))
