@@ -67,14 +67,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def _subset(x, y, n: int):
+    """A fixed random ``n`` of the images: a spread of classes, not the first (often
+    single-class) ones."""
+    keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:n]
+    return x[keep], y[keep]
+
+
 def load_data(spec, args):
     x, y, classes = load_split(spec.dataset, args.data_dir, train=True)
     x_test, y_test, _ = load_split(spec.dataset, args.data_dir, train=False, classes=classes)
-    if args.dry_run:  # a spread of classes, not the first (often single-class) images
-        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
-        x, y = x[keep[:DRY_RUN["train"]]], y[keep[:DRY_RUN["train"]]]
-        keep = torch.randperm(len(x_test), generator=torch.Generator().manual_seed(0))
-        x_test, y_test = x_test[keep[:DRY_RUN["test"]]], y_test[keep[:DRY_RUN["test"]]]
+    if args.dry_run:
+        (x, y), (x_test, y_test) = _subset(x, y, DRY_RUN["train"]), _subset(x_test, y_test,
+                                                                           DRY_RUN["test"])
     train_idx, val_idx = validation_split(len(x))
     return (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx]), (x_test, y_test), classes
 

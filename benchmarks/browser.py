@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -43,12 +44,14 @@ def start_app(port: int, timeout: float = 60,
     until its page was served."""
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "GRADIO_ANALYTICS_ENABLED": "False"}
+    errors = tempfile.TemporaryFile("w+")  # a file, not a pipe: a chatty server never blocks
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, script], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=errors, text=True)
     while time.perf_counter() - start < timeout:
         if proc.poll() is not None:
-            raise RuntimeError(f"{script} exited: {proc.stderr.read()}")
+            errors.seek(0)
+            raise RuntimeError(f"{script} exited: {errors.read()}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
                 if response.status == 200:

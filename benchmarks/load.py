@@ -9,7 +9,6 @@ ratio of the app's requests/s to the bare app's.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -21,26 +20,8 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser import free_port, stop_app  # noqa: E402
+from browser import free_port, start_app, stop_app  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-
-
-def start(script: Path, port: int):
-    import subprocess
-    import urllib.request
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False"}
-    proc = subprocess.Popen([sys.executable, str(script)], cwd=HERE.parent, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise TimeoutError(f"{script.name} did not start")
 
 
 def rss_mb(pid: int) -> float:
@@ -92,9 +73,9 @@ def main() -> None:
         photos.append(str(folder / f"photo{k}.jpg"))
         Image.fromarray(rng.integers(0, 255, (480, 640, 3), np.uint8)).save(photos[-1], quality=90)
     rows = {}
-    for name, script in (("bare gradio", HERE / "bare_app.py"), ("app.py", HERE.parent / "app.py")):
+    for name, script in (("bare gradio", "benchmarks/bare_app.py"), ("app.py", "app.py")):
         port = free_port()
-        proc = start(script, port)
+        proc, _ = start_app(port, script=script)
         try:
             url = f"http://127.0.0.1:{port}/"
             hammer(url, photos[-4:], 2, 2)  # warm-up: first-request costs out of the figures

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .preprocess import photo_to_array
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
@@ -103,7 +105,7 @@ def load_image_folder(split_dir: Path, size: int, classes: tuple[str, ...] | Non
     def decode(i: int) -> None:
         try:
             with Image.open(files[i]) as im:
-                x[i] = _square_rgb(im, size)
+                x[i] = photo_to_array(im, size)  # the app's recipe: train as it predicts
         except OSError as exc:
             raise DataError(f"cannot read {files[i]}: {exc}") from None
 
@@ -112,15 +114,6 @@ def load_image_folder(split_dir: Path, size: int, classes: tuple[str, ...] | Non
         list(pool.map(decode, range(len(files)), chunksize=256))
     return (torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(),
             torch.tensor(labels, dtype=torch.long), classes)
-
-
-def _square_rgb(im: Image.Image, size: int) -> np.ndarray:
-    im = im.convert("RGB")
-    if im.size != (size, size):
-        side = min(im.size)
-        left, top = (im.width - side) // 2, (im.height - side) // 2
-        im = im.resize((size, size), Image.BICUBIC, box=(left, top, left + side, top + side))
-    return np.asarray(im)
 
 
 # ---------------------------------------------------------------------------- splits

@@ -204,7 +204,7 @@ def stroke_width(ink: np.ndarray) -> float:
     return 2 * area / max(int((solid & ~inner).sum()), 1)
 
 
-def _morph(a: np.ndarray, size: int, op) -> np.ndarray:
+def morph(a: np.ndarray, size: int, op) -> np.ndarray:
     """Separable square max/min filter of odd ``size`` (dilation or erosion)."""
     r = size // 2
     pad_value = 0.0 if op is np.maximum else 1.0
@@ -247,10 +247,10 @@ def digit_from_image(im: Image.Image) -> Digit:
     width = stroke_width(fine) / FINE
     if width < 0.7 * MNIST_STROKE:
         size = 2 * round((MNIST_STROKE - width) * FINE / 2) + 1
-        fine = _fit(_crop_to_ink(_morph(fine, size, np.maximum), 0.2), DIGIT_BOX * FINE)
+        fine = _fit(_crop_to_ink(morph(fine, size, np.maximum), 0.2), DIGIT_BOX * FINE)
     elif width > 1.6 * MNIST_STROKE:
         size = 2 * round((width - 1.3 * MNIST_STROKE) * FINE / 2) + 1
-        thinned = _morph(fine, size, np.minimum)
+        thinned = morph(fine, size, np.minimum)
         if (thinned > 0.2).sum() >= 2:
             fine = _fit(_crop_to_ink(thinned, 0.2), DIGIT_BOX * FINE)
 

@@ -13,7 +13,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from .preprocess import _morph
+from .preprocess import morph
 
 FORMATS = ("sketchpad", "transparent", "inverted", "photo")
 
@@ -27,7 +27,7 @@ def render(digit: np.ndarray, rng: np.random.Generator, fmt: str | None = None) 
                      dtype=np.float32) / 255
     ink = big > rng.uniform(0.3, 0.7)                     # higher threshold: thinner strokes
     if rng.random() < 0.35:                               # a fat marker
-        ink = _morph(ink.astype(np.float32), 2 * int(rng.integers(1, box // 25 + 2)) + 1,
+        ink = morph(ink.astype(np.float32), 2 * int(rng.integers(1, box // 25 + 2)) + 1,
                      np.maximum) > 0.5
     full = np.zeros((canvas, canvas), bool)
     top, left = (int(rng.integers(0, canvas - box + 1)) for _ in range(2))
