@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import sys
 import time
 from pathlib import Path
 
@@ -17,9 +16,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lenet.checkpoint import default_checkpoint  # noqa: E402
-from lenet.inference import Classifier, render_pictures  # noqa: E402
+from lenet.checkpoint import default_checkpoint
+from lenet.inference import Classifier, render_pictures
 
 
 def sample_inputs() -> list[tuple[str, str, bytes]]:

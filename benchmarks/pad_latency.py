@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser import OBSERVE, draw, free_port, launch, start_app, stop_app  # noqa: E402
+from browser import OBSERVE, draw, free_port, launch, start_app, stop_app
 
 STROKES = [[(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)], [(0.5, 0.15), (0.5, 0.85)],
            [(0.3, 0.3), (0.5, 0.15), (0.7, 0.3), (0.3, 0.85), (0.75, 0.85)]]

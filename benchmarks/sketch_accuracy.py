@@ -9,19 +9,16 @@ goes through the app's preprocessing. The same digits unaltered give the referen
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lenet import synth  # noqa: E402
-from lenet.checkpoint import default_checkpoint  # noqa: E402
-from lenet.data import default_data_dir, load_split  # noqa: E402
-from lenet.inference import Classifier  # noqa: E402
+from lenet import synth
+from lenet.checkpoint import default_checkpoint
+from lenet.data import default_data_dir, load_split
+from lenet.inference import Classifier
 
 
 def main() -> None:

@@ -9,17 +9,14 @@ Both train LeNet-5 on the same machine with the same thread count.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import torch
 from torch.nn import functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lenet.data import default_data_dir, load_split, random_crop_flip  # noqa: E402
-from lenet.engine import set_seed, train_one_epoch  # noqa: E402
-from lenet.models import LeNet5  # noqa: E402
+from lenet.data import default_data_dir, load_split, random_crop_flip
+from lenet.engine import set_seed, train_one_epoch
+from lenet.models import LeNet5
 
 
 def course_loop(data_dir: str, images: int) -> float:

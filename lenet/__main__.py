@@ -32,7 +32,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     from .inference import Classifier, InputError, render_pictures
-    from .visualize import png_bytes
+    from .visualize import enlarge, png_bytes
     clf = Classifier.from_checkpoint(args.checkpoint or default_checkpoint(args.model))
     if clf.name != args.model:
         raise CheckpointError(f"the checkpoint holds {clf.name}, not {args.model}")
@@ -55,7 +55,7 @@ def cmd_predict(args) -> int:
         if args.save_maps and not result.empty:
             out, stem = Path(args.save_maps), Path(path).stem
             pictures = render_pictures(clf, result)
-            named = {"input": pictures.input, "gradcam": pictures.grad_cam,
+            named = {"input": enlarge(result.input_image, 224), "gradcam": pictures.grad_cam,
                      "saliency": pictures.saliency, **pictures.feature_maps}
             for name, image in named.items():
                 atomic_write_bytes(out / f"{stem}_{name}.png", png_bytes(image))

@@ -131,8 +131,11 @@ def validation_split(n: int, n_val: int = 1024, seed: int = 0):
 # ---------------------------------------------------------------------------- batches
 
 def normalize(x: torch.Tensor, mean, std) -> torch.Tensor:
-    """uint8 (B, C, H, W) -> float32 in [0, 1] -> (x - mean) / std per channel."""
-    x = x.float().div_(255)
+    """(B, C, H, W) pixels -> (x - mean) / std per channel, for training and serving alike.
+
+    uint8 pixels are taken to [0, 1] first; float pixels must already be in [0, 1].
+    """
+    x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
     mean = torch.tensor(mean, dtype=x.dtype).view(1, -1, 1, 1)
     std = torch.tensor(std, dtype=x.dtype).view(1, -1, 1, 1)
     return (x - mean) / std

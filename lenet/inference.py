@@ -18,13 +18,13 @@ from PIL import Image
 from torch import nn
 
 from .checkpoint import load_checkpoint
+from .data import normalize
 from .models import conv_layer_names
-from .preprocess import (InputError, digit_from_image, open_image, photo_to_array,
-                         sketch_layers_to_image)
-from .visualize import enlarge, feature_map_grid, heat_overlay
+from .preprocess import InputError, digit_from_image, open_image, photo_to_array
+from .visualize import feature_map_grid, heat_overlay
 
 __all__ = ["Classifier", "Prediction", "Pictures", "InputError", "render_pictures",
-           "attributions", "grad_cam", "saliency"]
+           "layer_outputs", "attributions", "grad_cam", "saliency"]
 
 NOTHING_DRAWN = "nothing drawn"
 
@@ -36,8 +36,18 @@ class Prediction:
     input_image: Image.Image                 # what the network receives, viewable
     tensor: torch.Tensor | None = None       # (1, C, H, W), normalised as in training
     probabilities: np.ndarray | None = None  # softmax of the logits
-    activations: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (C, H, W)
+    layers: dict[str, np.ndarray] = field(default_factory=dict)  # every layer's output, one image
     empty: bool = False
+    map_layers: tuple[str, ...] = ()         # the conv and pooling layers, shown as feature maps
+
+    @property
+    def activations(self) -> dict[str, np.ndarray]:
+        """The conv and pooling layers' outputs, name -> (C, H, W); convs before activation."""
+        return {name: self.layers[name] for name in self.map_layers}
+
+    @property
+    def logits(self) -> np.ndarray | None:
+        return None if self.empty else next(reversed(self.layers.values()))
 
     @property
     def index(self) -> int | None:
@@ -64,18 +74,30 @@ class Prediction:
 
 
 class Classifier:
-    """A loaded model with its checkpoint's description; one instance serves many requests."""
+    """A loaded model with its checkpoint's description; one instance serves many requests.
+
+    Re-entrant: a request never changes the shared model. Layers are run one by one
+    (``forward``), not through hooks, and gradients for Grad-CAM and saliency come from
+    ``torch.autograd.grad`` on the request's own tensors; the parameters are frozen at load.
+    """
 
     def __init__(self, model: nn.Module, meta: dict):
-        self.model = model.eval()
+        self.model = model.eval().requires_grad_(False)
         self.meta = meta
         self.name = meta["model"]
         self.classes = tuple(meta["classes"])
         self.channels, self.height, self.width = meta["input_shape"]
-        self.mean = torch.tensor(meta["mean"], dtype=torch.float32).view(1, -1, 1, 1)
-        self.std = torch.tensor(meta["std"], dtype=torch.float32).view(1, -1, 1, 1)
+        self.mean, self.std = tuple(meta["mean"]), tuple(meta["std"])
         self.layer_names = conv_layer_names(model)
-        self.cam_layer = self._last_spatial_conv()
+        with torch.inference_mode():
+            _, outputs = self.forward(torch.zeros(1, self.channels, self.height, self.width))
+        self.shapes = {name: tuple(out.shape[1:]) for name, out in outputs.items()}
+        # Grad-CAM looks at the last conv whose maps are larger than 1x1 (LeNet's C5 is 1x1),
+        # after its activation.
+        cam_conv = [n for n in self.layer_names if isinstance(getattr(model.features, n), nn.Conv2d)
+                    and max(self.shapes[n][1:]) > 1][-1]
+        self.cam_layer = cam_conv
+        self.cam_output = _activation_after(model, cam_conv)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike) -> "Classifier":
@@ -89,18 +111,17 @@ class Classifier:
     def is_digit_model(self) -> bool:
         return self.channels == 1
 
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """(B, C, H, W) normalised input -> (logits (B, classes), every named layer's output).
+
+        The outputs are keyed by layer name (``C1``, ``C1_relu``, ``S2``, ... ``output``),
+        each (B, ...), in forward order. Nothing is stored on the model.
+        """
+        return layer_outputs(self.model, x)
+
     # ------------------------------------------------------------------ preparing inputs
     def prepare(self, source) -> tuple[torch.Tensor | None, Image.Image]:
-        """Any user input -> (normalised tensor or None when nothing is drawn, viewable input).
-
-        ``source`` may also be a Gradio Sketchpad/ImageEditor value (a dict with
-        ``composite``); a cleared pad counts as nothing drawn.
-        """
-        if isinstance(source, dict):
-            source = sketch_layers_to_image(source)
-            if source is None:
-                shape = (self.height, self.width) + ((self.channels,) if self.channels > 1 else ())
-                return None, Image.fromarray(np.zeros(shape, np.uint8))
+        """Any user input -> (normalised tensor or None when nothing is drawn, viewable input)."""
         image = open_image(source, target=4 * max(self.height, self.width))
         if self.is_digit_model:
             digit = digit_from_image(image)
@@ -115,104 +136,108 @@ class Classifier:
             view = Image.fromarray(rgb, "RGB")
             grey = rgb.mean(2, keepdims=True) if self.channels == 1 else rgb
             pixels = torch.from_numpy(np.ascontiguousarray(grey, np.float32) / 255).permute(2, 0, 1)[None]
-        return (pixels - self.mean) / self.std, view
+        return normalize(pixels, self.mean, self.std), view
 
     # ------------------------------------------------------------------ predicting
     def predict(self, source) -> Prediction:
-        """Classify ``source`` and capture every conv/pool activation in the same pass."""
+        """Classify ``source``, keeping every layer's output from the same pass."""
         tensor, view = self.prepare(source)
         if tensor is None:
             return Prediction(self.classes, view, empty=True)
-        captured: dict[str, np.ndarray] = {}
-        handles = [getattr(self.model.features, name).register_forward_hook(
-            lambda _m, _i, out, name=name: captured.__setitem__(name, out[0].numpy().copy()))
-            for name in self.layer_names]
-        try:
-            with torch.inference_mode():
-                logits = self.model(tensor)
-        finally:
-            for handle in handles:
-                handle.remove()
+        with torch.inference_mode():
+            logits, outputs = self.forward(tensor)
         probabilities = torch.softmax(logits[0], 0).numpy()
-        return Prediction(self.classes, view, tensor, probabilities, captured)
+        layers = {name: out[0].numpy() for name, out in outputs.items()}
+        return Prediction(self.classes, view, tensor, probabilities, layers,
+                          map_layers=tuple(self.layer_names))
 
     def attributions(self, tensor: torch.Tensor, class_index: int):
         """(Grad-CAM on ``cam_layer`` after its activation, input saliency), each (H, W)."""
-        layer = self._activation_after(self.cam_layer)
-        return attributions(self.model, tensor, layer, class_index)
-
-    def _last_spatial_conv(self) -> str:
-        """The last conv whose output is larger than 1x1 (LeNet's C5 is 1x1: nothing to map)."""
-        shapes = {}
-        hooks = [getattr(self.model.features, n).register_forward_hook(
-            lambda _m, _i, out, n=n: shapes.__setitem__(n, out.shape[-2:])) for n in self.layer_names]
-        with torch.inference_mode():
-            self.model(torch.zeros(1, self.channels, self.height, self.width))
-        for h in hooks:
-            h.remove()
-        convs = [n for n in self.layer_names
-                 if isinstance(getattr(self.model.features, n), nn.Conv2d) and max(shapes[n]) > 1]
-        return convs[-1]
-
-    def _activation_after(self, name: str) -> nn.Module:
-        children = list(self.model.features.named_children())
-        position = [n for n, _ in children].index(name)
-        follower = children[position + 1][1] if position + 1 < len(children) else None
-        is_activation = isinstance(follower, (nn.ReLU, nn.Tanh, nn.Sigmoid))
-        return follower if is_activation else children[position][1]
+        return attributions(self.model, tensor, self.cam_output, class_index)
 
 
 @dataclass
 class Pictures:
-    """Everything viewable about one prediction, as PIL images."""
-    input: Image.Image                     # the network's input, enlarged crisply
+    """Everything viewable about one prediction, as PIL images at the input's own size or a
+    small multiple of it (the page enlarges them crisply)."""
     feature_maps: dict[str, Image.Image]   # layer name -> captioned grid of its channels
     grad_cam: Image.Image                  # Grad-CAM heatmap over the input
     saliency: Image.Image                  # input-gradient saliency over the input
 
 
+HEAT_SIZE = 112   # Grad-CAM and saliency: 4x LeNet's input, 3.5x the ConvNet's
+
+
 def render_pictures(clf: Classifier, result: Prediction, class_index: int | None = None,
-                    size: int = 224) -> Pictures:
+                    size: int = HEAT_SIZE) -> Pictures:
     """Pictures of ``result``; Grad-CAM and saliency explain ``class_index`` (default: top)."""
     if result.empty:
         raise ValueError("an empty prediction has nothing to picture")
     index = result.index if class_index is None else class_index
     maps = {name: feature_map_grid(a, name) for name, a in result.activations.items()}
     cam, sal = clf.attributions(result.tensor, index)
-    return Pictures(enlarge(result.input_image, size), maps,
-                    heat_overlay(result.input_image, cam, size),
+    return Pictures(maps, heat_overlay(result.input_image, cam, size),
                     heat_overlay(result.input_image, sal, size))
+
+
+# ---------------------------------------------------------------------------- layers
+
+ACTIVATIONS = (nn.ReLU, nn.Tanh, nn.Sigmoid)
+_FLATTEN = nn.Flatten()  # stateless: safe to share between requests
+
+def _stages(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The model's layers in forward order; a ``Flatten`` stands between features and
+    classifier (as in ``forward_head``) so that walking them gives the model's own output."""
+    if hasattr(model, "features") and hasattr(model, "classifier"):
+        return [*model.features.named_children(), ("", _FLATTEN),
+                *model.classifier.named_children()]
+    return list(model.named_children())
+
+
+def layer_outputs(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Run ``model`` layer by layer on ``x``: (logits, name -> that layer's output).
+
+    Works for the project's models (``features`` + ``classifier``) and for any
+    ``nn.Sequential``. Unnamed glue (the flatten) is not kept.
+    """
+    outputs = {}
+    for name, layer in _stages(model):
+        x = layer(x)
+        if name:
+            outputs[name] = x
+    return x, outputs
+
+
+def _activation_after(model: nn.Module, name: str) -> str:
+    """``name``, or the activation layer right after it when there is one."""
+    stages = _stages(model)
+    position = [n for n, _ in stages].index(name)
+    if position + 1 < len(stages) and isinstance(stages[position + 1][1], ACTIVATIONS):
+        return stages[position + 1][0]
+    return name
 
 
 # ---------------------------------------------------------------------------- attributions
 
-def attributions(model: nn.Module, x: torch.Tensor, layer: nn.Module | None,
+def attributions(model: nn.Module, x: torch.Tensor, layer: str | None,
                  class_index: int) -> tuple[np.ndarray | None, np.ndarray]:
-    """Grad-CAM on ``layer`` and input saliency for one class, from one forward and backward.
+    """Grad-CAM on the output of ``layer`` and input saliency for one class, one pass.
 
     Grad-CAM (Selvaraju et al.): ReLU(sum_c mean(dy/dA_c) * A_c), upsampled bilinearly to
     the input and scaled to [0, 1]; all zero means no spatial evidence at that layer.
     Saliency: |dy/dx|, max over channels, scaled to [0, 1]. Both are (H, W).
+    The gradients are taken with ``torch.autograd.grad`` with respect to this call's own
+    tensors only: nothing is written into the model (its parameters may be frozen).
     """
-    store = {}
-
-    def keep(_m, _i, out):
-        out.retain_grad()
-        store["a"] = out
-    handle = layer.register_forward_hook(keep) if layer is not None else None
     x = x.detach().clone().requires_grad_(True)
-    try:
-        with torch.enable_grad():
-            logits = model(x)
-            model.zero_grad(set_to_none=True)
-            logits[0, class_index].backward()
-    finally:
-        if handle is not None:
-            handle.remove()
-    sal = _unit(x.grad[0].abs().amax(0))
+    with torch.enable_grad():
+        logits, outputs = layer_outputs(model, x)
+        wrt = [x] if layer is None else [x, outputs[layer]]
+        grads = torch.autograd.grad(logits[0, class_index], wrt)
+    sal = _unit(grads[0][0].abs().amax(0))
     if layer is None:
         return None, sal
-    activation, gradient = store["a"].detach()[0], store["a"].grad[0]
+    activation, gradient = outputs[layer].detach()[0], grads[1][0]
     weights = gradient.mean(dim=(1, 2))                         # (C,)
     cam = torch.relu((weights[:, None, None] * activation).sum(0))
     cam = nn.functional.interpolate(cam[None, None], size=x.shape[-2:], mode="bilinear",
@@ -225,7 +250,7 @@ def _unit(t: torch.Tensor) -> np.ndarray:
     return (t / top if top > 0 else t).numpy()
 
 
-def grad_cam(model: nn.Module, x: torch.Tensor, layer: nn.Module, class_index: int) -> np.ndarray:
+def grad_cam(model: nn.Module, x: torch.Tensor, layer: str, class_index: int) -> np.ndarray:
     return attributions(model, x, layer, class_index)[0]
 
 

@@ -269,16 +269,3 @@ def digit_from_image(im: Image.Image) -> Digit:
     canvas[y0:y1, x0:x1] = fine[y0 - top:y1 - top, x0 - left:x1 - left]
     pixels = canvas.reshape(DIGIT_CANVAS, FINE, DIGIT_CANVAS, FINE).mean(axis=(1, 3))
     return Digit(pixels.astype(np.float32))
-
-
-def sketch_layers_to_image(value) -> Image.Image | None:
-    """Gradio Sketchpad/ImageEditor value (dict with composite/background/layers) -> image."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        for key in ("composite", "background"):
-            if value.get(key) is not None:
-                return open_image(value[key])
-        layers = [layer for layer in value.get("layers") or [] if layer is not None]
-        return open_image(layers[0]) if layers else None
-    return open_image(value)

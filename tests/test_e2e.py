@@ -1,17 +1,14 @@
 """End to end in real Chromium (Debian's, driven by Playwright): draw on the pad and see a
 label, clear it, upload a photo and see a label, upload junk and see a message."""
 import shutil
-import sys
 import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from browser import CHROMIUM, OBSERVE, draw, free_port, launch, start_app, stop_app  # noqa: E402
+from browser import CHROMIUM, OBSERVE, draw, free_port, launch, start_app, stop_app
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not shutil.which(CHROMIUM) and not shutil.which("chromium"):

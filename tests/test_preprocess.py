@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from lenet.preprocess import (InputError, digit_from_image, ink_map, open_image,
-                              photo_to_array, sketch_layers_to_image, stroke_width)
+                              photo_to_array, stroke_width)
 from helpers import centre_of_mass, ring
 
 
@@ -83,13 +83,6 @@ def test_photo_of_paper_with_uneven_light_and_noise():
 def test_blank_inputs_are_empty_not_a_guess(blank):
     result = digit_from_image(Image.fromarray(blank))
     assert result.empty and not result.pixels.any()
-
-
-def test_a_cleared_sketchpad_is_no_image():
-    assert sketch_layers_to_image({"background": None, "layers": [], "composite": None}) is None
-    assert sketch_layers_to_image(None) is None
-    composite = np.full((10, 10, 4), 255, np.uint8)
-    assert sketch_layers_to_image({"composite": composite}).size == (10, 10)
 
 
 def test_ink_map_ignores_paper_texture():
