@@ -169,12 +169,13 @@ HEAT_SIZE = 112   # Grad-CAM and saliency: 4x LeNet's input, 3.5x the ConvNet's
 
 
 def render_pictures(clf: Classifier, result: Prediction, class_index: int | None = None,
-                    size: int = HEAT_SIZE) -> Pictures:
-    """Pictures of ``result``; Grad-CAM and saliency explain ``class_index`` (default: top)."""
+                    size: int = HEAT_SIZE, tile: int = 64) -> Pictures:
+    """Pictures of ``result``; Grad-CAM and saliency explain ``class_index`` (default: top).
+    Heatmaps are about ``size`` pixels; feature-map tiles about ``tile``."""
     if result.empty:
         raise ValueError("an empty prediction has nothing to picture")
     index = result.index if class_index is None else class_index
-    maps = {name: feature_map_grid(a, name) for name, a in result.activations.items()}
+    maps = {name: feature_map_grid(a, name, tile) for name, a in result.activations.items()}
     cam, sal = clf.attributions(result.tensor, index)
     return Pictures(maps, heat_overlay(result.input_image, cam, size),
                     heat_overlay(result.input_image, sal, size))

@@ -64,3 +64,17 @@ def tiny_image_folder(tmp_path_factory):
                 pixels.append((label, image))
         arrays[split] = pixels
     return root, arrays
+
+
+@pytest.fixture(scope="session")
+def server():
+    """app.py's page served in this process on a free port; its URL."""
+    import socket
+    import app
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                    quiet=True, max_file_size=app.MAX_FILE_SIZE)
+    yield f"http://127.0.0.1:{port}/"
+    app.demo.close()

@@ -1,0 +1,192 @@
+"""What every tab shares: the guard that turns errors into one-line messages, the upload
+component, the result panel, the event lanes and the page's CSS.
+
+A tab module (``ui/draw.py``, ``ui/photo.py``, ...) holds its own layout and handlers and
+uses these; nothing here knows which tab it is in.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import io
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+from gradio.processing_utils import hash_bytes
+from PIL import Image
+
+from lenet.inference import Classifier, InputError, Prediction, render_pictures
+from lenet.memo import SingleFlight
+
+log = logging.getLogger("app")
+
+TOP_K = 3
+EXPLAIN_TOP = "top prediction"
+MAP_TILE = 40          # feature-map tiles are about this many pixels; the page enlarges them
+SOMETHING_WRONG = "Something went wrong with this input; please try another one."
+
+# Event settings. The quick label has its own lane so that it never waits behind the
+# slower pictures; each lane runs at most two handlers at once (the Space has 2 vCPUs).
+QUICK = dict(show_progress="hidden", trigger_mode="always_last",
+             concurrency_id="label", concurrency_limit=2)
+SLOW = dict(show_progress="hidden", trigger_mode="always_last",
+            concurrency_id="pictures", concurrency_limit=2)
+
+
+def guarded(empty: tuple, warn: bool):
+    """Turn a user's bad input into a one-line message (and a toast when ``warn``), and a
+    bug into a log entry and a polite toast; the page never shows a traceback. ``empty``
+    is what the outputs show then; with ``warn`` a message replaces its first item."""
+    def decorate(handler):
+        @functools.wraps(handler)
+        def wrapper(*args):
+            try:
+                return handler(*args)
+            except InputError as exc:
+                if not warn:  # the label step of the same event has said it already
+                    return empty
+                gr.Warning(str(exc))
+                return (f"⚠️ {exc}", *empty[1:])
+            except Exception:
+                log.exception("handler %s failed", handler.__name__)
+                gr.Warning(SOMETHING_WRONG)
+                return (f"⚠️ {SOMETHING_WRONG}", *empty[1:]) if warn else empty
+        return wrapper
+    return decorate
+
+
+def decode_data_url(value: str | None) -> bytes | None:
+    """The pad's value: '' when cleared, else a 'data:image/png;base64,...' URL."""
+    if not value:
+        return None
+    head, _, payload = value.partition(",")
+    if not head.startswith("data:image/") or ";base64" not in head:
+        raise InputError("the pad sent something that is not an image; press Clear and redraw")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("the pad's image arrived damaged; press Clear and redraw") from None
+
+
+class RawImage(gr.Image):
+    """gr.Image that hands the uploaded file's path to the engine unopened, so that PDFs,
+    truncated files and decompression bombs get the engine's one-line messages."""
+    is_template = True  # rendered by the frontend's ordinary Image component
+
+    def preprocess(self, payload):
+        if payload is None:
+            return None
+        if payload.path:
+            return payload.path
+        return base64.b64decode(payload.url.partition(",")[2]) if payload.url else None
+
+
+def drop_if_unusable(shown):
+    """After a label step: take an upload that could not be read out of its box (no broken-
+    image icon left behind); keep a good one as it is."""
+    return None if shown is None else gr.skip()
+
+
+class Analyst:
+    """The two steps of a response for one model, sharing one prediction per input.
+
+    ``source`` is what the engine accepts: PNG bytes from the pad, or an upload's path
+    (Gradio names uploads by their content's hash, so both are safe cache keys).
+    """
+
+    def __init__(self, clf: Classifier, cache_size: int = 256):
+        self.clf = clf
+        self.predict: SingleFlight[Prediction] = SingleFlight(clf.predict, cache_size)
+        self.no_pictures = (None,) * (2 + len(clf.layer_names))
+
+    def label(self, source, nothing: str):
+        """(status line, top classes, the network's input at its true size)."""
+        result = self.predict(source)
+        if result.empty:
+            return nothing, None, None
+        name, p = result.top(1)[0]
+        return f"**{name}** with {100 * p:.1f} % confidence", dict(result.top(TOP_K)), result.input_image
+
+    def pictures(self, source, target: str | None):
+        """(Grad-CAM, saliency, a grid per conv and pooling layer) for ``target``'s class."""
+        if source is None:
+            return self.no_pictures
+        result = self.predict(source)
+        if result.empty:
+            return self.no_pictures
+        index = self.clf.classes.index(target) if target in self.clf.classes else None
+        shown = render_pictures(self.clf, result, class_index=index, tile=MAP_TILE)
+        return (shown.grad_cam, shown.saliency,
+                *[shown.feature_maps[n] for n in self.clf.layer_names])
+
+
+class Picture(gr.Image):
+    """An output image whose file is written atomically.
+
+    Gradio names a cached image by its content's hash and rewrites that file in place, so
+    two visitors who get byte-identical pictures at the same moment share one file while it
+    is being rewritten, and one of them can receive it cut short. Here the file is written
+    under a temporary name and renamed into place, and an existing one is left alone.
+    """
+    is_template = True  # rendered by the frontend's ordinary Image component
+
+    def postprocess(self, value):
+        if isinstance(value, Image.Image):
+            buffer = io.BytesIO()
+            value.save(buffer, format="PNG")
+            data = buffer.getvalue()
+            folder = Path(self.GRADIO_CACHE) / hash_bytes(data)
+            path = folder / "image.png"
+            if not path.exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                fd, staging = tempfile.mkstemp(dir=folder, prefix=".image.")
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                os.replace(staging, path)
+            value = str(path)
+        return super().postprocess(value)
+
+
+def picture(label: str, **kwargs) -> Picture:
+    """An output image with its title and no buttons over it."""
+    return Picture(label=label, format="png", interactive=False, buttons=[], **kwargs)
+
+
+def result_panel(clf: Classifier, what: str):
+    """The outputs of a tab: (explain-class dropdown, quick outputs, picture outputs)."""
+    status = gr.Markdown(what, elem_classes="status")
+    with gr.Row(equal_height=True):
+        label = gr.Label(num_top_classes=TOP_K, label="Prediction (top 3)", scale=2,
+                         elem_classes="top3")
+        seen = picture("What the network sees", elem_classes=["crisp", "seen"], scale=1,
+                       elem_id=f"{clf.name}-seen")
+    with gr.Row(equal_height=True):
+        cam = picture("Grad-CAM: where the evidence is", elem_classes=["crisp", "heat"])
+        sal = picture("Saliency: pixels that move the score", elem_classes=["crisp", "heat"])
+    target = gr.Dropdown([EXPLAIN_TOP, *clf.classes], value=EXPLAIN_TOP,
+                         label="Grad-CAM and saliency explain which class?")
+    gr.Markdown("#### Feature maps of every conv and pooling layer\nOne tile per channel; "
+                "blue is negative, white zero, red positive (conv outputs before the activation).")
+    maps = []
+    for name, layer in clf.model.features.named_children():
+        if name in clf.layer_names:
+            kind = "conv" if hasattr(layer, "weight") else "pooling"
+            channels, h, w = clf.shapes[name]
+            maps.append(picture(f"{name} ({kind}): {channels} maps of {h}x{w}",
+                                elem_classes=["crisp", "maps"]))
+    return target, [status, label, seen], [cam, sal, *maps]
+
+
+CSS = """
+.crisp img { image-rendering: pixelated; }
+.seen .image-frame, .heat .image-frame { height: 240px; }
+.seen img, .heat img { width: 100%; height: 100%; object-fit: contain; }
+.maps img { width: 100%; height: auto; object-fit: contain; }
+.maps .image-container, .maps .image-frame { min-height: 120px; }
+.top3 { min-height: 240px; }
+.photo-input img { width: 100%; height: 100%; object-fit: contain; image-rendering: auto; }
+"""

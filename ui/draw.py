@@ -1,0 +1,82 @@
+"""The "Draw a digit" tab: a drawing pad (app_assets/) and an upload, both read by LeNet-5.
+
+While the pen moves, only the quick label follows it; when the pen lifts, the pictures come.
+Both steps share one prediction per drawing (``Analyst``). Whatever was analysed last (a
+drawing or an upload) is kept per visitor, so "explain which class" explains what is shown.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from lenet.inference import Classifier
+
+from .common import (QUICK, SLOW, Analyst, RawImage, decode_data_url, drop_if_unusable,
+                     guarded, result_panel)
+
+ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
+TITLE = "Draw a digit (MNIST · LeNet-5)"
+PROMPT = "Draw a digit on the pad."
+
+
+class DrawTab:
+    """Handlers (callable directly, as the tests do) and the layout of the tab."""
+
+    def __init__(self, clf: Classifier):
+        self.analyst = Analyst(clf)
+        no_label = (None, None, None, None)
+        no_pictures = self.analyst.no_pictures
+        self.classify_sketch = guarded(no_label, warn=True)(self._classify_sketch)
+        self.classify_digit = guarded(no_label, warn=True)(self._classify_digit)
+        self.pictures = guarded(no_pictures, warn=False)(self._pictures)
+        self.sketch_pictures = guarded(no_pictures, warn=False)(self._sketch_pictures)
+
+    # ------------------------------------------------------------------ handlers
+    # Label steps return (status, top 3, network input, what is now shown).
+    def _classify_sketch(self, value: str | None):
+        data = decode_data_url(value)
+        if data is None:
+            return PROMPT, None, None, None
+        return (*self.analyst.label(data, "Nothing drawn yet: draw a digit on the pad."), data)
+
+    def _classify_digit(self, path: str | None):
+        if not path:
+            return "Draw a digit on the pad, or upload a picture of one.", None, None, None
+        return (*self.analyst.label(path, "No digit found in that picture: nothing drawn."), path)
+
+    def _sketch_pictures(self, value: str | None, target: str | None):
+        return self.analyst.pictures(decode_data_url(value), target)
+
+    def _pictures(self, shown, target: str | None):
+        return self.analyst.pictures(shown, target)
+
+    # ------------------------------------------------------------------ layout
+    def build(self) -> None:
+        with gr.Row():
+            with gr.Column(scale=1, min_width=300):
+                pad = gr.HTML("", html_template=(ASSETS / "pad.html").read_text(),
+                              css_template=(ASSETS / "pad.css").read_text(),
+                              js_on_load=(ASSETS / "pad.js").read_text(), elem_id="pad")
+                with gr.Accordion("…or upload a picture of a digit", open=False):
+                    upload = RawImage(type="filepath", label="Digit picture", height=200,
+                                      sources=["upload", "clipboard"], buttons=[],
+                                      elem_classes="photo-input")
+            with gr.Column(scale=2):
+                target, quick, pictures = result_panel(self.analyst.clf, PROMPT)
+        shown = gr.State(None)   # the drawing's PNG bytes or the upload's path
+        # While drawing: the label follows the pen. On pen-up: the pictures, which reuse the
+        # label's prediction of the same drawing (one prediction per pen-up).
+        pad.change(self.classify_sketch, pad, [*quick, shown], api_name="classify_sketch",
+                   **QUICK)
+        pad.stroke_end(self.sketch_pictures, [pad, target], pictures,
+                       api_name="sketch_pictures", **SLOW)
+        labelled = upload.upload(self.classify_digit, upload, [*quick, shown],
+                                 api_name="classify_digit", **QUICK)
+        labelled.then(self.pictures, [shown, target], pictures, api_name="digit_pictures", **SLOW)
+        labelled.then(drop_if_unusable, shown, upload, api_name=False, queue=False)
+        upload.clear(lambda: (PROMPT, None, None, None), None, [*quick, shown],
+                     api_name=False, **QUICK).then(
+            lambda: self.analyst.no_pictures, None, pictures, api_name=False, **SLOW)
+        target.change(self.pictures, [shown, target], pictures, api_name="explain_digit",
+                      **SLOW)

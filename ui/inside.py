@@ -1,0 +1,49 @@
+"""The "Inside the models" tab: architecture, learned filters, training curves, per-class
+accuracy and confusion matrix, all read from the checkpoints' metadata."""
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from lenet.inference import Classifier
+from lenet.visualize import architecture_rows, filter_grid
+
+TITLE = "Inside the models"
+
+
+def model_section(clf: Classifier) -> None:
+    meta = clf.meta
+    gr.Markdown(f"### {meta['title']}\nTest accuracy **{100 * meta['test_accuracy']:.2f} %** on "
+                f"{meta['data']['test']:,} test images · {meta['parameters']:,} parameters · "
+                f"trained {meta['hyperparameters']['epochs']} epochs on "
+                f"{meta['data']['train']:,} images ({meta['date'][:10]}).")
+    rows = architecture_rows(clf.model, meta["input_shape"])
+    gr.Dataframe(pd.DataFrame(rows, columns=["layer", "operation", "kernel / stride / padding",
+                                             "output shape", "parameters"]),
+                 label="Architecture", interactive=False)
+    first = next(clf.model.features.children()).weight.detach().numpy()
+    gr.Image(filter_grid(first), label=f"The {first.shape[0]} learned filters of the first "
+             f"convolution ({first.shape[2]}x{first.shape[3]})", format="png", height=180,
+             buttons=[], interactive=False)
+    history = pd.DataFrame([{"epoch": h["epoch"], "loss": h[key], "curve": curve}
+                            for h in meta["history"]
+                            for key, curve in (("train_loss", "train"), ("val_loss", "validation"))])
+    accuracy = pd.DataFrame([{"epoch": h["epoch"], "accuracy (%)": 100 * h["val_accuracy"]}
+                             for h in meta["history"]])
+    with gr.Row():
+        gr.LinePlot(history, x="epoch", y="loss", color="curve", label="Loss per epoch")
+        gr.LinePlot(accuracy, x="epoch", y="accuracy (%)", label="Validation accuracy per epoch")
+    per_class = pd.DataFrame({"class": clf.classes,
+                              "accuracy (%)": [round(100 * a, 2) for a in meta["per_class_accuracy"]]})
+    # Bars start at zero, so 99 % looks nearly full; names are slanted so they never overlap.
+    gr.BarPlot(per_class, x="class", y="accuracy (%)", label="Test accuracy per class",
+               sort=list(clf.classes), y_lim=[0, 100], x_label_angle=-45,
+               elem_classes="per-class")
+    gr.Dataframe(pd.DataFrame(meta["confusion_matrix"], columns=list(clf.classes),
+                              index=list(clf.classes)).reset_index(names="true ↓ / predicted →"),
+                 label="Confusion matrix on the test set", interactive=False)
+
+
+def build(models: list[Classifier]) -> None:
+    for clf in models:
+        model_section(clf)

@@ -1,0 +1,52 @@
+"""The "Classify a photo" tab: upload, webcam or paste a photo for the CIFAR-10 ConvNet."""
+from __future__ import annotations
+
+import gradio as gr
+
+from lenet.inference import Classifier
+
+from .common import (QUICK, SLOW, Analyst, RawImage, drop_if_unusable, guarded,
+                     result_panel)
+
+TITLE = "Classify a photo (CIFAR-10 · ConvNet)"
+PROMPT = "Upload a photo, take one with the webcam, or paste one."
+
+
+class PhotoTab:
+    """Handlers (callable directly, as the tests do) and the layout of the tab."""
+
+    def __init__(self, clf: Classifier):
+        self.analyst = Analyst(clf)
+        self.classify_photo = guarded((None, None, None, None), warn=True)(self._classify_photo)
+        self.pictures = guarded(self.analyst.no_pictures, warn=False)(self._pictures)
+
+    def _classify_photo(self, path: str | None):
+        if not path:
+            return PROMPT, None, None, None
+        return (*self.analyst.label(path, "That picture is blank."), path)
+
+    def _pictures(self, shown, target: str | None):
+        return self.analyst.pictures(shown, target)
+
+    def build(self) -> None:
+        classes = ", ".join(self.analyst.clf.classes)
+        gr.Markdown(f"This network knows only the ten CIFAR-10 classes: {classes}. Anything "
+                    "else gets the nearest of those, and it sees your photo as a 32x32 "
+                    "centre crop.")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=300):
+                photo = RawImage(type="filepath", label="Photo", height=300, buttons=[],
+                                 sources=["upload", "webcam", "clipboard"],
+                                 elem_classes="photo-input")
+            with gr.Column(scale=2):
+                target, quick, pictures = result_panel(self.analyst.clf, "Upload a photo.")
+        shown = gr.State(None)   # the path of the photo on show
+        labelled = photo.upload(self.classify_photo, photo, [*quick, shown],
+                                api_name="classify_photo", **QUICK)
+        labelled.then(self.pictures, [shown, target], pictures, api_name="photo_pictures", **SLOW)
+        labelled.then(drop_if_unusable, shown, photo, api_name=False, queue=False)
+        photo.clear(lambda: (PROMPT, None, None, None), None, [*quick, shown],
+                    api_name=False, **QUICK).then(
+            lambda: self.analyst.no_pictures, None, pictures, api_name=False, **SLOW)
+        target.change(self.pictures, [shown, target], pictures, api_name="explain_photo",
+                      **SLOW)
