@@ -1,4 +1,5 @@
-"""Command line: ``python -m lenet evaluate ...`` and ``python -m lenet predict ...``."""
+"""Command line: ``python -m lenet evaluate ...``, ``python -m lenet predict ...`` and
+``python -m lenet trace ...``."""
 from __future__ import annotations
 
 import argparse
@@ -62,6 +63,36 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_trace(args) -> int:
+    import torch
+    from .inference import NOTHING_DRAWN, Classifier, InputError
+    from .trace import TraceError, describe, trace
+    clf = Classifier.from_checkpoint(args.checkpoint or default_checkpoint(args.model))
+    if clf.name != args.model:
+        raise CheckpointError(f"the checkpoint holds {clf.name}, not {args.model}")
+    try:
+        tensor, _ = clf.prepare(args.file)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if tensor is None:
+        print(f"error: {NOTHING_DRAWN} in {args.file}", file=sys.stderr)
+        return 1
+    with torch.inference_mode():
+        logits, outputs = clf.forward(tensor)
+    try:
+        t = trace(clf, tensor, args.layer, args.channel, args.y, args.x, outputs=outputs)
+    except TraceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    label = clf.classes[int(logits[0].argmax())]
+    if args.json:
+        print(json.dumps({"path": args.file, "label": label, **t.as_dict()}))
+    else:
+        print(f"{args.file}: {clf.meta.get('title', clf.name)}, predicted {label}\n{describe(t)}")
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -87,6 +118,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the model input, feature-map grids, Grad-CAM and saliency as PNGs")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(run=cmd_predict)
+    p = sub.add_parser("trace", help="how one value of one layer was computed from its inputs "
+                       "and weights", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _add_model_args(p)
+    p.add_argument("--layer", required=True,
+                   help="C1 S2 C3 S4 C5 F6 output (lenet5); conv1 pool1 conv2 pool2 fc1 fc2 (convnet)")
+    p.add_argument("--channel", type=int, default=0, help="channel, or unit of a linear layer")
+    p.add_argument("--y", type=int, default=0, help="row in the layer's map (0 for linear layers)")
+    p.add_argument("--x", type=int, default=0, help="column in the layer's map (0 for linear layers)")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of the account")
+    p.add_argument("file", metavar="IMAGE")
+    p.set_defaults(run=cmd_trace)
     return parser
 
 

@@ -1,0 +1,75 @@
+"""Server-side latency of ``lenet.trace.trace`` for every traceable layer of both models,
+given the forward outputs the request already has, beside the bare forward pass; 1 thread.
+
+Target: trace p50 <= 20 ms. The JSON column adds ``Trace.as_dict()`` (what an API returns).
+
+    python benchmarks/trace_latency.py [--repeats 300]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from lenet.checkpoint import default_checkpoint
+from lenet.inference import Classifier
+from lenet.trace import trace, traceable_layers
+
+
+def sample_input(name: str) -> Image.Image:
+    """A drawn "7" for LeNet-5, a random 640x480 photo for the ConvNet."""
+    if name == "lenet5":
+        image = Image.new("L", (112, 112), "white")
+        ImageDraw.Draw(image).line([(30, 20), (80, 20), (50, 95)], fill="black", width=9)
+        return image
+    rng = np.random.default_rng(0)
+    return Image.fromarray(rng.integers(0, 255, (48, 64, 3), np.uint8)).resize((640, 480), Image.BICUBIC)
+
+
+def timed(fn, repeats: int) -> np.ndarray:
+    for _ in range(10):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(1000 * (time.perf_counter() - start))
+    return np.array(samples)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--repeats", type=int, default=300, help="timed calls per layer")
+    args = p.parse_args()
+    torch.set_num_threads(1)  # as app.py runs it
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread; "
+          f"{args.repeats} timed calls per layer after 10 warm-up")
+    print(f"{'model':<9}{'layer':<8}{'position':<14}{'trace p50':>10}{'p95':>8}"
+          f"{'+ JSON p50':>12}{'forward p50':>13}  (ms)")
+    for name in ("lenet5", "convnet"):
+        clf = Classifier.from_checkpoint(default_checkpoint(name))
+        tensor, _ = clf.prepare(sample_input(name))
+        with torch.inference_mode():
+            _, outputs = clf.forward(tensor)
+
+        def forward():
+            with torch.inference_mode():
+                clf.forward(tensor)
+        bare = np.percentile(timed(forward, args.repeats), 50)
+        for layer in traceable_layers(clf):
+            shape = clf.shapes[layer]
+            # the middle of the map, the last channel: a typical click
+            y, x = (shape[1] // 2, shape[2] // 2) if len(shape) == 3 else (0, 0)
+            channel = shape[0] - 1
+            t = timed(lambda: trace(clf, tensor, layer, channel, y, x, outputs=outputs), args.repeats)
+            j = timed(lambda: trace(clf, tensor, layer, channel, y, x, outputs=outputs).as_dict(),
+                      args.repeats)
+            print(f"{name:<9}{layer:<8}{f'({channel},{y},{x})':<14}{np.percentile(t, 50):>10.3f}"
+                  f"{np.percentile(t, 95):>8.3f}{np.percentile(j, 50):>12.3f}{bare:>13.3f}")
+
+
+if __name__ == "__main__":
+    main()
