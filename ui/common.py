@@ -16,17 +16,21 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 from gradio.processing_utils import hash_bytes
 from PIL import Image
 
 from lenet.inference import Classifier, InputError, Prediction, render_pictures
+from lenet.visualize import feature_map_grid
 from lenet.memo import SingleFlight
 
 log = logging.getLogger("app")
 
 TOP_K = 3
 EXPLAIN_TOP = "top prediction"
-MAP_TILE = 40          # feature-map tiles are about this many pixels; the page enlarges them
+TITLE_HEIGHT = 40      # pixels: a picture's title above it
+HEAT_BOX = 260         # pixels: the boxes of the network's input, Grad-CAM and saliency
+MAP_TILE = 64          # feature-map tiles are about this many pixels, shown at that size
 SOMETHING_WRONG = "Something went wrong with this input; please try another one."
 
 # Event settings. The quick label has its own lane so that it never waits behind the
@@ -163,10 +167,12 @@ def result_panel(clf: Classifier, what: str):
         label = gr.Label(num_top_classes=TOP_K, label="Prediction (top 3)", scale=2,
                          elem_classes="top3")
         seen = picture("What the network sees", elem_classes=["crisp", "seen"], scale=1,
-                       elem_id=f"{clf.name}-seen")
+                       elem_id=f"{clf.name}-seen", height=HEAT_BOX)
     with gr.Row(equal_height=True):
-        cam = picture("Grad-CAM: where the evidence is", elem_classes=["crisp", "heat"])
-        sal = picture("Saliency: pixels that move the score", elem_classes=["crisp", "heat"])
+        cam = picture("Grad-CAM: where the evidence is", elem_classes=["crisp", "heat"],
+                      height=HEAT_BOX)
+        sal = picture("Saliency: pixels that move the score", elem_classes=["crisp", "heat"],
+                      height=HEAT_BOX)
     target = gr.Dropdown([EXPLAIN_TOP, *clf.classes], value=EXPLAIN_TOP,
                          label="Grad-CAM and saliency explain which class?")
     gr.Markdown("#### Feature maps of every conv and pooling layer\nOne tile per channel; "
@@ -177,16 +183,29 @@ def result_panel(clf: Classifier, what: str):
             kind = "conv" if hasattr(layer, "weight") else "pooling"
             channels, h, w = clf.shapes[name]
             maps.append(picture(f"{name} ({kind}): {channels} maps of {h}x{w}",
+                                height=map_height(name, clf.shapes[name]),
                                 elem_classes=["crisp", "maps"]))
     return target, [status, label, seen], [cam, sal, *maps]
 
 
+def map_height(name: str, shape: tuple[int, ...], width: int = 820) -> int:
+    """Pixels a layer's box needs for its title and its grid shown at most ``width`` wide;
+    a fixed height keeps the page from jumping when pictures come and go."""
+    grid_w, grid_h = feature_map_grid(np.zeros(shape, np.float32), name, MAP_TILE).size
+    return round(grid_h * min(1.0, width / grid_w)) + TITLE_HEIGHT
+
+
+# Titles sit above the pictures, not on them. The network's input and the heatmaps are
+# enlarged crisply to fill their boxes; feature-map grids show at their own size, smaller
+# only where the screen is narrower. Every box has a fixed height, empty or full.
 CSS = """
+.crisp label[data-testid="block-label"] { position: static !important; margin-bottom: 4px; }
+.crisp .image-container { height: calc(100% - 30px) !important; }
 .crisp img { image-rendering: pixelated; }
-.seen .image-frame, .heat .image-frame { height: 240px; }
-.seen img, .heat img { width: 100%; height: 100%; object-fit: contain; }
-.maps img { width: 100%; height: auto; object-fit: contain; }
-.maps .image-container, .maps .image-frame { min-height: 120px; }
-.top3 { min-height: 240px; }
-.photo-input img { width: 100%; height: 100%; object-fit: contain; image-rendering: auto; }
+.seen img, .heat img, .photo-input img {
+  width: 100% !important; height: 100% !important; max-width: none !important;
+  max-height: none !important; object-fit: contain !important; }
+.maps img { width: auto !important; height: auto !important; max-width: 100% !important;
+            max-height: 100% !important; object-fit: contain !important; }
+.top3 { min-height: 302px; }
 """
