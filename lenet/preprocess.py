@@ -121,14 +121,24 @@ def to_rgba(im: Image.Image) -> Image.Image:
 
 def photo_to_array(im: Image.Image, size: int) -> np.ndarray:
     """Centre square crop, antialiased resize to ``size``: (size, size, 3) uint8 RGB."""
+    rgb = opaque_rgb(im)
+    return np.asarray(rgb.resize((size, size), Image.LANCZOS, box=centre_square(*rgb.size),
+                                 reducing_gap=3.0))
+
+
+def opaque_rgb(im: Image.Image) -> Image.Image:
+    """RGB with transparent areas made white, as image viewers show them."""
     rgba = to_rgba(im)
-    if rgba.getextrema()[3][0] < 255:  # transparent areas become white, as viewers show them
+    if rgba.getextrema()[3][0] < 255:
         rgba = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
-    rgb = rgba.convert("RGB")
-    side = min(rgb.size)
-    left, top = (rgb.width - side) // 2, (rgb.height - side) // 2
-    box = (left, top, left + side, top + side)
-    return np.asarray(rgb.resize((size, size), Image.LANCZOS, box=box, reducing_gap=3.0))
+    return rgba.convert("RGB")
+
+
+def centre_square(width: int, height: int) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the largest centred square."""
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return left, top, left + side, top + side
 
 
 # ---------------------------------------------------------------------------- digits
@@ -141,6 +151,11 @@ def ink_map(im: Image.Image) -> np.ndarray:
     images are box-reduced to at most ``INK_SIDE`` pixels first: the digit ends up 20 pixels
     tall, and box averaging keeps a thin stroke's ink as a fainter line.
     """
+    return ink_and_polarity(im)[0]
+
+
+def ink_and_polarity(im: Image.Image) -> tuple[np.ndarray, bool]:
+    """``ink_map(im)`` and whether the ink was dark on light paper (True) or light on dark."""
     rgba = to_rgba(im)
     alpha = rgba.getchannel("A")
     if alpha.getextrema()[0] < 255:
@@ -152,18 +167,19 @@ def ink_map(im: Image.Image) -> np.ndarray:
     grey = np.asarray(grey_image.reduce(_factor(grey_image)), dtype=np.float32) / 255
     # Polarity: the border is background (paper, canvas); ink is whatever differs from it.
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if np.median(border) > 0.5:
+    dark_ink = bool(np.median(border) > 0.5)
+    if dark_ink:
         grey = 1 - grey
     ink = grey - _background(grey)
     peak = float(np.percentile(ink, 99.9))
     if peak < 0.15:  # no contrast: a blank canvas, an empty page
-        return np.zeros_like(grey)
+        return np.zeros_like(grey), dark_ink
     # Paper texture and sensor noise stay below the floor: four robust standard deviations
     # above the paper's level (the paper is the majority, so the median is paper).
     paper = float(np.median(ink))
     noise = 1.4826 * float(np.median(np.abs(ink - paper)))
     floor = float(np.clip(paper + 4 * noise, 0.05 * peak, 0.5 * peak))
-    return np.clip((ink - floor) / (peak - floor), 0, 1)
+    return np.clip((ink - floor) / (peak - floor), 0, 1), dark_ink
 
 
 def _background(grey: np.ndarray, cells: int = 6) -> np.ndarray:
@@ -236,36 +252,61 @@ def _fit(a: np.ndarray, side: int) -> np.ndarray:
     return np.clip(_resize(a, h, w), 0, 1)
 
 
+@dataclass
+class DigitRecipe:
+    """The digit recipe's intermediates, kept to show how a digit was made."""
+    ink: np.ndarray                    # ink map, at most INK_SIDE pixels a side
+    dark_ink: bool                     # dark ink on light paper (True) or light on dark
+    digit: Digit                       # what ``digit_from_image`` returns
+    cropped: np.ndarray | None = None  # the ink's bounding box
+    stroke: float = 0.0                # mean stroke width as drawn, in 28x28 pixels
+    adjusted: str = "kept"             # the stroke "thickened", "thinned" or "kept"
+    fitted: np.ndarray | None = None   # in the DIGIT_BOX box at FINE x resolution
+    placed: np.ndarray | None = None   # on the 28x28 canvas at FINE x resolution
+
+
 def digit_from_image(im: Image.Image) -> Digit:
     """Sketch, scan or photo of one digit -> MNIST-style 28x28 (see the module docstring)."""
-    ink = ink_map(im)
+    return digit_recipe(im).digit
+
+
+def digit_recipe(im: Image.Image) -> DigitRecipe:
+    """``digit_from_image`` keeping every intermediate (see ``DigitRecipe``)."""
+    ink, dark_ink = ink_and_polarity(im)
+    steps = DigitRecipe(ink, dark_ink, Digit(np.zeros((DIGIT_CANVAS, DIGIT_CANVAS), np.float32),
+                                             empty=True))
     if (ink > 0.2).sum() < 2:
-        return Digit(np.zeros((DIGIT_CANVAS, DIGIT_CANVAS), np.float32), empty=True)
+        return steps
     # Fit into the 20-pixel box at FINE x resolution, where strokes are measured and
     # thickened or thinned towards MNIST's width; then fit again, since that moves the edges.
-    fine = _fit(_crop_to_ink(ink, 0.2), DIGIT_BOX * FINE)
-    width = stroke_width(fine) / FINE
+    steps.cropped = _crop_to_ink(ink, 0.2)
+    fine = _fit(steps.cropped, DIGIT_BOX * FINE)
+    width = steps.stroke = stroke_width(fine) / FINE
     if width < 0.7 * MNIST_STROKE:
         size = 2 * round((MNIST_STROKE - width) * FINE / 2) + 1
         fine = _fit(_crop_to_ink(morph(fine, size, np.maximum), 0.2), DIGIT_BOX * FINE)
+        steps.adjusted = "thickened"
     elif width > 1.6 * MNIST_STROKE:
         size = 2 * round((width - 1.3 * MNIST_STROKE) * FINE / 2) + 1
         thinned = morph(fine, size, np.minimum)
         if (thinned > 0.2).sum() >= 2:
             fine = _fit(_crop_to_ink(thinned, 0.2), DIGIT_BOX * FINE)
+            steps.adjusted = "thinned"
+    steps.fitted = fine
 
     # Centre of mass to (14, 14), as MNIST did. Placing at FINE x resolution and then
     # box-averaging down keeps the placement sub-pixel without blurring the digit.
     if fine.sum() == 0:
-        return Digit(np.zeros((DIGIT_CANVAS, DIGIT_CANVAS), np.float32), empty=True)
+        return steps
     ys, xs = np.indices(fine.shape)
     target = (MNIST_CENTRE + 0.5) * FINE - 0.5  # the fine-pixel coordinate of coarse 14.0
     top = round(target - (ys * fine).sum() / fine.sum())
     left = round(target - (xs * fine).sum() / fine.sum())
     size = DIGIT_CANVAS * FINE
-    canvas = np.zeros((size, size), np.float32)
+    canvas = steps.placed = np.zeros((size, size), np.float32)
     y0, x0 = max(top, 0), max(left, 0)  # parts pushed over the edge are cut
     y1, x1 = min(top + fine.shape[0], size), min(left + fine.shape[1], size)
     canvas[y0:y1, x0:x1] = fine[y0 - top:y1 - top, x0 - left:x1 - left]
     pixels = canvas.reshape(DIGIT_CANVAS, FINE, DIGIT_CANVAS, FINE).mean(axis=(1, 3))
-    return Digit(pixels.astype(np.float32))
+    steps.digit = Digit(pixels.astype(np.float32))
+    return steps
