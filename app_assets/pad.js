@@ -76,7 +76,7 @@ element.querySelector(".pad-clear").addEventListener("click", () => {
   clearInterval(timer);
   blank();
   props.value = "";
-  trigger("stroke_end");
+  trigger("pad_cleared");  // resets the whole tab, also after an upload was shown
 });
 // A value set from Python (an API call, a reset) that is empty clears the canvas too.
 watch("value", () => { if (!props.value) blank(); });

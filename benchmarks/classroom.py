@@ -33,8 +33,6 @@ from lenet.checkpoint import default_checkpoint
 from lenet.data import load_split
 from lenet.inference import Classifier, render_pictures
 
-sys.path.insert(0, str(ROOT))  # ui/ is app.py's folder of tabs, not an installed package
-from ui.common import MAP_TILE  # noqa: E402  the pictures alone are drawn as the app draws them
 
 DATA = ROOT.parent / "shared" / "data"
 PAD_SIZE = 112   # pixels of the PNG the page's pad sends
@@ -81,7 +79,7 @@ def make_drawings(count: int, clf: Classifier, seed: int = 0) -> list[Drawing]:
 def solo(clf: Classifier, drawing: Drawing) -> None:
     """What the engine gives ``drawing`` with nothing else running: the label and pictures."""
     result = clf.predict(base64.b64decode(drawing.value.partition(",")[2]))
-    shown = render_pictures(clf, result, tile=MAP_TILE)
+    shown = render_pictures(clf, result)  # the app draws them with the same defaults
     drawing.label = result.label
     drawing.pictures = tuple(pixels_digest(im) for im in (shown.grad_cam, shown.saliency,
                              *[shown.feature_maps[n] for n in clf.layer_names]))

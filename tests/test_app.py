@@ -197,3 +197,10 @@ def test_an_oversized_upload_is_refused_and_the_server_stays_up(server, tmp_path
         client.predict(handle_file(str(big)), api_name="/classify_photo")
     status, label, seen = client.predict(data_url(seven_png()), api_name="/classify_sketch")
     assert label["label"] == "7"
+
+
+def test_per_class_accuracy_bars_start_at_zero_and_names_never_overlap():
+    bars = [b for b in app.demo.blocks.values() if isinstance(b, app.gr.BarPlot)]
+    assert len(bars) == 2
+    for bar in bars:
+        assert list(bar.y_lim) == [0, 100] and bar.x_label_angle not in (None, 0)

@@ -90,13 +90,13 @@ def test_clients_drawing_at_once_each_get_their_own_pictures(server):
     """Several gradio_client visitors, two different drawings, label then pictures, at the
     same time; every picture must equal what that drawing gets alone."""
     from gradio_client import Client
-    from ui.common import EXPLAIN_TOP, MAP_TILE
+    from ui.common import EXPLAIN_TOP
     clf = Classifier.from_checkpoint(default_checkpoint("lenet5"))  # independent of the app's
     sources = drawings()
     alone = []
     for png in sources:
         result = clf.predict(png)
-        shown = render_pictures(clf, result, tile=MAP_TILE)
+        shown = render_pictures(clf, result)
         alone.append((result.label, [np.asarray(p.convert("RGB")) for p in
                                      (shown.grad_cam, shown.saliency,
                                       *[shown.feature_maps[n] for n in clf.layer_names])]))

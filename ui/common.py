@@ -30,7 +30,6 @@ TOP_K = 3
 EXPLAIN_TOP = "top prediction"
 TITLE_HEIGHT = 40      # pixels: a picture's title above it
 HEAT_BOX = 260         # pixels: the boxes of the network's input, Grad-CAM and saliency
-MAP_TILE = 64          # feature-map tiles are about this many pixels, shown at that size
 SOMETHING_WRONG = "Something went wrong with this input; please try another one."
 
 # Event settings. The quick label has its own lane so that it never waits behind the
@@ -123,7 +122,7 @@ class Analyst:
         if result.empty:
             return self.no_pictures
         index = self.clf.classes.index(target) if target in self.clf.classes else None
-        shown = render_pictures(self.clf, result, class_index=index, tile=MAP_TILE)
+        shown = render_pictures(self.clf, result, class_index=index)
         return (shown.grad_cam, shown.saliency,
                 *[shown.feature_maps[n] for n in self.clf.layer_names])
 
@@ -165,7 +164,7 @@ def result_panel(clf: Classifier, what: str):
     status = gr.Markdown(what, elem_classes="status")
     with gr.Row(equal_height=True):
         label = gr.Label(num_top_classes=TOP_K, label="Prediction (top 3)", scale=2,
-                         elem_classes="top3")
+                         elem_classes="top3", elem_id=f"{clf.name}-top3")
         seen = picture("What the network sees", elem_classes=["crisp", "seen"], scale=1,
                        elem_id=f"{clf.name}-seen", height=HEAT_BOX)
     with gr.Row(equal_height=True):
@@ -191,7 +190,7 @@ def result_panel(clf: Classifier, what: str):
 def map_height(name: str, shape: tuple[int, ...], width: int = 820) -> int:
     """Pixels a layer's box needs for its title and its grid shown at most ``width`` wide;
     a fixed height keeps the page from jumping when pictures come and go."""
-    grid_w, grid_h = feature_map_grid(np.zeros(shape, np.float32), name, MAP_TILE).size
+    grid_w, grid_h = feature_map_grid(np.zeros(shape, np.float32), name).size
     return round(grid_h * min(1.0, width / grid_w)) + TITLE_HEIGHT
 
 
@@ -199,7 +198,8 @@ def map_height(name: str, shape: tuple[int, ...], width: int = 820) -> int:
 # enlarged crisply to fill their boxes; feature-map grids show at their own size, smaller
 # only where the screen is narrower. Every box has a fixed height, empty or full.
 CSS = """
-.crisp label[data-testid="block-label"] { position: static !important; margin-bottom: 4px; }
+.crisp label[data-testid="block-label"], .photo-input label[data-testid="block-label"] {
+  position: static !important; margin-bottom: 4px; }
 .crisp .image-container { height: calc(100% - 30px) !important; }
 .crisp img { image-rendering: pixelated; }
 .seen img, .heat img, .photo-input img {

@@ -51,6 +51,10 @@ class DrawTab:
     def _pictures(self, shown, target: str | None):
         return self.analyst.pictures(shown, target)
 
+    def reset(self):
+        """Clear pressed (or the upload removed): every output back to the prompt."""
+        return (PROMPT, None, None, None, *self.analyst.no_pictures)
+
     # ------------------------------------------------------------------ layout
     def build(self) -> None:
         with gr.Row():
@@ -75,8 +79,7 @@ class DrawTab:
                                  api_name="classify_digit", **QUICK)
         labelled.then(self.pictures, [shown, target], pictures, api_name="digit_pictures", **SLOW)
         labelled.then(drop_if_unusable, shown, upload, api_name=False, queue=False)
-        upload.clear(lambda: (PROMPT, None, None, None), None, [*quick, shown],
-                     api_name=False, **QUICK).then(
-            lambda: self.analyst.no_pictures, None, pictures, api_name=False, **SLOW)
+        for cleared in (pad.pad_cleared, upload.clear):
+            cleared(self.reset, None, [*quick, shown, *pictures], api_name=False, **QUICK)
         target.change(self.pictures, [shown, target], pictures, api_name="explain_digit",
                       **SLOW)

@@ -37,7 +37,7 @@ class PhotoTab:
             with gr.Column(scale=1, min_width=300):
                 photo = RawImage(type="filepath", label="Photo", height=300, buttons=[],
                                  sources=["upload", "webcam", "clipboard"],
-                                 elem_classes="photo-input")
+                                 elem_classes="photo-input", elem_id="photo-input")
             with gr.Column(scale=2):
                 target, quick, pictures = result_panel(self.analyst.clf, "Upload a photo.")
         shown = gr.State(None)   # the path of the photo on show
@@ -45,8 +45,7 @@ class PhotoTab:
                                 api_name="classify_photo", **QUICK)
         labelled.then(self.pictures, [shown, target], pictures, api_name="photo_pictures", **SLOW)
         labelled.then(drop_if_unusable, shown, photo, api_name=False, queue=False)
-        photo.clear(lambda: (PROMPT, None, None, None), None, [*quick, shown],
-                    api_name=False, **QUICK).then(
-            lambda: self.analyst.no_pictures, None, pictures, api_name=False, **SLOW)
+        photo.clear(lambda: (PROMPT, None, None, None, *self.analyst.no_pictures), None,
+                    [*quick, shown, *pictures], api_name=False, **QUICK)
         target.change(self.pictures, [shown, target], pictures, api_name="explain_photo",
                       **SLOW)
