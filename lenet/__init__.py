@@ -2,8 +2,12 @@
 
 Modules: ``models`` (the networks and their registry), ``data`` (datasets as tensors),
 ``engine`` (training and evaluation loops), ``checkpoint`` (safetensors files),
-``preprocess`` (any user input to a model input), ``inference`` (prediction, activations,
-Grad-CAM, saliency), ``visualize`` (pictures and plots) and ``synth`` (MNIST digits redrawn
-as users draw them). ``python -m lenet`` offers ``evaluate`` and ``predict``.
+``preprocess`` (any user input to a model input), ``inference`` (the re-entrant
+``Classifier``: prediction, every layer's output, Grad-CAM, saliency), ``memo`` (compute each
+input once under concurrent requests), ``trace`` (one value traced back to the weights),
+``explain`` (layers and softmax in words and formulas), ``input_steps`` (the preprocessing
+recipe as pictures), ``scales`` (colour bars, kernel grids), ``visualize`` (pictures and
+plots) and ``synth`` (MNIST digits redrawn as users draw them). ``python -m lenet`` offers
+``evaluate``, ``predict`` and ``trace``.
 """
-__version__ = "0.1.0"
+__version__ = "0.4.0"
