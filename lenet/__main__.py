@@ -1,5 +1,5 @@
-"""Command line: ``python -m lenet evaluate ...``, ``python -m lenet predict ...`` and
-``python -m lenet trace ...``."""
+"""Command line: ``python -m lenet evaluate ...``, ``python -m lenet predict ...``,
+``python -m lenet trace ...`` and ``python -m lenet gallery ...``."""
 from __future__ import annotations
 
 import argparse
@@ -28,6 +28,22 @@ def cmd_evaluate(args) -> int:
     print(f"{meta['title']}: test accuracy {100 * result['accuracy']:.2f} % "
           f"on {len(x)} images (loss {result['loss']:.4f})")
     print(format_report(classes, confusion_matrix(y, result["predictions"], len(classes))))
+    return 0
+
+
+def cmd_gallery(args) -> int:
+    from .gallery import MISTAKES, build_gallery, gallery_path, save_gallery
+    checkpoint = args.checkpoint or default_checkpoint(args.model)
+    model, meta = load_checkpoint(checkpoint)
+    if meta["model"] != args.model:
+        raise CheckpointError(f"the checkpoint holds {meta['model']}, not {args.model}")
+    x, y, _ = load_split(meta["dataset"], args.data_dir, train=False,
+                         classes=tuple(meta["classes"]))
+    gallery = build_gallery(model, meta, x, y, n_mistakes=MISTAKES.get(meta["dataset"]))
+    path = gallery_path(checkpoint)
+    size = save_gallery(path, gallery)
+    print(f"wrote {path} ({size:,} bytes): {gallery!r}; "
+          f"test accuracy {100 * gallery.meta['test_accuracy']:.2f} %")
     return 0
 
 
@@ -109,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=default_data_dir(),
                    help="torchvision root, or for CIFAR-10 a folder with train/ and test/")
     p.set_defaults(run=cmd_evaluate)
+    p = sub.add_parser("gallery", help="write <checkpoint>.gallery.safetensors: random test "
+                       "images and the mistakes, for the app's gallery without the dataset",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _add_model_args(p)
+    p.add_argument("--data-dir", default=default_data_dir(),
+                   help="torchvision root, or for CIFAR-10 a folder with train/ and test/")
+    p.set_defaults(run=cmd_gallery)
     p = sub.add_parser("predict", help="classify image files, one line (or JSON object) each",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     _add_model_args(p)

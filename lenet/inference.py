@@ -21,10 +21,12 @@ from .checkpoint import load_checkpoint
 from .data import normalize
 from .models import conv_layer_names
 from .preprocess import InputError, digit_from_image, open_image, photo_to_array
+from .scales import with_colour_bar
 from .visualize import feature_map_grid, heat_overlay
 
 __all__ = ["Classifier", "Prediction", "Pictures", "InputError", "render_pictures",
-           "layer_outputs", "attributions", "grad_cam", "saliency"]
+           "layer_outputs", "attribution_maps", "attributions", "grad_cam",
+           "saliency"]
 
 NOTHING_DRAWN = "nothing drawn"
 
@@ -93,11 +95,19 @@ class Classifier:
             _, outputs = self.forward(torch.zeros(1, self.channels, self.height, self.width))
         self.shapes = {name: tuple(out.shape[1:]) for name, out in outputs.items()}
         # Grad-CAM looks at the last conv whose maps are larger than 1x1 (LeNet's C5 is 1x1),
-        # after its activation.
-        cam_conv = [n for n in self.layer_names if isinstance(getattr(model.features, n), nn.Conv2d)
-                    and max(self.shapes[n][1:]) > 1][-1]
-        self.cam_layer = cam_conv
-        self.cam_output = _activation_after(model, cam_conv)
+        # after its activation. A model without convolutions (the dense baseline) has no maps
+        # to weigh: cam_layer and cam_output are None and attributions give saliency only.
+        cam_convs = [n for n in self.layer_names if isinstance(getattr(model.features, n), nn.Conv2d)
+                     and max(self.shapes[n][1:]) > 1]
+        self.cam_layer = cam_convs[-1] if cam_convs else None
+        self.cam_output = _activation_after(model, self.cam_layer) if cam_convs else None
+        # The fully connected layers (LeNet's F6 and output, the ConvNet's fc1 and fc2).
+        self.hidden_names = [n for n, m in model.classifier.named_children()
+                             if isinstance(m, nn.Linear)]
+
+    def activation_of(self, name: str) -> str:
+        """The name of the activation layer after ``name``, or ``name`` when none follows."""
+        return _activation_after(self.model, name)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike) -> "Classifier":
@@ -159,8 +169,10 @@ class Classifier:
 @dataclass
 class Pictures:
     """Everything viewable about one prediction, as PIL images at the input's own size or a
-    small multiple of it (the page enlarges them crisply)."""
-    feature_maps: dict[str, Image.Image]   # layer name -> captioned grid of its channels
+    small multiple of it (the page enlarges them crisply). Each carries its colour scale: a
+    bar with the real minimum and maximum under the picture."""
+    feature_maps: dict[str, Image.Image]   # conv/pool layer -> captioned grid of its channels
+    hidden: dict[str, Image.Image]         # fully connected layer -> strip of its values
     grad_cam: Image.Image                  # Grad-CAM heatmap over the input
     saliency: Image.Image                  # input-gradient saliency over the input
 
@@ -169,16 +181,39 @@ HEAT_SIZE = 112   # Grad-CAM and saliency: 4x LeNet's input, 3.5x the ConvNet's
 
 
 def render_pictures(clf: Classifier, result: Prediction, class_index: int | None = None,
-                    size: int = HEAT_SIZE, tile: int = 64) -> Pictures:
+                    size: int = HEAT_SIZE, tile: int = 64,
+                    after_activation: bool = False) -> Pictures:
     """Pictures of ``result``; Grad-CAM and saliency explain ``class_index`` (default: top).
-    Heatmaps are about ``size`` pixels; feature-map tiles about ``tile``."""
+
+    Heatmaps are about ``size`` pixels; feature-map tiles about ``tile``. Conv and fully
+    connected layers are shown before their activation, or after it with
+    ``after_activation``.
+    """
     if result.empty:
         raise ValueError("an empty prediction has nothing to picture")
     index = result.index if class_index is None else class_index
-    maps = {name: feature_map_grid(a, name, tile) for name, a in result.activations.items()}
-    cam, sal = clf.attributions(result.tensor, index)
-    return Pictures(maps, heat_overlay(result.input_image, cam, size),
-                    heat_overlay(result.input_image, sal, size))
+    shown = {name: clf.activation_of(name) if after_activation else name
+             for name in (*clf.layer_names, *clf.hidden_names)}
+    maps = {name: _scaled_grid(result.layers[shown[name]], name, tile)
+            for name in clf.layer_names}
+    hidden = {name: _scaled_grid(result.layers[shown[name]][:, None, None], name, tile)
+              for name in clf.hidden_names}
+    cam, sal = attribution_maps(clf.model, result.tensor, clf.cam_output, index)
+    return Pictures(maps, hidden, _heat_picture(result.input_image, cam, size),
+                    _heat_picture(result.input_image, sal, size))
+
+
+def _scaled_grid(values: np.ndarray, name: str, tile: int) -> Image.Image:
+    grid = feature_map_grid(values, name, tile)
+    return with_colour_bar(grid, float(values.min()), float(values.max()), "diverging")
+
+
+def _heat_picture(base: Image.Image, heat: np.ndarray | None, size: int) -> Image.Image:
+    """``heat`` scaled to [0, 1] over ``base``, with a bar of its real range under it."""
+    heat = np.zeros(base.size[::-1], np.float32) if heat is None else heat
+    top = float(heat.max())
+    overlay = heat_overlay(base, heat / top if top > 0 else heat, size)
+    return with_colour_bar(overlay, 0.0, top, "heat")
 
 
 # ---------------------------------------------------------------------------- layers
@@ -220,13 +255,13 @@ def _activation_after(model: nn.Module, name: str) -> str:
 
 # ---------------------------------------------------------------------------- attributions
 
-def attributions(model: nn.Module, x: torch.Tensor, layer: str | None,
-                 class_index: int) -> tuple[np.ndarray | None, np.ndarray]:
-    """Grad-CAM on the output of ``layer`` and input saliency for one class, one pass.
+def attribution_maps(model: nn.Module, x: torch.Tensor, layer: str | None,
+                     class_index: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """Grad-CAM on the output of ``layer`` and input saliency for one class, one pass, in
+    their own units (use ``attributions`` for both scaled to [0, 1]).
 
     Grad-CAM (Selvaraju et al.): ReLU(sum_c mean(dy/dA_c) * A_c), upsampled bilinearly to
-    the input and scaled to [0, 1]; all zero means no spatial evidence at that layer.
-    Saliency: |dy/dx|, max over channels, scaled to [0, 1]. Both are (H, W).
+    the input. Saliency: |dy/dx|, max over channels. Both are (H, W).
     The gradients are taken with ``torch.autograd.grad`` with respect to this call's own
     tensors only: nothing is written into the model (its parameters may be frozen).
     """
@@ -235,7 +270,7 @@ def attributions(model: nn.Module, x: torch.Tensor, layer: str | None,
         logits, outputs = layer_outputs(model, x)
         wrt = [x] if layer is None else [x, outputs[layer]]
         grads = torch.autograd.grad(logits[0, class_index], wrt)
-    sal = _unit(grads[0][0].abs().amax(0))
+    sal = grads[0][0].abs().amax(0).numpy()
     if layer is None:
         return None, sal
     activation, gradient = outputs[layer].detach()[0], grads[1][0]
@@ -243,12 +278,19 @@ def attributions(model: nn.Module, x: torch.Tensor, layer: str | None,
     cam = torch.relu((weights[:, None, None] * activation).sum(0))
     cam = nn.functional.interpolate(cam[None, None], size=x.shape[-2:], mode="bilinear",
                                     align_corners=False)[0, 0]
-    return _unit(cam), sal
+    return cam.numpy(), sal
 
 
-def _unit(t: torch.Tensor) -> np.ndarray:
-    top = t.max()
-    return (t / top if top > 0 else t).numpy()
+def attributions(model: nn.Module, x: torch.Tensor, layer: str | None,
+                 class_index: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """``attribution_maps`` scaled to [0, 1]; all zero means no evidence at that layer."""
+    cam, sal = attribution_maps(model, x, layer, class_index)
+    return (None if cam is None else _unit(cam)), _unit(sal)
+
+
+def _unit(a: np.ndarray) -> np.ndarray:
+    top = a.max()
+    return a / top if top > 0 else a
 
 
 def grad_cam(model: nn.Module, x: torch.Tensor, layer: str, class_index: int) -> np.ndarray:

@@ -83,7 +83,10 @@ def steps_strip(steps: list[Step], height: int = 112, gap: int = 24) -> Image.Im
                       "white")
     draw, x = ImageDraw.Draw(sheet), 4
     for i, (tile, width, caption) in enumerate(zip(tiles, widths, captions)):
-        sheet.paste(tile, (x + (width - tile.width) // 2, 4))
+        left = x + (width - tile.width) // 2
+        sheet.paste(tile, (left, 4))
+        # A frame, so ink that touches the edge of a white-on-black tile stays visible.
+        draw.rectangle([left - 1, 3, left + tile.width, 4 + tile.height], outline=(170, 170, 170))
         for j, line in enumerate(caption):
             draw.text((x + width / 2, height + 7 + 12 * j), line, fill=ink, font=font,
                       anchor="ma")

@@ -1,4 +1,7 @@
-"""The two networks of the course, as pure ``nn.Module``s, and a name -> spec registry.
+"""The course's networks, as pure ``nn.Module``s, and a name -> spec registry.
+
+LeNet-5 (the workshop's) and the CIFAR-10 ConvNet, plus two MNIST comparisons: the
+exercise's classic LeNet-5 (tanh, average pooling) and the tutorials' one dense layer.
 
 Layers carry the course's names (C1, S2, C3, ...) so that forward hooks, captions and the
 architecture table all speak the same language. Models return logits; softmax belongs to
@@ -43,6 +46,61 @@ class LeNet5(nn.Module):
 
     def forward_head(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(x, 1))  # (B, 120) -> (B, 84) -> (B, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+class LeNet5Classic(nn.Module):
+    """The exercise's LeNet-5: the workshop's layers and shapes, but tanh activations and
+    average pooling, as in LeCun et al. (1998). Same names, so the app shows it unchanged."""
+
+    def __init__(self, num_classes: int = 10):
+        super().__init__()
+        self.features = nn.Sequential()
+        self.features.add_module("C1", nn.Conv2d(1, 6, kernel_size=5, padding=2))
+        self.features.add_module("C1_tanh", nn.Tanh())
+        self.features.add_module("S2", nn.AvgPool2d(2, 2))
+        self.features.add_module("C3", nn.Conv2d(6, 16, kernel_size=5))
+        self.features.add_module("C3_tanh", nn.Tanh())
+        self.features.add_module("S4", nn.AvgPool2d(2, 2))
+        self.features.add_module("C5", nn.Conv2d(16, 120, kernel_size=5))
+        self.features.add_module("C5_tanh", nn.Tanh())
+        self.classifier = nn.Sequential()
+        self.classifier.add_module("F6", nn.Linear(120, 84))
+        self.classifier.add_module("F6_tanh", nn.Tanh())
+        self.classifier.add_module("output", nn.Linear(84, num_classes))
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        # (B, 1, 28, 28) -> C1 (B, 6, 28, 28) -> S2 (B, 6, 14, 14) -> C3 (B, 16, 10, 10)
+        # -> S4 (B, 16, 5, 5) -> C5 (B, 120, 1, 1)
+        return self.features(x)
+
+    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(x, 1))  # (B, 120) -> (B, 84) -> (B, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+class Dense(nn.Module):
+    """One linear layer on the flattened pixels: the tutorials' baseline (about 92 %).
+
+    ``features`` is empty rather than missing so that code walking features, flatten,
+    classifier (the app's engine, the architecture table) treats it like the CNNs.
+    """
+
+    def __init__(self, num_classes: int = 10, pixels: int = 28 * 28):
+        super().__init__()
+        self.features = nn.Sequential()
+        self.classifier = nn.Sequential()
+        self.classifier.add_module("output", nn.Linear(pixels, num_classes))
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)  # no convolutions: (B, 1, 28, 28) unchanged
+
+    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(x, 1))  # (B, 784) -> (B, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
@@ -95,6 +153,11 @@ REGISTRY: dict[str, ModelSpec] = {
                         mean=(0.0,), std=(1.0,), title="LeNet-5 on MNIST"),
     "convnet": ModelSpec("convnet", ConvNet, "cifar10", CIFAR10_CLASSES, (3, 32, 32),
                          mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), title="ConvNet on CIFAR-10"),
+    "lenet5-classic": ModelSpec("lenet5-classic", LeNet5Classic, "mnist", MNIST_CLASSES,
+                                (1, 28, 28), mean=(0.0,), std=(1.0,),
+                                title="LeNet-5 classic (tanh, average pooling, Adam) on MNIST"),
+    "dense": ModelSpec("dense", Dense, "mnist", MNIST_CLASSES, (1, 28, 28),
+                       mean=(0.0,), std=(1.0,), title="One dense layer on MNIST"),
 }
 
 

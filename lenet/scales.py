@@ -56,6 +56,17 @@ def colour_bar(lo: float, hi: float, kind: str = "diverging", width: int = 224,
     return image
 
 
+def with_colour_bar(image: Image.Image, lo: float, hi: float, kind: str = "diverging",
+                    gap: int = 4) -> Image.Image:
+    """``image`` with its ``colour_bar`` (as wide as the image, at least 112 px) under it."""
+    bar = colour_bar(lo, hi, kind, width=max(112, min(image.width, 320)))
+    sheet = Image.new("RGB", (max(image.width, bar.width), image.height + gap + bar.height),
+                      "white")
+    sheet.paste(image.convert("RGB"), ((sheet.width - image.width) // 2, 0))
+    sheet.paste(bar, ((sheet.width - bar.width) // 2, image.height + gap))
+    return sheet
+
+
 def _number(v: float) -> str:
     """Three significant digits, compact exponent: 0.0123, 2.35, -1.2e3."""
     text = f"{v:.3g}"

@@ -159,6 +159,25 @@ def feature_map_grid(maps: np.ndarray, layer: str, tile: int = 64,
     return Image.fromarray(sheet)
 
 
+def grid_cell_at(shape: tuple[int, int, int], layer: str, px: int, py: int, tile: int = 64,
+                 columns: int | None = None) -> tuple[int, int | None, int | None] | None:
+    """What is under pixel (``px``, ``py``) of ``feature_map_grid``'s picture of maps of
+    ``shape``: (channel, y, x), (channel, None, None) on a tile's caption, None elsewhere."""
+    channels, h, w = shape
+    if max(h, w) < 4:
+        tile = 24
+    columns, rows, factor, tw, th, cell_w, cell_h = _grid_layout(layer, channels, h, w, tile,
+                                                                 columns)
+    col, row = int(px) // cell_w, int(py) // cell_h
+    channel = row * columns + col
+    if px < 0 or py < 0 or col >= columns or row >= rows or channel >= channels:
+        return None
+    dx, dy = int(px) - col * cell_w, int(py) - row * cell_h
+    if dx >= tw or dy >= th:
+        return (channel, None, None) if dy < th + GRID_CAPTION and dx < cell_w - GRID_GAP else None
+    return channel, dy // factor, dx // factor
+
+
 def filter_grid(weight: np.ndarray, tile: int = 60) -> Image.Image:
     """First-layer filters (O, I, kh, kw): RGB filters as colour images, grey ones signed."""
     out_channels, in_channels, kh, kw = weight.shape

@@ -39,12 +39,14 @@ def photo_file(tmp_path, name="photo.jpg") -> str:
 # ---------------------------------------------------------------------------- handlers
 
 def test_a_drawn_seven_shows_everything():
-    status, label, seen, shown = app.DRAW.classify_sketch(data_url(seven_png()))
-    assert len(label) == 3 and max(label, key=label.get) == "7"
+    status, label, seen, softmax, shown = app.DRAW.classify_sketch(data_url(seven_png()))
+    assert len(label) == 10 and max(label, key=label.get) == "7"
+    assert sum(label.values()) == pytest.approx(1, abs=1e-5)
     assert status.startswith("**7**") and shown == seven_png()
-    cam, sal, *maps = app.DRAW.sketch_pictures(data_url(seven_png()), EXPLAIN_TOP)
-    assert seen.size == (28, 28) and cam.size == sal.size == (112, 112)
-    assert len(maps) == 5 and all(isinstance(m, Image.Image) for m in maps)
+    assert "p(7) = e^{z_7}" in softmax and "**Logits z**" in softmax
+    cam, sal, steps, *maps = app.DRAW.sketch_pictures(data_url(seven_png()), EXPLAIN_TOP)
+    assert seen.size == (28, 28) and cam.size == sal.size and cam.width == 112
+    assert len(maps) == 7 and all(isinstance(m, Image.Image) for m in (steps, *maps))
 
 
 def test_label_and_pictures_of_one_drawing_share_one_prediction():
@@ -57,13 +59,13 @@ def test_label_and_pictures_of_one_drawing_share_one_prediction():
 
 
 def test_a_cleared_pad_clears_the_outputs_and_asks_for_a_digit():
-    status, *rest = app.DRAW.classify_sketch("")
-    assert status == "Draw a digit on the pad." and all(r is None for r in rest)
+    status, label, seen, softmax, shown = app.DRAW.classify_sketch("")
+    assert status == "Draw a digit on the pad." and label is seen is shown is None
     assert all(r is None for r in app.DRAW.sketch_pictures("", EXPLAIN_TOP))
     blank = Image.new("RGB", (112, 112), "white")
     buffer = io.BytesIO()
     blank.save(buffer, "PNG")
-    status, label, seen, _ = app.DRAW.classify_sketch(data_url(buffer.getvalue()))
+    status, label, seen, _, _ = app.DRAW.classify_sketch(data_url(buffer.getvalue()))
     assert "Nothing drawn" in status and label is None and seen is None
     assert all(r is None for r in app.DRAW.sketch_pictures(data_url(buffer.getvalue()), None))
 
@@ -71,6 +73,7 @@ def test_a_cleared_pad_clears_the_outputs_and_asks_for_a_digit():
 def test_explaining_another_class_changes_the_heatmaps():
     top_cam, top_sal, *_ = app.DRAW.sketch_pictures(data_url(seven_png()), EXPLAIN_TOP)
     three_cam, three_sal, *_ = app.DRAW.sketch_pictures(data_url(seven_png()), "3")
+    assert np.asarray(top_cam).tobytes() != np.asarray(three_cam).tobytes()
     assert np.asarray(top_sal).tobytes() != np.asarray(three_sal).tobytes()
 
 
@@ -94,9 +97,9 @@ def test_a_bad_pad_value_is_a_warning_not_a_crash(value):
 
 
 def test_photo_handler_and_its_bad_inputs(tmp_path):
-    status, label, seen, shown = app.PHOTO.classify_photo(photo_file(tmp_path))
-    cam, sal, *maps = app.PHOTO.pictures(shown, None)
-    assert len(label) == 3 and seen.size == (32, 32) and cam.size == (96, 96) and len(maps) == 4
+    status, label, seen, _, shown = app.PHOTO.classify_photo(photo_file(tmp_path))
+    cam, sal, steps, *maps = app.PHOTO.pictures(shown, None)
+    assert len(label) == 10 and seen.size == (32, 32) and cam.width == 112 and len(maps) == 6
     assert app.PHOTO.classify_photo(None)[0].startswith("Upload a photo")
     (tmp_path / "doc.pdf").write_bytes(b"%PDF-1.4\n%%EOF")
     (tmp_path / "empty.png").write_bytes(b"")
@@ -108,7 +111,7 @@ def test_photo_handler_and_its_bad_inputs(tmp_path):
 
 def test_digit_upload_goes_through_the_digit_pipeline(tmp_path):
     (tmp_path / "seven.png").write_bytes(seven_png(600))
-    status, label, seen, _ = app.DRAW.classify_digit(str(tmp_path / "seven.png"))
+    status, label, seen, _, _ = app.DRAW.classify_digit(str(tmp_path / "seven.png"))
     assert max(label, key=label.get) == "7" and seen.size == (28, 28)
 
 
@@ -164,19 +167,20 @@ def test_every_third_party_import_is_a_requirement():
 def test_gradio_client_sketch_upload_and_bad_file(server, tmp_path):
     from gradio_client import Client, handle_file
     client = Client(server, download_files=False, verbose=False)
-    status, label, seen = client.predict(data_url(seven_png()), api_name="/classify_sketch")
+    status, label, seen, _ = client.predict(data_url(seven_png()), api_name="/classify_sketch")
     assert label["label"] == "7" and status.startswith("**7**")
-    cam, sal, *maps = client.predict(data_url(seven_png()), "3", api_name="/sketch_pictures")
-    assert len(maps) == 5 and all(m["path"].endswith(".png") for m in (cam, sal, *maps))
-    status, label, seen = client.predict(handle_file(photo_file(tmp_path)),
-                                         api_name="/classify_photo")
+    cam, sal, steps, *maps = client.predict(data_url(seven_png()), "3",
+                                            api_name="/sketch_pictures")
+    assert len(maps) == 7 and all(m["path"].endswith(".png") for m in (cam, sal, steps, *maps))
+    status, label, seen, _ = client.predict(handle_file(photo_file(tmp_path)),
+                                            api_name="/classify_photo")
     assert label["label"] in app.PHOTO.analyst.clf.classes
     (tmp_path / "doc.png").write_bytes(b"%PDF-1.4 not really a picture")
-    status, label, seen = client.predict(handle_file(str(tmp_path / "doc.png")),
-                                         api_name="/classify_photo")
+    status, label, seen, _ = client.predict(handle_file(str(tmp_path / "doc.png")),
+                                            api_name="/classify_photo")
     assert "not an image" in status and not label
     # The server is still there and still right.
-    status, label, seen = client.predict(data_url(seven_png()), api_name="/classify_sketch")
+    status, label, seen, _ = client.predict(data_url(seven_png()), api_name="/classify_sketch")
     assert label["label"] == "7"
 
 
@@ -195,7 +199,7 @@ def test_an_oversized_upload_is_refused_and_the_server_stays_up(server, tmp_path
     client = Client(server, download_files=False, verbose=False)
     with pytest.raises(Exception):
         client.predict(handle_file(str(big)), api_name="/classify_photo")
-    status, label, seen = client.predict(data_url(seven_png()), api_name="/classify_sketch")
+    status, label, seen, _ = client.predict(data_url(seven_png()), api_name="/classify_sketch")
     assert label["label"] == "7"
 
 

@@ -46,6 +46,7 @@ def everything(clf: Classifier, source, class_index: int | None) -> dict[str, np
            "saliency picture": np.asarray(pictures.saliency)}
     out.update({f"map {k}": v for k, v in result.activations.items()})
     out.update({f"grid {k}": np.asarray(v) for k, v in pictures.feature_maps.items()})
+    out.update({f"strip {k}": np.asarray(v) for k, v in pictures.hidden.items()})
     return out
 
 
@@ -99,7 +100,8 @@ def test_clients_drawing_at_once_each_get_their_own_pictures(server):
         shown = render_pictures(clf, result)
         alone.append((result.label, [np.asarray(p.convert("RGB")) for p in
                                      (shown.grad_cam, shown.saliency,
-                                      *[shown.feature_maps[n] for n in clf.layer_names])]))
+                                      *[shown.feature_maps[n] for n in clf.layer_names],
+                                      *[shown.hidden[n] for n in clf.hidden_names])]))
     clients = [Client(server, download_files=False, verbose=False) for _ in range(4)]
     wrong, start = [], threading.Barrier(len(clients))
 
@@ -108,9 +110,11 @@ def test_clients_drawing_at_once_each_get_their_own_pictures(server):
         for r in range(4):
             which = (k + r) % 2
             value = data_url(sources[which])
-            _, label, _ = clients[k].predict(value, api_name="/classify_sketch")
-            got = clients[k].predict(value, EXPLAIN_TOP, api_name="/sketch_pictures")
-            pictures = [np.asarray(Image.open(g["path"]).convert("RGB")) for g in got]
+            _, label, _, _ = clients[k].predict(value, api_name="/classify_sketch")
+            cam, sal, _steps, *maps = clients[k].predict(value, EXPLAIN_TOP,
+                                                         api_name="/sketch_pictures")
+            pictures = [np.asarray(Image.open(g["path"]).convert("RGB"))
+                        for g in (cam, sal, *maps)]
             expected_label, expected = alone[which]
             if label["label"] != expected_label or len(pictures) != len(expected) or any(
                     p.shape != e.shape or not np.array_equal(p, e)

@@ -112,7 +112,10 @@ def test_pictures_are_crisp_images_of_every_layer():
     result = clf.predict(Image.fromarray(ring()))
     pictures = render_pictures(clf, result)
     assert set(pictures.feature_maps) == set(LENET_SHAPES)
-    assert pictures.grad_cam.size == pictures.saliency.size == (112, 112)
+    assert set(pictures.hidden) == {"F6", "output"}
+    # The heatmaps: 112 pixels wide, a colour bar under them.
+    assert pictures.grad_cam.size == pictures.saliency.size
+    assert pictures.grad_cam.width == 112 and pictures.grad_cam.height > 112
     for grid in pictures.feature_maps.values():
         assert grid.mode == "RGB" and min(grid.size) > 20
 
@@ -136,3 +139,15 @@ def test_sketch_style_accuracy_on_redrawn_mnist_digits():
     correct = sum(clf.predict(synth.render(x[i, 0].numpy(), rng, synth.FORMATS[k % 4])).label
                   == str(int(y[i])) for k, i in enumerate(picks))
     assert correct / len(picks) >= 0.97  # benchmarks/sketch_accuracy.py measures 2,000
+
+
+def test_the_activation_toggle_shows_the_layers_own_output_or_the_activations():
+    clf = random_classifier("lenet5")
+    result = clf.predict(Image.fromarray(ring()))
+    before = render_pictures(clf, result).feature_maps["C1"]
+    after = render_pictures(clf, result, after_activation=True).feature_maps["C1"]
+    assert np.asarray(before).tobytes() != np.asarray(after).tobytes()
+    # After ReLU nothing is negative: no blue in the tiles (blue has B well above R).
+    tiles = np.asarray(after)[:20, :20].astype(int)
+    assert not ((tiles[..., 2] - tiles[..., 0]) > 40).any()
+    assert clf.activation_of("C1") == "C1_relu" and clf.activation_of("S2") == "S2"

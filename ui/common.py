@@ -20,7 +20,10 @@ import numpy as np
 from gradio.processing_utils import hash_bytes
 from PIL import Image
 
+from lenet.explain import describe_layers, softmax_formula
 from lenet.inference import Classifier, InputError, Prediction, render_pictures
+from lenet.input_steps import digit_steps, photo_steps, steps_strip
+from lenet.preprocess import open_image
 from lenet.visualize import feature_map_grid
 from lenet.memo import SingleFlight
 
@@ -29,6 +32,9 @@ log = logging.getLogger("app")
 TOP_K = 3
 EXPLAIN_TOP = "top prediction"
 TITLE_HEIGHT = 40      # pixels: a picture's title above it
+COLOUR_BAR = 32        # pixels: the colour bar under a grid
+STEPS_BOX = 190        # pixels: the strip of preprocessing steps
+BEFORE_ACTIVATION, AFTER_ACTIVATION = "before the activation", "after the activation"
 HEAT_BOX = 260         # pixels: the boxes of the network's input, Grad-CAM and saliency
 SOMETHING_WRONG = "Something went wrong with this input; please try another one."
 
@@ -104,27 +110,52 @@ class Analyst:
     def __init__(self, clf: Classifier, cache_size: int = 256):
         self.clf = clf
         self.predict: SingleFlight[Prediction] = SingleFlight(clf.predict, cache_size)
-        self.no_pictures = (None,) * (2 + len(clf.layer_names))
+        self.no_pictures = (None,) * (3 + len(clf.layer_names) + len(clf.hidden_names))
+        self.lines = {info.name: info.summary
+                      for info in describe_layers(clf.model, tuple(clf.meta["input_shape"]))}
 
     def label(self, source, nothing: str):
-        """(status line, top classes, the network's input at its true size)."""
+        """(status line, every class's probability, the network's input at its true size,
+        the softmax written out with this input's logits)."""
         result = self.predict(source)
         if result.empty:
-            return nothing, None, None
+            return nothing, None, None, SOFTMAX_HINT
         name, p = result.top(1)[0]
-        return f"**{name}** with {100 * p:.1f} % confidence", dict(result.top(TOP_K)), result.input_image
+        return (f"**{name}** with {100 * p:.1f} % confidence", result.confidences(),
+                result.input_image, softmax_words(result))
 
-    def pictures(self, source, target: str | None):
-        """(Grad-CAM, saliency, a grid per conv and pooling layer) for ``target``'s class."""
+    def pictures(self, source, target: str | None, view: str | None = None):
+        """(Grad-CAM, saliency, how the input was made, a grid per conv and pooling layer, a
+        strip per fully connected layer) for ``target``'s class."""
         if source is None:
             return self.no_pictures
         result = self.predict(source)
         if result.empty:
             return self.no_pictures
         index = self.clf.classes.index(target) if target in self.clf.classes else None
-        shown = render_pictures(self.clf, result, class_index=index)
-        return (shown.grad_cam, shown.saliency,
-                *[shown.feature_maps[n] for n in self.clf.layer_names])
+        shown = render_pictures(self.clf, result, class_index=index,
+                                after_activation=view == AFTER_ACTIVATION)
+        return (shown.grad_cam, shown.saliency, self.steps(source),
+                *[shown.feature_maps[n] for n in self.clf.layer_names],
+                *[shown.hidden[n] for n in self.clf.hidden_names])
+
+    def steps(self, source) -> Image.Image:
+        """The preprocessing recipe for ``source``, step by step."""
+        image = open_image(source, target=4 * max(self.clf.height, self.clf.width))
+        steps = (digit_steps(image) if self.clf.is_digit_model
+                 else photo_steps(image, self.clf.height))
+        return steps_strip(steps, height=96)
+
+
+SOFTMAX_HINT = "The logits and the softmax that turns them into probabilities appear here."
+
+
+def softmax_words(result: Prediction) -> str:
+    """The output layer's logits and the softmax written out with them, as Markdown."""
+    z = result.logits
+    logits = " · ".join(f"{c}: {v:+.2f}" for c, v in zip(result.classes, z))
+    return (f"**Logits z** (the output layer, before the softmax): {logits}\n\n"
+            f"**Softmax**: `{softmax_formula(z, result.classes)}`")
 
 
 class Picture(gr.Image):
@@ -159,14 +190,17 @@ def picture(label: str, **kwargs) -> Picture:
     return Picture(label=label, format="png", interactive=False, buttons=[], **kwargs)
 
 
-def result_panel(clf: Classifier, what: str):
-    """The outputs of a tab: (explain-class dropdown, quick outputs, picture outputs)."""
+def result_panel(analyst: Analyst, what: str):
+    """The outputs of a tab. Returns (explain-class dropdown, activation toggle, quick outputs,
+    picture outputs, layer name -> its picture)."""
+    clf = analyst.clf
     status = gr.Markdown(what, elem_classes="status")
     with gr.Row(equal_height=True):
-        label = gr.Label(num_top_classes=TOP_K, label="Prediction (top 3)", scale=2,
-                         elem_classes="top3", elem_id=f"{clf.name}-top3")
+        label = gr.Label(num_top_classes=len(clf.classes), label="Every class's probability",
+                         scale=2, elem_classes="top3", elem_id=f"{clf.name}-top3")
         seen = picture("What the network sees", elem_classes=["crisp", "seen"], scale=1,
                        elem_id=f"{clf.name}-seen", height=HEAT_BOX)
+    softmax = gr.Markdown(SOFTMAX_HINT, elem_classes="softmax")
     with gr.Row(equal_height=True):
         cam = picture("Grad-CAM: where the evidence is", elem_classes=["crisp", "heat"],
                       height=HEAT_BOX)
@@ -174,23 +208,26 @@ def result_panel(clf: Classifier, what: str):
                       height=HEAT_BOX)
     target = gr.Dropdown([EXPLAIN_TOP, *clf.classes], value=EXPLAIN_TOP,
                          label="Grad-CAM and saliency explain which class?")
-    gr.Markdown("#### Feature maps of every conv and pooling layer\nOne tile per channel; "
-                "blue is negative, white zero, red positive (conv outputs before the activation).")
-    maps = []
-    for name, layer in clf.model.features.named_children():
-        if name in clf.layer_names:
-            kind = "conv" if hasattr(layer, "weight") else "pooling"
-            channels, h, w = clf.shapes[name]
-            maps.append(picture(f"{name} ({kind}): {channels} maps of {h}x{w}",
-                                height=map_height(name, clf.shapes[name]),
-                                elem_classes=["crisp", "maps"]))
-    return target, [status, label, seen], [cam, sal, *maps]
+    steps = picture("How the input was made", height=STEPS_BOX, elem_classes=["steps"])
+    gr.Markdown("#### Every layer\nOne tile per channel (one square per unit for the fully "
+                "connected layers), each layer on its own colour scale: blue negative, white "
+                "zero, red positive; the bar under it gives the real minimum and maximum.")
+    view = gr.Radio([BEFORE_ACTIVATION, AFTER_ACTIVATION], value=BEFORE_ACTIVATION,
+                    label="Show each layer's values", elem_classes="view")
+    grids = {}
+    for name in (*clf.layer_names, *clf.hidden_names):
+        shape = clf.shapes[name] if len(clf.shapes[name]) == 3 else (clf.shapes[name][0], 1, 1)
+        gr.Markdown(analyst.lines[name], elem_classes="layer-line")
+        grids[name] = picture(f"{name}", height=map_height(name, shape),
+                              elem_classes=["crisp", "maps"], elem_id=f"{clf.name}-{name}")
+    return target, view, [status, label, seen, softmax], [cam, sal, steps, *grids.values()], grids
 
 
 def map_height(name: str, shape: tuple[int, ...], width: int = 820) -> int:
     """Pixels a layer's box needs for its title and its grid shown at most ``width`` wide;
     a fixed height keeps the page from jumping when pictures come and go."""
     grid_w, grid_h = feature_map_grid(np.zeros(shape, np.float32), name).size
+    grid_h += COLOUR_BAR
     return round(grid_h * min(1.0, width / grid_w)) + TITLE_HEIGHT
 
 
@@ -208,4 +245,7 @@ CSS = """
 .maps img { width: auto !important; height: auto !important; max-width: 100% !important;
             max-height: 100% !important; object-fit: contain !important; }
 .top3 { min-height: 302px; }
+.steps img { width: auto !important; max-width: 100% !important; height: auto !important;
+             max-height: 100% !important; object-fit: contain !important; }
+.layer-line p { font-size: 0.9em; margin: 10px 0 0 0; }
 """

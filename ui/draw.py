@@ -2,7 +2,8 @@
 
 While the pen moves, only the quick label follows it; when the pen lifts, the pictures come.
 Both steps share one prediction per drawing (``Analyst``). Whatever was analysed last (a
-drawing or an upload) is kept per visitor, so "explain which class" explains what is shown.
+drawing or an upload) is kept per visitor, so the class to explain, the activation toggle
+and the trace panel all work on what is shown.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import gradio as gr
 
 from lenet.inference import Classifier
 
-from .common import (QUICK, SLOW, Analyst, RawImage, decode_data_url, drop_if_unusable,
-                     guarded, result_panel)
+from .closer import Closer
+from .common import (QUICK, SLOW, SOFTMAX_HINT, Analyst, RawImage, decode_data_url,
+                     drop_if_unusable, guarded, result_panel)
 
 ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
 TITLE = "Draw a digit (MNIST · LeNet-5)"
@@ -25,7 +27,8 @@ class DrawTab:
 
     def __init__(self, clf: Classifier):
         self.analyst = Analyst(clf)
-        no_label = (None, None, None, None)
+        self.closer = Closer(self.analyst)
+        no_label = (None, None, None, None, None)
         no_pictures = self.analyst.no_pictures
         self.classify_sketch = guarded(no_label, warn=True)(self._classify_sketch)
         self.classify_digit = guarded(no_label, warn=True)(self._classify_digit)
@@ -33,27 +36,28 @@ class DrawTab:
         self.sketch_pictures = guarded(no_pictures, warn=False)(self._sketch_pictures)
 
     # ------------------------------------------------------------------ handlers
-    # Label steps return (status, top 3, network input, what is now shown).
+    # Label steps return (status, probabilities, network input, softmax, what is now shown).
     def _classify_sketch(self, value: str | None):
         data = decode_data_url(value)
         if data is None:
-            return PROMPT, None, None, None
+            return PROMPT, None, None, SOFTMAX_HINT, None
         return (*self.analyst.label(data, "Nothing drawn yet: draw a digit on the pad."), data)
 
     def _classify_digit(self, path: str | None):
         if not path:
-            return "Draw a digit on the pad, or upload a picture of one.", None, None, None
+            return ("Draw a digit on the pad, or upload a picture of one.", None, None,
+                    SOFTMAX_HINT, None)
         return (*self.analyst.label(path, "No digit found in that picture: nothing drawn."), path)
 
-    def _sketch_pictures(self, value: str | None, target: str | None):
-        return self.analyst.pictures(decode_data_url(value), target)
+    def _sketch_pictures(self, value: str | None, target: str | None, view: str | None = None):
+        return self.analyst.pictures(decode_data_url(value), target, view)
 
-    def _pictures(self, shown, target: str | None):
-        return self.analyst.pictures(shown, target)
+    def _pictures(self, shown, target: str | None, view: str | None = None):
+        return self.analyst.pictures(shown, target, view)
 
     def reset(self):
         """Clear pressed (or the upload removed): every output back to the prompt."""
-        return (PROMPT, None, None, None, *self.analyst.no_pictures)
+        return (PROMPT, None, None, SOFTMAX_HINT, None, *self.analyst.no_pictures)
 
     # ------------------------------------------------------------------ layout
     def build(self) -> None:
@@ -67,19 +71,22 @@ class DrawTab:
                                       sources=["upload", "clipboard"], buttons=[],
                                       elem_classes="photo-input")
             with gr.Column(scale=2):
-                target, quick, pictures = result_panel(self.analyst.clf, PROMPT)
+                target, view, quick, pictures, grids = result_panel(self.analyst, PROMPT)
         shown = gr.State(None)   # the drawing's PNG bytes or the upload's path
+        self.closer.build(shown, view, grids)
         # While drawing: the label follows the pen. On pen-up: the pictures, which reuse the
         # label's prediction of the same drawing (one prediction per pen-up).
         pad.change(self.classify_sketch, pad, [*quick, shown], api_name="classify_sketch",
                    **QUICK)
-        pad.stroke_end(self.sketch_pictures, [pad, target], pictures,
+        pad.stroke_end(self.sketch_pictures, [pad, target, view], pictures,
                        api_name="sketch_pictures", **SLOW)
         labelled = upload.upload(self.classify_digit, upload, [*quick, shown],
                                  api_name="classify_digit", **QUICK)
-        labelled.then(self.pictures, [shown, target], pictures, api_name="digit_pictures", **SLOW)
+        labelled.then(self.pictures, [shown, target, view], pictures, api_name="digit_pictures",
+                      **SLOW)
         labelled.then(drop_if_unusable, shown, upload, api_name=False, queue=False)
         for cleared in (pad.pad_cleared, upload.clear):
             cleared(self.reset, None, [*quick, shown, *pictures], api_name=False, **QUICK)
-        target.change(self.pictures, [shown, target], pictures, api_name="explain_digit",
-                      **SLOW)
+        for control, name in ((target, "explain_digit"), (view, "digit_view")):
+            control.change(self.pictures, [shown, target, view], pictures, api_name=name,
+                           **SLOW)

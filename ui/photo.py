@@ -5,8 +5,9 @@ import gradio as gr
 
 from lenet.inference import Classifier
 
-from .common import (QUICK, SLOW, Analyst, RawImage, drop_if_unusable, guarded,
-                     result_panel)
+from .closer import Closer
+from .common import (QUICK, SLOW, SOFTMAX_HINT, Analyst, RawImage, drop_if_unusable,
+                     guarded, result_panel)
 
 TITLE = "Classify a photo (CIFAR-10 · ConvNet)"
 PROMPT = "Upload a photo, take one with the webcam, or paste one."
@@ -17,16 +18,20 @@ class PhotoTab:
 
     def __init__(self, clf: Classifier):
         self.analyst = Analyst(clf)
-        self.classify_photo = guarded((None, None, None, None), warn=True)(self._classify_photo)
+        self.closer = Closer(self.analyst)
+        self.classify_photo = guarded((None,) * 5, warn=True)(self._classify_photo)
         self.pictures = guarded(self.analyst.no_pictures, warn=False)(self._pictures)
 
     def _classify_photo(self, path: str | None):
         if not path:
-            return PROMPT, None, None, None
+            return PROMPT, None, None, SOFTMAX_HINT, None
         return (*self.analyst.label(path, "That picture is blank."), path)
 
-    def _pictures(self, shown, target: str | None):
-        return self.analyst.pictures(shown, target)
+    def _pictures(self, shown, target: str | None, view: str | None = None):
+        return self.analyst.pictures(shown, target, view)
+
+    def reset(self):
+        return (PROMPT, None, None, SOFTMAX_HINT, None, *self.analyst.no_pictures)
 
     def build(self) -> None:
         classes = ", ".join(self.analyst.clf.classes)
@@ -39,13 +44,16 @@ class PhotoTab:
                                  sources=["upload", "webcam", "clipboard"],
                                  elem_classes="photo-input", elem_id="photo-input")
             with gr.Column(scale=2):
-                target, quick, pictures = result_panel(self.analyst.clf, "Upload a photo.")
+                target, view, quick, pictures, grids = result_panel(self.analyst,
+                                                                    "Upload a photo.")
         shown = gr.State(None)   # the path of the photo on show
+        self.closer.build(shown, view, grids)
         labelled = photo.upload(self.classify_photo, photo, [*quick, shown],
                                 api_name="classify_photo", **QUICK)
-        labelled.then(self.pictures, [shown, target], pictures, api_name="photo_pictures", **SLOW)
-        labelled.then(drop_if_unusable, shown, photo, api_name=False, queue=False)
-        photo.clear(lambda: (PROMPT, None, None, None, *self.analyst.no_pictures), None,
-                    [*quick, shown, *pictures], api_name=False, **QUICK)
-        target.change(self.pictures, [shown, target], pictures, api_name="explain_photo",
+        labelled.then(self.pictures, [shown, target, view], pictures, api_name="photo_pictures",
                       **SLOW)
+        labelled.then(drop_if_unusable, shown, photo, api_name=False, queue=False)
+        photo.clear(self.reset, None, [*quick, shown, *pictures], api_name=False, **QUICK)
+        for control, name in ((target, "explain_photo"), (view, "photo_view")):
+            control.change(self.pictures, [shown, target, view], pictures, api_name=name,
+                           **SLOW)

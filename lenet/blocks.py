@@ -1,0 +1,252 @@
+"""The course's building blocks on any image: a convolution you choose, ReLU, pooling, and
+every output channel as a grey picture, all with ``torch.nn.functional``.
+
+Belongs here: the kernels (hand-set, a seeded random bank, a model's learned filters, a
+kernel typed by the user), one block run with every intermediate and its output-size
+formula, and the channel grid. Not here: models, checkpoints, Gradio.
+
+Channels: a single-channel kernel on an RGB image is applied to the grey image, the mean of
+R, G and B. By linearity that is the same as the kernel, divided by 3, on each channel and
+summed, which is how it is stored: every kernel returned is (O, C, kh, kw) for the image it
+meets. Three-channel filters on a grey image see it as R = G = B, i.e. their sum over I.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torchvision.utils import make_grid
+
+from .preprocess import opaque_rgb, open_image
+
+
+class BlockError(ValueError):
+    """Settings a user chose that cannot run; the message is one line saying what to do."""
+
+
+class KernelError(BlockError):
+    """A kernel that is not a grid of numbers of the right shape."""
+
+
+# ---------------------------------------------------------------------------- kernels
+
+FIXED_KERNELS: dict[str, list[list[float]]] = {
+    "laplacian": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
+    "sobel_x": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],     # brightness rising to the right
+    "sobel_y": [[-1, -2, -1], [0, 0, 0], [1, 2, 1]],     # brightness rising downwards
+    "box_blur": [[1 / 9] * 3] * 3,
+    "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
+    "identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
+}
+# The course's pair: the vertical derivative [1, 0, -1]ᵀ and its negative, two output
+# channels, so that after ReLU one keeps the edges where brightness falls going down and
+# the other those where it rises.
+DERIVATIVE_PAIR = [[[1], [0], [-1]], [[-1], [0], [1]]]
+KERNEL_NAMES = (*FIXED_KERNELS, "derivative_pair", "random")
+
+
+def make_kernel(name: str, in_channels: int = 1, *, count: int = 10, size: int = 5,
+                seed: int = 0) -> torch.Tensor:
+    """A named kernel as (O, in_channels, kh, kw); ``random`` is a bank of ``count`` filters
+    of ``size`` x ``size`` x ``in_channels`` drawn from N(0, 1) with ``seed``."""
+    if name == "random":
+        if count < 1 or size < 1:
+            raise KernelError(f"a random bank needs count >= 1 and size >= 1, got {count} and {size}")
+        generator = torch.Generator().manual_seed(seed)  # as the course seeds its 5x5x3 bank
+        return torch.randn(count, in_channels, size, size, generator=generator)
+    if name == "derivative_pair":
+        kernel = torch.tensor(DERIVATIVE_PAIR, dtype=torch.float32)[:, None]  # (2, 1, 3, 1)
+    elif name in FIXED_KERNELS:
+        kernel = torch.tensor(FIXED_KERNELS[name], dtype=torch.float32)[None, None]
+    else:
+        raise KernelError(f"unknown kernel {name!r}; choose one of {', '.join(KERNEL_NAMES)}")
+    return match_channels(kernel, in_channels)
+
+
+def learned_kernel(weight: torch.Tensor, in_channels: int | None = None) -> torch.Tensor:
+    """A model's first-layer filters (O, I, kh, kw), copied, for an image of ``in_channels``."""
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
+        raise KernelError("learned filters must be a conv weight of shape (O, I, kh, kw)")
+    kernel = weight.detach().float().clone()
+    return kernel if in_channels is None else match_channels(kernel, in_channels)
+
+
+def user_kernel(rows, in_channels: int = 1, shape: tuple[int, int] = (3, 3)) -> torch.Tensor:
+    """A kernel typed by the user, ``shape[0]`` rows of ``shape[1]`` numbers -> (1, C, kh, kw).
+
+    Numbers may be given as text ("-0.5"), as a table widget returns them.
+    """
+    kh, kw = shape
+    grid = rows.tolist() if isinstance(rows, (np.ndarray, torch.Tensor)) else rows
+    if not isinstance(grid, (list, tuple)) or len(grid) != kh:
+        raise KernelError(f"the kernel must have {kh} rows of {kw} numbers")
+    values = []
+    for r, row in enumerate(grid, 1):
+        if not isinstance(row, (list, tuple)) or len(row) != kw:
+            raise KernelError(f"row {r} of the kernel must hold {kw} numbers")
+        for c, cell in enumerate(row, 1):
+            values.append(_number(cell, r, c))
+    kernel = torch.tensor(values, dtype=torch.float32).view(1, 1, kh, kw)
+    return match_channels(kernel, in_channels)
+
+
+def _number(cell, row: int, column: int) -> float:
+    where = f"row {row}, column {column}"
+    if isinstance(cell, bool) or not isinstance(cell, (Real, str)):
+        raise KernelError(f"{where} of the kernel is {cell!r}, not a number")
+    try:
+        value = float(cell)
+    except ValueError:
+        raise KernelError(f"{where} of the kernel is {cell!r}, not a number") from None
+    if not math.isfinite(value):
+        raise KernelError(f"{where} of the kernel must be a finite number, not {cell!r}")
+    return value
+
+
+def match_channels(kernel: torch.Tensor, in_channels: int) -> torch.Tensor:
+    """(O, I, kh, kw) -> (O, in_channels, kh, kw) as the module docstring explains."""
+    out_channels, channels = kernel.shape[:2]
+    if channels == in_channels:
+        return kernel
+    if channels == 1:
+        return kernel.expand(-1, in_channels, -1, -1) / in_channels
+    if in_channels == 1:
+        return kernel.sum(1, keepdim=True)
+    raise KernelError(f"a kernel for {channels} channels cannot run on a {in_channels}-channel image")
+
+
+# ---------------------------------------------------------------------------- one block
+
+@dataclass
+class BlockResult:
+    """One block's every step; maps are (O, H, W), the batch dimension dropped."""
+    image: torch.Tensor            # (1, C, H, W) the input, in [0, 1]
+    kernel: torch.Tensor           # (O, C, kh, kw) as applied
+    conv: torch.Tensor             # convolution plus bias
+    activated: torch.Tensor        # after ReLU (``conv`` itself when ReLU is off)
+    pooled: torch.Tensor           # after pooling (``activated`` itself without pooling)
+    shapes: dict[str, tuple[int, ...]]   # "input", "conv", then "relu" and "pool" when run
+    size_formula: dict[str, str]   # "conv" (and "pool"): the formula with numbers -> shape
+
+    @property
+    def output(self) -> torch.Tensor:
+        return self.pooled
+
+    def __repr__(self) -> str:
+        steps = " -> ".join(f"{k} {'x'.join(map(str, s))}" for k, s in self.shapes.items())
+        return f"BlockResult({steps})"
+
+
+def output_size(n: int, k: int, stride: int, padding: int | None = None) -> tuple[int, str]:
+    """⌊(n − k + 2p)/s⌋ + 1 and the formula with its numbers (floor brackets only when
+    the division is not exact; no padding term when ``padding`` is None, as for pooling)."""
+    span = n - k + 2 * (padding or 0)
+    out = span // stride + 1
+    inner = f"({n} − {k}" + ("" if padding is None else f" + 2·{padding}") + f")/{stride}"
+    return out, f"{'⌊' + inner + '⌋' if span % stride else inner} + 1 = {out}"
+
+
+def _formula(what: str, n: tuple[int, int], k: tuple[int, int], stride: int,
+             padding: int | None, channels: int) -> tuple[tuple[int, int], str]:
+    (h, fh), (w, fw) = (output_size(n[i], k[i], stride, padding) for i in (0, 1))
+    if min(n[0] - k[0], n[1] - k[1]) + 2 * (padding or 0) < 0:
+        raise BlockError(f"the {k[0]}x{k[1]} {what} is larger than its {n[0]}x{n[1]} input"
+                         + ("" if padding is None else f" with padding {padding}")
+                         + "; choose a smaller one" + ("" if padding is None else " or pad more"))
+    text = fh if fh[:fh.rindex("=")] == fw[:fw.rindex("=")] else f"height {fh}, width {fw}"
+    return (h, w), f"{text} → {channels}×{h}×{w}"
+
+
+def run_block(image: torch.Tensor, kernel: torch.Tensor, bias: float = 0.0, stride: int = 1,
+              padding: int = 0, relu: bool = False, pool: str = "none", pool_size: int = 2,
+              pool_stride: int = 2) -> BlockResult:
+    """Convolve ``image`` (1, C, H, W) with ``kernel``, then optionally ReLU and pool."""
+    if image.dim() != 4 or image.shape[0] != 1:
+        raise BlockError(f"the image must be one (1, C, H, W) tensor, got {tuple(image.shape)}")
+    if kernel.dim() == 2:
+        kernel = kernel[None, None]
+    if kernel.dim() != 4:
+        raise KernelError(f"a kernel must be (O, I, kh, kw) or (kh, kw), got {tuple(kernel.shape)}")
+    if stride < 1 or pool_stride < 1 or pool_size < 1 or padding < 0:
+        raise BlockError("stride, pool size and pool stride must be at least 1, padding at least 0")
+    if pool not in ("none", "max", "avg"):
+        raise BlockError(f"pool must be 'none', 'max' or 'avg', not {pool!r}")
+    x = image.float()
+    weight = match_channels(kernel.float(), x.shape[1])
+    out_channels, _, kh, kw = weight.shape
+    size, formula = {}, {}
+    shapes = {"input": tuple(x.shape[1:])}
+    size["conv"], formula["conv"] = _formula("kernel", x.shape[2:], (kh, kw), stride, padding,
+                                             out_channels)
+    with torch.inference_mode():
+        conv = F.conv2d(x, weight, torch.full((out_channels,), float(bias)), stride, padding)
+        shapes["conv"] = tuple(conv.shape[1:])
+        activated = F.relu(conv) if relu else conv
+        if relu:
+            shapes["relu"] = shapes["conv"]
+        pooled = activated
+        if pool != "none":
+            _, formula["pool"] = _formula("pooling window", size["conv"], (pool_size,) * 2,
+                                          pool_stride, None, out_channels)
+            pooling = F.max_pool2d if pool == "max" else F.avg_pool2d
+            pooled = pooling(activated, pool_size, pool_stride)
+            shapes["pool"] = tuple(pooled.shape[1:])
+    return BlockResult(x, weight, conv[0], activated[0], pooled[0], shapes, formula)
+
+
+# ---------------------------------------------------------------------------- pictures
+
+def scale_each(maps: torch.Tensor) -> torch.Tensor:
+    """Every map (C, H, W) scaled to [0, 1] on its own; a constant map becomes 0."""
+    lo = maps.amin(dim=(1, 2), keepdim=True)
+    spread = maps.amax(dim=(1, 2), keepdim=True) - lo
+    return torch.where(spread > 0, (maps - lo) / spread.clamp_min(1e-12), torch.zeros_like(maps))
+
+
+def maps_grid(maps, view: str = "scaled", nrow: int | None = None, padding: int = 2,
+              pad_value: float = 1.0) -> Image.Image:
+    """Every channel of ``maps`` (C, H, W) as a grey tile, laid out by ``make_grid``.
+
+    "scaled": each map to [0, 1] on its own (bright = large). "neg_abs": −|y|, then scaled,
+    the course's view of the Laplacian: edges (large |y|) dark on a light, flat background.
+    ``nrow`` tiles per row (default: a near-square grid); white gaps of ``padding`` pixels.
+    """
+    if view not in ("scaled", "neg_abs"):
+        raise BlockError(f"view must be 'scaled' or 'neg_abs', not {view!r}")
+    maps = torch.as_tensor(maps).float()
+    if maps.dim() == 2:
+        maps = maps[None]
+    if view == "neg_abs":
+        maps = -maps.abs()
+    tiles = scale_each(maps)[:, None]                          # (C, 1, H, W)
+    nrow = nrow or math.ceil(math.sqrt(len(tiles)))
+    grid = make_grid(tiles, nrow=nrow, padding=padding, pad_value=pad_value)[0]  # grey: one plane
+    return Image.fromarray(grid.mul(255).round_().to(torch.uint8).numpy(), "L")
+
+
+# ---------------------------------------------------------------------------- inputs
+
+GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
+
+
+def image_to_tensor(image, grey: bool = False, max_side: int = 512) -> torch.Tensor:
+    """Any image (PIL, array, path, bytes) -> (1, C, H, W) float in [0, 1], at most
+    ``max_side`` pixels a side (aspect kept). C is 1 for grey images or ``grey=True`` (the
+    mean of R, G and B, matching how single-channel kernels see colour), else 3.
+    Transparent areas become white; nothing is inverted, so a drawing stays dark on light.
+    """
+    image = open_image(image, target=max_side)
+    single = grey or image.mode in GREY_MODES
+    rgb = opaque_rgb(image)
+    if max(rgb.size) > max_side:
+        factor = max_side / max(rgb.size)
+        size = (max(1, round(rgb.width * factor)), max(1, round(rgb.height * factor)))
+        # a box pre-reduction keeps a 12 MP photo's resize cheap and still antialiased
+        rgb = rgb.resize(size, Image.BILINEAR, reducing_gap=2.0)
+    x = torch.from_numpy(np.asarray(rgb)).permute(2, 0, 1)[None].float().div_(255)
+    return x.mean(1, keepdim=True) if single else x

@@ -1,0 +1,249 @@
+"""The invariance lab: move, turn, scale, thicken, blur with noise or hide part of the input
+and watch the prediction; curves of every class against the angle or the shift; an
+occlusion map (Zeiler & Fergus). Pixels are (C, H, W) or (N, C, H, W) in [0, 1], before
+normalisation; each curve and map is one batched forward pass.
+
+Belongs here: the input transforms, batched probabilities, curves, occlusion and their
+pictures. Not here: loading models (``inference``), Gradio. Nothing is stored on the
+``Classifier``, which concurrent requests share.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw
+
+from .data import normalize
+from .visualize import _font, heat_overlay
+
+# What the page's sliders offer; ``transform`` itself accepts more (e.g. 90 degrees).
+SHIFT_LIMIT, ROTATION_LIMIT, SCALE_RANGE, STROKE_LIMIT = 8, 60, (0.5, 1.5), 2
+PHOTO_FILL = 0.5   # grey: normalised with the ConvNet's mean 0.5 and std 0.5 it is exactly 0
+
+
+class InvarianceError(ValueError):
+    """Settings that cannot be applied; the message is one line saying what to do."""
+
+
+# ---------------------------------------------------------------------------- transforms
+
+def transform(pixels: torch.Tensor, shift_x=0.0, shift_y=0.0, rotation=0.0, scale=1.0,
+              stroke: int = 0, noise: float = 0.0, erase: tuple[int, int, int] | None = None,
+              *, seed: int = 0, digit: bool | None = None,
+              fill: float | None = None) -> torch.Tensor:
+    """Stroke, then one affine warp, then the erased square, then noise; same shape as
+    ``pixels`` unless a geometric argument is a sequence of N values, which gives N images.
+
+    Shifts are in pixels (+x right, +y down), ``rotation`` in degrees counter-clockwise,
+    ``scale`` > 1 enlarges, all about the image centre. ``stroke`` > 0 thickens by grey
+    dilation, < 0 thins by erosion (digits only). ``noise`` is the std of seeded Gaussian
+    noise; the result is clipped to [0, 1]. ``erase`` = (top, left, size) sets a square to
+    ``fill`` (default: 0, the paper of a digit; grey for a photo). ``digit`` defaults to
+    single-channel. Digits are padded with paper (zeros), photos with their border.
+    """
+    x = pixels.float()
+    batched = x.dim() == 4
+    x = x if batched else x[None]
+    digit = x.shape[1] == 1 if digit is None else digit
+    if stroke:
+        if not digit or stroke != int(stroke):
+            raise InvarianceError("stroke thickness is a whole number of pixels, for digits only")
+        r = abs(int(stroke))
+        grow = lambda t: F.max_pool2d(t, 2 * r + 1, 1, r)  # noqa: E731 - padding is ignored
+        x = grow(x) if stroke > 0 else -grow(-x)
+    params = [torch.as_tensor(v, dtype=torch.float64).reshape(-1)
+              for v in (shift_x, shift_y, rotation, scale)]
+    if not (params[3] > 0).all():
+        raise InvarianceError("scale must be above 0")
+    if any(len(p) > 1 for p in params) or any(
+            float(p[0]) != i for p, i in zip(params, (0, 0, 0, 1))):
+        x = _warp(x, *params, padding="zeros" if digit else "border")
+    if erase is not None:
+        top, left, size = (int(v) for v in erase)
+        if size < 1:
+            raise InvarianceError("the erased square must be at least 1 pixel wide")
+        x = x.clone()
+        x[..., max(top, 0):max(top + size, 0), max(left, 0):max(left + size, 0)] = (
+            fill if fill is not None else 0.0 if digit else PHOTO_FILL)
+    if noise:
+        if noise < 0:
+            raise InvarianceError("noise is a standard deviation: 0 or more")
+        generator = torch.Generator().manual_seed(seed)
+        x = (x + noise * torch.randn(x.shape, generator=generator)).clamp_(0, 1)
+    return x if batched or len(x) > 1 else x[0]
+
+
+def _warp(x: torch.Tensor, shift_x, shift_y, rotation, scale, padding: str) -> torch.Tensor:
+    """One ``affine_grid`` + ``grid_sample`` for N parameter sets (each length 1 or N)."""
+    shift_x, shift_y, rotation, scale = torch.broadcast_tensors(shift_x, shift_y, rotation, scale)
+    n, (h, w) = max(len(shift_x), len(x)), x.shape[-2:]
+    # grid_sample needs, for each output pixel, where to read in the input: the inverse of
+    # p_out = scale · R(θ) · p_in + shift, in pixels from the centre (y down, so R's signs
+    # are those of a counter-clockwise turn on screen).
+    a = torch.deg2rad(rotation)
+    cos, sin = torch.cos(a) / scale, torch.sin(a) / scale
+    inverse = torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)
+    offset = -(inverse @ torch.stack([shift_x, shift_y], -1)[..., None])[..., 0]
+    # normalised coordinates run from -1 to 1 over w (h) pixels: one pixel is 2/w (2/h)
+    half = torch.tensor([w / 2, h / 2], dtype=torch.float64)
+    theta = torch.cat([inverse * half / half[:, None], (offset / half)[..., None]], -1)
+    grid = F.affine_grid(theta.float().expand(n, 2, 3), [n, *x.shape[1:]], align_corners=False)
+    return F.grid_sample(x.expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode=padding,
+                         align_corners=False)
+
+
+# ---------------------------------------------------------------------------- predictions
+
+def input_pixels(clf, source) -> torch.Tensor | None:
+    """Any user input, prepared as ``clf`` predicts it, back in [0, 1]: (C, H, W) or None."""
+    tensor, _ = clf.prepare(source)
+    if tensor is None:
+        return None
+    mean, std = (torch.tensor(v).view(-1, 1, 1) for v in (clf.mean, clf.std))
+    return (tensor[0] * std + mean).clamp_(0, 1)
+
+
+def probabilities(clf, pixels_batch: torch.Tensor) -> np.ndarray:
+    """(N, C, H, W) or (C, H, W) pixels in [0, 1] -> softmax (N, classes), one forward."""
+    x = pixels_batch if pixels_batch.dim() == 4 else pixels_batch[None]
+    if tuple(x.shape[1:]) != (clf.channels, clf.height, clf.width):
+        raise InvarianceError(f"{clf.name} takes {clf.channels}x{clf.height}x{clf.width} "
+                              f"pixels, not {'x'.join(map(str, x.shape[1:]))}")
+    x = normalize(x, clf.mean, clf.std)
+    if x.shape[1] > 1:
+        # oneDNN pools and applies tanh about twice as fast on channels-last colour batches
+        # (the ConvNet on 169 occlusions: ~95 -> ~45 ms); the results are the same numbers.
+        x = x.contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        logits, _ = clf.forward(x)
+        return torch.softmax(logits, 1).numpy()
+
+
+@dataclass
+class Curve:
+    """Every class's probability (N, classes) at each of N values of one transform."""
+    values: np.ndarray
+    probabilities: np.ndarray
+    classes: tuple[str, ...]
+    xlabel: str
+
+    def picture(self, **kwargs) -> Image.Image:
+        return curve_plot(self.values, self.probabilities, self.classes, self.xlabel, **kwargs)
+
+
+def rotation_curve(clf, pixels: torch.Tensor, angles=range(-60, 61, 5)) -> Curve:
+    values = np.asarray(list(angles), dtype=np.float64)
+    batch = transform(pixels, rotation=values, digit=clf.is_digit_model)
+    return Curve(values, probabilities(clf, batch), clf.classes, "rotation (degrees)")
+
+
+def shift_curve(clf, pixels: torch.Tensor, shifts=range(-8, 9)) -> Curve:
+    values = np.asarray(list(shifts), dtype=np.float64)
+    batch = transform(pixels, shift_x=values, digit=clf.is_digit_model)
+    return Curve(values, probabilities(clf, batch), clf.classes, "horizontal shift (pixels)")
+
+
+@dataclass
+class Occlusion:
+    """Zeiler & Fergus: how much the class's probability drops with a square hidden."""
+    drop: np.ndarray        # (rows, cols): p without the square − p with it, square at each place
+    heat: np.ndarray        # (H, W): mean drop of the squares covering each pixel (0 if none)
+    class_index: int
+    probability: float      # p of the class with nothing hidden
+    size: int
+    stride: int
+    fill: float
+
+
+def occlusion_map(clf, pixels: torch.Tensor, size: int | None = None, stride: int = 2,
+                  fill: float | None = None, class_index: int | None = None) -> Occlusion:
+    """Slide a ``size`` square of ``fill`` over ``pixels`` (C, H, W) by ``stride``; one forward
+    for the unhidden input and every position. ``class_index`` defaults to the top class."""
+    c, h, w = pixels.shape
+    size = size or (6 if clf.is_digit_model else 8)  # about a stroke's length; a part of an object
+    fill = fill if fill is not None else 0.0 if clf.is_digit_model else PHOTO_FILL
+    if not 1 <= size <= min(h, w) or stride < 1:
+        raise InvarianceError(f"the square must be 1 to {min(h, w)} pixels and the stride at least 1")
+    tops, lefts = range(0, h - size + 1, stride), range(0, w - size + 1, stride)
+    batch = pixels.float()[None].repeat(1 + len(tops) * len(lefts), 1, 1, 1)
+    for i, (top, left) in enumerate(((t, l) for t in tops for l in lefts), 1):
+        batch[i, :, top:top + size, left:left + size] = fill
+    probs = probabilities(clf, batch)  # row 0: nothing hidden, in the same pass
+    index = int(probs[0].argmax()) if class_index is None else class_index
+    drop = probs[0, index] - probs[1:, index]
+    # each pixel: the mean drop of every square that covered it (fold sums the windows)
+    windows = torch.from_numpy(drop).float()[None, None].expand(1, size * size, -1)
+    total = F.fold(windows, (h, w), size, stride=stride)[0, 0]
+    count = F.fold(torch.ones_like(windows), (h, w), size, stride=stride)[0, 0]
+    heat = torch.where(count > 0, total / count.clamp_min(1), torch.zeros_like(total))
+    return Occlusion(drop.reshape(len(tops), len(lefts)), heat.numpy(), index,
+                     float(probs[0, index]), size, stride, fill)
+
+
+# ---------------------------------------------------------------------------- pictures
+
+def pixels_to_image(pixels: torch.Tensor) -> Image.Image:
+    """(C, H, W) in [0, 1] -> a grey or RGB PIL image."""
+    a = pixels.detach().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    return Image.fromarray(a[..., 0] if a.shape[2] == 1 else a, "L" if a.shape[2] == 1 else "RGB")
+
+
+def occlusion_picture(pixels: torch.Tensor, occlusion: Occlusion, size: int = 112) -> Image.Image:
+    """The occlusion heat over the input: the share of the class's probability lost when the
+    squares over each pixel are hidden (1 = all of it), so the colour means the same for
+    every input; a gain in probability stays uncoloured."""
+    share = occlusion.heat / max(occlusion.probability, 1e-12)
+    return heat_overlay(pixels_to_image(pixels), np.clip(share, 0, 1), size)
+
+
+# matplotlib takes about 65 ms a figure here; these lines take a few, so the curves can follow
+# a slider. Ten categorical colours (matplotlib's tab10), so plots look familiar.
+PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+
+
+def _ticks(lo: float, hi: float) -> list[float]:
+    step = next((s for s in (1, 2, 4, 5, 10, 15, 20, 30, 45, 60, 90) if (hi - lo) / s <= 8),
+                10 ** math.ceil(math.log10(max(hi - lo, 1e-9))))
+    return [v * step for v in range(math.ceil(lo / step), math.floor(hi / step) + 1)]
+
+
+def curve_plot(values, probs, classes, xlabel: str, width: int = 480, height: int = 260,
+               highlight: int = 3) -> Image.Image:
+    """Probability of every class (lines) against ``values``; the ``highlight`` classes that
+    peak highest are drawn thick and named first in the legend. Drawn at 2x, then reduced."""
+    k = 2  # supersampling: smooth lines without an antialiasing renderer
+    values, probs = np.asarray(values, np.float64), np.asarray(probs, np.float64)
+    image = Image.new("RGB", (width * k, height * k), "white")
+    draw, font, ink = ImageDraw.Draw(image), _font(10 * k), (60, 60, 60)
+    left, right, top, bottom = 34 * k, (width - 96) * k, 16 * k, (height - 34) * k
+    lo, hi = float(values.min()), float(values.max())
+    sx = lambda v: left + (v - lo) / ((hi - lo) or 1) * (right - left)  # noqa: E731
+    sy = lambda p: bottom - p * (bottom - top)  # noqa: E731
+    for p in (0, 0.25, 0.5, 0.75, 1):
+        draw.line([(left, sy(p)), (right, sy(p))], fill=(230, 230, 230), width=k)
+        draw.text((left - 4 * k, sy(p)), f"{p:g}", fill=ink, font=font, anchor="rm")
+    for v in _ticks(lo, hi):
+        draw.line([(sx(v), bottom), (sx(v), bottom + 4 * k)], fill=ink, width=k)
+        draw.text((sx(v), bottom + 6 * k), f"{v:g}", fill=ink, font=font, anchor="ma")
+    if lo < 0 < hi:  # the unchanged input
+        draw.line([(sx(0), top), (sx(0), bottom)], fill=(180, 180, 180), width=k)
+    draw.rectangle([left, top, right, bottom], outline=ink, width=k)
+    draw.text(((left + right) / 2, bottom + 20 * k), xlabel, fill=ink, font=font, anchor="ma")
+    draw.text((left - 30 * k, 2 * k), "probability", fill=ink, font=font)
+    order = list(np.argsort(-probs.max(0), kind="stable"))
+    for rank, c in reversed(list(enumerate(order))):  # the strongest drawn last, on top
+        points = [(sx(v), sy(p)) for v, p in zip(values, probs[:, c])]
+        draw.line(points, fill=PALETTE[c % len(PALETTE)], width=(3 if rank < highlight else 1) * k,
+                  joint="curve")
+    for rank, c in enumerate(order):
+        y = top + rank * 15 * k
+        colour = PALETTE[c % len(PALETTE)]
+        draw.line([(right + 8 * k, y + 6 * k), (right + 22 * k, y + 6 * k)], fill=colour,
+                  width=(3 if rank < highlight else 1) * k)
+        draw.text((right + 26 * k, y), str(classes[c])[:11], fill=ink, font=font)
+    return image.reduce(k)
