@@ -86,7 +86,7 @@ def _warp(x: torch.Tensor, shift_x, shift_y, rotation, scale, padding: str) -> t
     # are those of a counter-clockwise turn on screen).
     a = torch.deg2rad(rotation)
     cos, sin = torch.cos(a) / scale, torch.sin(a) / scale
-    inverse = torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)
+    inverse = torch.stack([torch.stack([cos, sin], -1), torch.stack([-sin, cos], -1)], -2)
     offset = -(inverse @ torch.stack([shift_x, shift_y], -1)[..., None])[..., 0]
     # normalised coordinates run from -1 to 1 over w (h) pixels: one pixel is 2/w (2/h)
     half = torch.tensor([w / 2, h / 2], dtype=torch.float64)
@@ -159,12 +159,14 @@ class Occlusion:
     fill: float
 
 
-def occlusion_map(clf, pixels: torch.Tensor, size: int | None = None, stride: int = 2,
+def occlusion_map(clf, pixels: torch.Tensor, size: int | None = None, stride: int | None = None,
                   fill: float | None = None, class_index: int | None = None) -> Occlusion:
     """Slide a ``size`` square of ``fill`` over ``pixels`` (C, H, W) by ``stride``; one forward
     for the unhidden input and every position. ``class_index`` defaults to the top class."""
     c, h, w = pixels.shape
     size = size or (6 if clf.is_digit_model else 8)  # about a stroke's length; a part of an object
+    # 12x12 places for a digit; 9x9 for a photo, whose network costs ~8x LeNet's per image
+    stride = stride or (2 if clf.is_digit_model else 3)
     fill = fill if fill is not None else 0.0 if clf.is_digit_model else PHOTO_FILL
     if not 1 <= size <= min(h, w) or stride < 1:
         raise InvarianceError(f"the square must be 1 to {min(h, w)} pixels and the stride at least 1")

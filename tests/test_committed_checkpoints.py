@@ -1,17 +1,21 @@
 """The committed checkpoints load, describe themselves, and reach the issue's accuracy floors."""
 import pytest
+from PIL import Image
 
 from lenet.checkpoint import default_checkpoint, load_checkpoint
 from lenet.data import load_split
 from lenet.engine import evaluate
+from lenet.inference import Classifier
 from lenet.models import count_parameters
 from conftest import SHARED_DATA
+from helpers import ring
 
-FLOORS = {"lenet5": (0.993, SHARED_DATA), "convnet": (0.75, SHARED_DATA / "cifar10")}
-PARAMETERS = {"lenet5": 61706, "convnet": 258058}
+FLOORS = {"lenet5": (0.993, SHARED_DATA), "convnet": (0.75, SHARED_DATA / "cifar10"),
+          "lenet5-classic": (0.985, SHARED_DATA), "dense": (0.90, SHARED_DATA)}
+PARAMETERS = {"lenet5": 61706, "convnet": 258058, "lenet5-classic": 61706, "dense": 7850}
 
 
-@pytest.mark.parametrize("name", ["lenet5", "convnet"])
+@pytest.mark.parametrize("name", list(FLOORS))
 def test_committed_checkpoint_loads_and_describes_itself(name):
     path = default_checkpoint(name)
     assert path.stat().st_size < 10 * 1024 * 1024  # Spaces needs LFS above 10 MB
@@ -26,7 +30,7 @@ def test_committed_checkpoint_loads_and_describes_itself(name):
     assert path.with_name(f"{name}_curves.png").is_file()
 
 
-@pytest.mark.parametrize("name", ["lenet5", "convnet"])
+@pytest.mark.parametrize("name", list(FLOORS))
 def test_committed_checkpoint_reaches_its_floor_on_the_real_test_set(name):
     floor, data_dir = FLOORS[name]
     if not data_dir.is_dir():
@@ -37,3 +41,18 @@ def test_committed_checkpoint_reaches_its_floor_on_the_real_test_set(name):
     accuracy = evaluate(model, x, y, mean=meta["mean"], std=meta["std"])["accuracy"]
     assert accuracy >= floor
     assert accuracy == pytest.approx(meta["test_accuracy"], abs=1e-3)  # what training recorded
+
+
+@pytest.mark.parametrize("name", ["lenet5-classic", "dense"])
+def test_the_app_engine_serves_the_mnist_variants(name):
+    clf = Classifier.from_checkpoint(default_checkpoint(name))
+    result = clf.predict(Image.fromarray(ring()))
+    assert result.label == "0"
+    assert result.probabilities.sum() == pytest.approx(1, abs=1e-5)
+    cam, sal = clf.attributions(result.tensor, result.index)
+    assert sal.shape == (28, 28)
+    if name == "dense":  # no convolution, so no Grad-CAM; saliency still explains
+        assert clf.cam_layer is None and clf.cam_output is None and cam is None
+        assert result.activations == {}
+    else:
+        assert (clf.cam_layer, clf.cam_output) == ("C3", "C3_tanh") and cam.shape == (28, 28)

@@ -99,7 +99,7 @@ def overlaps(page) -> list[str]:
     """Titles or buttons that sit on top of a visible picture."""
     return page.evaluate("""() => {
         const bad = [];
-        for (const block of document.querySelectorAll('.crisp')) {
+        for (const block of document.querySelectorAll('.picture')) {
             const img = block.querySelector('img');
             if (!img || !img.offsetParent) continue;
             const r = img.getBoundingClientRect();
@@ -128,7 +128,7 @@ def test_a_drawn_seven_reads_7_with_every_picture_and_nothing_covering_them(page
     timings = draw(page, SEVEN, steps=8)
     label_text(page, 0).wait_for(timeout=10000)
     assert label_text(page, 0).inner_text().strip() == "7"
-    wait_for_pictures(page, 0, 8)           # the input, Grad-CAM, saliency, C1 S2 C3 S4 C5
+    wait_for_pictures(page, 0, 10)  # input, Grad-CAM, saliency, C1 S2 C3 S4 C5, F6, output
     assert overlaps(page) == []
     full_height = height(page)
     page.screenshot(path=str(page.shots / "drawn.png"), full_page=True)
@@ -164,7 +164,7 @@ def test_explaining_another_class_of_an_uploaded_digit_keeps_its_pictures(page, 
     page.locator("input[type=file]").first.set_input_files(str(tmp_path / "seven.png"))
     page.get_by_text("with").first.wait_for(timeout=10000)
     assert label_text(page, 0).inner_text().strip() == "7"
-    wait_for_pictures(page, 0, 8)
+    wait_for_pictures(page, 0, 10)
     before = page.evaluate("[...document.querySelectorAll('.heat img')].map(i => i.src)")
     page.get_by_label("Grad-CAM and saliency explain which class?").first.click()
     page.get_by_role("option", name="3", exact=True).click()
@@ -174,7 +174,7 @@ def test_explaining_another_class_of_an_uploaded_digit_keeps_its_pictures(page, 
         time.sleep(0.2)
     after = page.evaluate("[...document.querySelectorAll('.heat img')].map(i => i.src)")
     assert after != before and len(after) == 2      # new heatmaps, for the upload
-    assert pictures_shown(page, 0) == 8             # nothing blanked
+    assert pictures_shown(page, 0) == 10            # nothing blanked
     page.get_by_label("Grad-CAM and saliency explain which class?").first.click()
     page.get_by_role("option", name="top prediction").click()
     page.get_by_text("…or upload a picture of a digit").click()
@@ -199,6 +199,62 @@ def test_a_finger_draws_too(page):
     assert label_text(page, 0).inner_text().strip() == "1"
 
 
+def click_pixel(page, selector: str, px: float, py: float):
+    """Click natural pixel (px, py) of the image in ``selector``, which the page shows scaled
+    to fit its box (object-fit: contain), as Gradio's own click coordinates assume."""
+    image = page.locator(f"{selector} img")
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(f"document.querySelector('{selector} img').naturalWidth > 0")
+    box = image.bounding_box()
+    nw, nh = page.evaluate(f"(() => {{ const i = document.querySelector('{selector} img');"
+                           f" return [i.naturalWidth, i.naturalHeight]; }})()")
+    r = min(box["width"] / nw, box["height"] / nh, 1)
+    left, top = box["x"] + (box["width"] - nw * r) / 2, box["y"] + (box["height"] - nh * r) / 2
+    page.mouse.click(left + px * r, top + py * r)
+
+
+def trace_words(page, start: str) -> str:
+    """The trace panel's words once they start with ``start``."""
+    words = page.locator("#lenet5-trace-words")
+    deadline = time.time() + 10
+    while time.time() < deadline and not words.inner_text().startswith(start):
+        time.sleep(0.2)
+    return words.inner_text()
+
+
+def test_open_a_channel_click_a_pixel_and_read_the_sum(page, tmp_path):
+    """Click C3's channel 5 in its grid, then pixel (4, 6) of the large map: the panel's sum
+    must be the model's own, recomputed here from the same uploaded picture."""
+    from lenet.checkpoint import default_checkpoint
+    from lenet.inference import Classifier
+    from lenet.trace import trace
+    from lenet.trace_view import big_factor
+    from lenet.visualize import _grid_layout
+    clear_pad(page)
+    image = Image.new("L", (200, 200), 255)
+    from PIL import ImageDraw
+    ImageDraw.Draw(image).line([(60, 40), (150, 40), (90, 170)], fill=0, width=14)
+    image.save(tmp_path / "seven.png")
+    page.get_by_text("…or upload a picture of a digit").click()
+    page.locator("input[type=file]").first.set_input_files(str(tmp_path / "seven.png"))
+    wait_for_pictures(page, 0, 10)
+    columns, _, factor, _, _, cell_w, cell_h = _grid_layout("C3", 16, 10, 10, 64, None)
+    click_pixel(page, "#lenet5-C3", 5 * cell_w + 3 * factor, 2 * factor)   # channel 5
+    assert trace_words(page, "C3 #5 at row 2, column 3").startswith("C3 #5 at row 2, column 3")
+    k = big_factor((10, 10))
+    click_pixel(page, "#lenet5-big", 6 * k + k // 2, 4 * k + k // 2)        # y 4, x 6
+    words = trace_words(page, "C3 #5 at row 4, column 6")
+    assert words.startswith("C3 #5 at row 4, column 6")
+    clf = Classifier.from_checkpoint(default_checkpoint("lenet5"))
+    expected = trace(clf, clf.predict(str(tmp_path / "seven.png")).tensor, "C3", 5, 4, 6)
+    shown = float(words.split("= pre-activation")[1].split()[0])
+    assert shown == pytest.approx(expected.pre_activation, abs=1e-5)
+    assert f"rows {expected.receptive_field[0]}–{expected.receptive_field[2]}" in words
+    page.locator("#lenet5-big").scroll_into_view_if_needed()
+    page.screenshot(path=str(page.shots / "trace.png"), full_page=True)
+    page.get_by_text("…or upload a picture of a digit").click()
+
+
 # ---------------------------------------------------------------------------- photo tab
 
 def test_a_ship_photo_reads_ship_shown_large_and_once(page):
@@ -210,7 +266,7 @@ def test_a_ship_photo_reads_ship_shown_large_and_once(page):
     label = label_text(page, 1)
     label.wait_for(timeout=15000)
     assert label.inner_text().strip() == "ship"
-    wait_for_pictures(page, 1, 7)
+    wait_for_pictures(page, 1, 9)
     # A 32x32 photo fills its box instead of sitting in it as a speck.
     width = page.evaluate("() => document.querySelector('#photo-input img')"
                           ".getBoundingClientRect().width")
@@ -263,7 +319,7 @@ def test_on_a_phone_nothing_covers_the_pictures(browser_page):
         phone.evaluate(OBSERVE)
         draw(phone, SEVEN, steps=6)
         label_text(phone, 0).wait_for(timeout=10000)
-        wait_for_pictures(phone, 0, 8)
+        wait_for_pictures(phone, 0, 10)
         assert overlaps(phone) == []
         widest = phone.evaluate("Math.max(...[...document.querySelectorAll('.crisp img')]"
                                 ".map(i => i.getBoundingClientRect().right))")

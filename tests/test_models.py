@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from lenet.models import REGISTRY, ConvNet, LeNet5, conv_layer_names, count_parameters
+from lenet.models import (REGISTRY, ConvNet, Dense, LeNet5, LeNet5Classic, conv_layer_names,
+                          count_parameters)
 
 
 def trace_shapes(model, x):
@@ -29,6 +30,32 @@ def test_lenet5_shapes_follow_the_course():
     assert shapes["output"] == (10,)
 
 
+def test_classic_lenet5_has_every_shape_of_lenet5_with_tanh_and_average_pooling():
+    x = torch.zeros(2, 1, 28, 28)
+    lenet, classic = trace_shapes(LeNet5(), x), trace_shapes(LeNet5Classic(), x)
+    assert {k: v for k, v in classic.items() if not k.endswith("_tanh")} == \
+        {k: v for k, v in lenet.items() if not k.endswith("_relu")}
+    assert [k for k in classic if k.endswith("_tanh")] == ["C1_tanh", "C3_tanh", "C5_tanh",
+                                                           "F6_tanh"]
+    kinds = {type(m).__name__ for m in LeNet5Classic().modules()}
+    assert {"Tanh", "AvgPool2d"} <= kinds and not {"ReLU", "MaxPool2d"} & kinds
+
+
+def test_classic_s2_averages_each_2x2_block():
+    x = torch.rand(1, 6, 28, 28)
+    expected = x.numpy().reshape(1, 6, 14, 2, 14, 2).mean(axis=(3, 5))
+    np.testing.assert_allclose(LeNet5Classic().features.S2(x).numpy(), expected, atol=1e-6)
+
+
+def test_dense_is_one_linear_layer_on_the_pixels():
+    model = Dense()
+    x = torch.rand(3, 1, 28, 28)
+    assert len(model.features) == 0 and list(dict(model.classifier.named_children())) == ["output"]
+    weight, bias = model.classifier.output.weight, model.classifier.output.bias
+    with torch.no_grad():
+        np.testing.assert_allclose(model(x), x.reshape(3, 784) @ weight.T + bias, atol=1e-5)
+
+
 def test_convnet_shapes_follow_the_assignment():
     shapes = trace_shapes(ConvNet(), torch.zeros(2, 3, 32, 32))
     assert shapes["conv1"] == (16, 28, 28)
@@ -42,6 +69,8 @@ def test_convnet_shapes_follow_the_assignment():
 @pytest.mark.parametrize("model, per_layer, total", [
     (LeNet5(), {"C1": 156, "C3": 2416, "C5": 48120, "F6": 10164, "output": 850}, 61706),
     (ConvNet(), {"conv1": 1216, "conv2": 51328, "fc1": 204864, "fc2": 650}, 258058),
+    (LeNet5Classic(), {"C1": 156, "C3": 2416, "C5": 48120, "F6": 10164, "output": 850}, 61706),
+    (Dense(), {"output": 7850}, 7850),   # 784 x 10 weights + 10 biases
 ])
 def test_parameter_counts_match_the_course(model, per_layer, total):
     layers = dict(model.features.named_children()) | dict(model.classifier.named_children())
@@ -91,3 +120,8 @@ def test_registry_describes_each_model():
         assert len(spec.mean) == len(spec.std) == spec.input_shape[0]
     assert conv_layer_names(LeNet5()) == ["C1", "S2", "C3", "S4", "C5"]
     assert conv_layer_names(ConvNet()) == ["conv1", "pool1", "conv2", "pool2"]
+    assert conv_layer_names(LeNet5Classic()) == ["C1", "S2", "C3", "S4", "C5"]
+    assert conv_layer_names(Dense()) == []
+    assert REGISTRY["lenet5-classic"].input_shape == REGISTRY["dense"].input_shape == (1, 28, 28)
+    assert REGISTRY["lenet5-classic"].classes == REGISTRY["dense"].classes == \
+        REGISTRY["lenet5"].classes

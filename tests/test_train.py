@@ -8,6 +8,7 @@ from PIL import Image
 from safetensors import safe_open
 
 from lenet.checkpoint import load_checkpoint
+from lenet.gallery import load_gallery
 from conftest import ROOT
 
 
@@ -16,9 +17,11 @@ def run(*args, cwd=ROOT):
                           timeout=300)
 
 
-@pytest.mark.parametrize("model, fixture", [("lenet5", "tiny_mnist"),
-                                            ("convnet", "tiny_image_folder")])
-def test_dry_run_writes_a_loadable_checkpoint_and_curves(model, fixture, request, tmp_path):
+@pytest.mark.parametrize("model, fixture, optimizer", [
+    ("lenet5", "tiny_mnist", "SGD nesterov"), ("convnet", "tiny_image_folder", "SGD nesterov"),
+    ("lenet5-classic", "tiny_mnist", "Adam"), ("dense", "tiny_mnist", "SGD")])
+def test_dry_run_writes_a_loadable_checkpoint_curves_and_gallery(model, fixture, optimizer,
+                                                                 request, tmp_path):
     data_root, _ = request.getfixturevalue(fixture)
     out = tmp_path / "out"
     proc = run("train.py", "--model", model, "--dry-run", "--data-dir", str(data_root),
@@ -29,7 +32,11 @@ def test_dry_run_writes_a_loadable_checkpoint_and_curves(model, fixture, request
     assert meta["model"] == model and meta["data"]["dry_run"] is True
     assert len(meta["history"]) == 1 and 0 <= meta["test_accuracy"] <= 1
     assert len(meta["confusion_matrix"]) == 10 and len(meta["per_class_accuracy"]) == 10
+    assert meta["hyperparameters"]["optimizer"] == optimizer
     assert Image.open(out / f"{model}_curves.png").size[0] > 300
+    gallery = load_gallery(out / f"{model}.gallery.safetensors")
+    assert gallery.meta["test_accuracy"] == pytest.approx(meta["test_accuracy"])
+    assert gallery.meta["test_size"] == meta["data"]["test"] == len(gallery)
     # The same seed gives the same weights.
     out2 = tmp_path / "again"
     assert run("train.py", "--model", model, "--dry-run", "--data-dir", str(data_root),
@@ -67,8 +74,10 @@ def test_bad_arguments_are_refused_by_argparse(tmp_path):
 def test_help_states_the_defaults():
     proc = run("train.py", "--help")
     assert proc.returncode == 0
-    for text in ("--dry-run", "--lr-sweep", "lenet5 15", "convnet 40", "default: 0"):
-        assert text in proc.stdout
+    for text in ("--dry-run", "--lr-sweep", "lenet5 15", "convnet 40", "default: 0",
+                 "lenet5-classic 10", "dense 5", "lenet5-classic Adam", "dense SGD",
+                 "all: lenet5, convnet, lenet5-classic, dense"):
+        assert text in " ".join(proc.stdout.split()), text  # help wraps lines anywhere
 
 
 def test_evaluate_cli_reports_accuracy_of_a_checkpoint(tiny_mnist, tmp_path):

@@ -98,7 +98,6 @@ class Closer:
         """The panel, and clicks on ``grids`` (layer name -> its picture) opening channels."""
         clf: Classifier = self.clf
         with gr.Accordion("Look closer: trace one value back to the weights", open=True):
-            hint = gr.Markdown(HINT, elem_id=f"{clf.name}-trace-words")
             with gr.Row():
                 layer = gr.Dropdown(self.layers, value=self.layers[0], label="Layer", scale=2)
                 channel = gr.Number(0, precision=0, minimum=0, label="Channel (or unit)",
@@ -108,6 +107,7 @@ class Closer:
                               elem_classes=["crisp", "big"], elem_id=f"{clf.name}-big")
                 field = picture("Its receptive field on the input", height=380,
                                 elem_classes=["crisp", "field"])
+            hint = gr.Markdown(HINT, elem_id=f"{clf.name}-trace-words")
             patch = picture("Input patch, kernel and their products (each column on one "
                             "colour scale)", elem_classes=["patch"])
         outputs = [layer, channel, big, field, hint, patch]

@@ -187,7 +187,10 @@ class Picture(gr.Image):
 
 def picture(label: str, **kwargs) -> Picture:
     """An output image with its title and no buttons over it."""
-    return Picture(label=label, format="png", interactive=False, buttons=[], **kwargs)
+    classes = kwargs.pop("elem_classes", [])
+    classes = [classes] if isinstance(classes, str) else list(classes)
+    return Picture(label=label, format="png", interactive=False, buttons=[],
+                   elem_classes=["picture", *classes], **kwargs)
 
 
 def result_panel(analyst: Analyst, what: str):
@@ -235,16 +238,18 @@ def map_height(name: str, shape: tuple[int, ...], width: int = 820) -> int:
 # enlarged crisply to fill their boxes; feature-map grids show at their own size, smaller
 # only where the screen is narrower. Every box has a fixed height, empty or full.
 CSS = """
-.crisp label[data-testid="block-label"], .photo-input label[data-testid="block-label"] {
+.picture label[data-testid="block-label"], .photo-input label[data-testid="block-label"] {
   position: static !important; margin-bottom: 4px; }
-.crisp .image-container { height: calc(100% - 30px) !important; }
+.picture .image-container { height: calc(100% - 30px) !important; }
 .crisp img { image-rendering: pixelated; }
 .seen img, .heat img, .photo-input img {
   width: 100% !important; height: 100% !important; max-width: none !important;
   max-height: none !important; object-fit: contain !important; }
 .maps img { width: auto !important; height: auto !important; max-width: 100% !important;
             max-height: 100% !important; object-fit: contain !important; }
-.top3 { min-height: 302px; }
+.top3 { min-height: 470px; }
+.softmax { min-height: 130px; }
+.status { min-height: 26px; }
 .steps img { width: auto !important; max-width: 100% !important; height: auto !important;
              max-height: 100% !important; object-fit: contain !important; }
 .layer-line p { font-size: 0.9em; margin: 10px 0 0 0; }

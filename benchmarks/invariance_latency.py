@@ -1,0 +1,98 @@
+"""Server-side latency of the invariance lab (``lenet.invariance``) on both committed
+checkpoints, 1 torch thread.
+
+Rows: the live slider path (transform + probabilities + the transformed image), each curve
+and the occlusion map alone and with its picture, and the total of the two curves and the
+occlusion map with their pictures. Target: that total <= 150 ms.
+
+    python benchmarks/invariance_latency.py [--repeats 100]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from lenet.checkpoint import default_checkpoint
+from lenet.inference import Classifier
+from lenet.invariance import (input_pixels, occlusion_map, occlusion_picture, pixels_to_image,
+                              probabilities, rotation_curve, shift_curve, transform)
+
+
+def sample_input(name: str) -> Image.Image:
+    """A drawn "7" for LeNet-5, a smooth random 640x480 photo for the ConvNet."""
+    if name == "lenet5":
+        image = Image.new("L", (112, 112), "white")
+        ImageDraw.Draw(image).line([(30, 20), (80, 20), (50, 95)], fill="black", width=9)
+        return image
+    rng = np.random.default_rng(0)
+    return Image.fromarray(rng.integers(0, 255, (48, 64, 3), np.uint8)).resize((640, 480), Image.BICUBIC)
+
+
+def timed(fn, repeats: int) -> np.ndarray:
+    for _ in range(5):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(1000 * (time.perf_counter() - start))
+    return np.array(samples)
+
+
+def lab(clf: Classifier, pixels: torch.Tensor) -> dict:
+    """The lab's requests for one model, name -> a function doing that request."""
+    slider = dict(shift_x=3, shift_y=-2, rotation=15, scale=1.1, noise=0.05, erase=(4, 4, 6))
+    if clf.is_digit_model:
+        slider["stroke"] = 1
+
+    def live():
+        moved = transform(pixels, **slider)
+        return probabilities(clf, moved), pixels_to_image(moved)
+
+    def everything():
+        rotation_curve(clf, pixels).picture()
+        shift_curve(clf, pixels).picture()
+        occlusion_picture(pixels, occlusion_map(clf, pixels))
+
+    return {
+        "slider: transform + predict + image": live,
+        "rotation curve (25 angles)": lambda: rotation_curve(clf, pixels),
+        "rotation curve + plot": lambda: rotation_curve(clf, pixels).picture(),
+        "shift curve (17 shifts)": lambda: shift_curve(clf, pixels),
+        "shift curve + plot": lambda: shift_curve(clf, pixels).picture(),
+        "occlusion map": lambda: occlusion_map(clf, pixels),
+        "occlusion map + overlay": lambda: occlusion_picture(pixels, occlusion_map(clf, pixels)),
+        "total: curves + occlusion, pictures": everything,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--repeats", type=int, default=100, help="timed calls per row")
+    args = p.parse_args()
+    torch.set_num_threads(1)  # as app.py runs it
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread; "
+          f"{args.repeats} timed calls per row after 5 warm-up")
+    totals = []
+    for name in ("lenet5", "convnet"):
+        clf = Classifier.from_checkpoint(default_checkpoint(name))
+        pixels = input_pixels(clf, sample_input(name))
+        occlusion = occlusion_map(clf, pixels)
+        print(f"\n{clf}; occlusion {occlusion.size}x{occlusion.size} square, stride "
+              f"{occlusion.stride}: {occlusion.drop.size} places in one batch")
+        print(f"{'':<40}{'p50':>8}{'p95':>8}  (ms)")
+        rows = lab(clf, pixels)
+        for what, fn in rows.items():
+            samples = timed(fn, args.repeats)
+            print(f"{what:<40}{np.percentile(samples, 50):>8.1f}{np.percentile(samples, 95):>8.1f}")
+        totals.append(rows["total: curves + occlusion, pictures"])
+    both = timed(lambda: [fn() for fn in totals], args.repeats)
+    print(f"\n{'both models, total':<40}{np.percentile(both, 50):>8.1f}{np.percentile(both, 95):>8.1f}")
+
+
+if __name__ == "__main__":
+    main()
