@@ -4,7 +4,7 @@ Each visitor lifts the pen 8 times, 0.5 s after the previous pen-up was answered
 different MNIST test digit redrawn on the page's 112x112 pad every time (no drawing is sent
 twice in a run). A pen-up is ``/classify_sketch`` and then ``/sketch_pictures`` with the same
 drawing, as the page does. ``classroom_reference.py`` has the same endpoints answering at once:
-Gradio's own cost. An app pen-up is right when its label and all 7 pictures, pixel for pixel,
+Gradio's own cost. An app pen-up is right when its label and all its pictures, pixel for pixel,
 are what the engine gives that drawing alone, computed here before any server starts.
 
     python benchmarks/classroom.py [--visitors 30] [--penups 8] [--gap 0.5] [--only app|reference]
@@ -32,13 +32,15 @@ from lenet import synth
 from lenet.checkpoint import default_checkpoint
 from lenet.data import load_split
 from lenet.inference import Classifier, render_pictures
+from lenet.input_steps import recipe_strip
 
 
 DATA = ROOT.parent / "shared" / "data"
 PAD_SIZE = 112   # pixels of the PNG the page's pad sends
-TARGET = "top prediction"
+TARGET, VIEW = "top prediction", "before the activation"
 TIMEOUT = 60     # seconds one call may take before it counts as a failure
 WARM_UPS = 2     # pen-ups before timing, so that first-request costs stay out of the figures
+PICTURES = 10    # images per pen-up: Grad-CAM, saliency, input steps, C1 S2 C3 S4 C5, F6, output
 SERVERS = {"reference": "benchmarks/classroom_reference.py", "app": "app.py"}
 
 
@@ -47,7 +49,7 @@ class Drawing:
     value: str                   # the data URL the pad sends
     truth: str                   # MNIST's label
     label: str = ""              # what the engine says about this drawing alone
-    pictures: tuple = ()         # digests of its 7 pictures' pixels, alone
+    pictures: tuple = ()         # digests of its pictures' pixels, alone
 
 
 def pixels_digest(image: Image.Image) -> bytes:
@@ -79,17 +81,21 @@ def make_drawings(count: int, clf: Classifier, seed: int = 0) -> list[Drawing]:
 def solo(clf: Classifier, drawing: Drawing) -> None:
     """What the engine gives ``drawing`` with nothing else running: the label and pictures."""
     result = clf.predict(base64.b64decode(drawing.value.partition(",")[2]))
+    png = base64.b64decode(drawing.value.partition(",")[2])
     shown = render_pictures(clf, result)  # the app draws them with the same defaults
     drawing.label = result.label
-    drawing.pictures = tuple(pixels_digest(im) for im in (shown.grad_cam, shown.saliency,
-                             *[shown.feature_maps[n] for n in clf.layer_names]))
+    drawing.pictures = tuple(pixels_digest(im) for im in (
+        shown.grad_cam, shown.saliency, recipe_strip(png, digit=True, size=clf.height),
+        *[shown.feature_maps[n] for n in clf.layer_names],
+        *[shown.hidden[n] for n in clf.hidden_names]))
 
 
 def pen_up(client, drawing: Drawing) -> dict:
     start = time.perf_counter()
     quick = client.submit(drawing.value, api_name="/classify_sketch").result(timeout=TIMEOUT)
     middle = time.perf_counter()
-    shown = client.submit(drawing.value, TARGET, api_name="/sketch_pictures").result(timeout=TIMEOUT)
+    shown = client.submit(drawing.value, TARGET, VIEW,
+                          api_name="/sketch_pictures").result(timeout=TIMEOUT)
     return {"drawing": drawing, "label": (quick[1] or {}).get("label"), "files": shown,
             "label_s": middle - start, "pictures_s": time.perf_counter() - middle}
 
@@ -177,7 +183,7 @@ def main() -> None:
                 run["wrong"], run["bad_pictures"], run["truths"] = check(run["answers"])
             else:
                 present = [len([f for f in a["files"] or () if f]) for a in run["answers"]]
-                run["wrong"], run["bad_pictures"] = "-", sum(n != 7 for n in present)
+                run["wrong"], run["bad_pictures"] = "-", sum(n != PICTURES for n in present)
             rows[name] = run
         finally:
             stop_app(proc)

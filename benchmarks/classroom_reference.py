@@ -1,7 +1,7 @@
 """The reference for benchmarks/classroom.py: app.py's two drawing endpoints answering at once.
 
-``/classify_sketch(value) -> (Markdown, Label, Image)`` and ``/sketch_pictures(value, target)
--> 7 Images``, called exactly as app.py's are, with app.py's queue settings and lanes, and no
+``/classify_sketch(value) -> (Markdown, Label, Image, Markdown)`` and
+``/sketch_pictures(value, target, view) -> 10 Images``, called exactly as app.py's are, with app.py's queue settings and lanes, and no
 model: what Gradio itself costs a classroom on this machine.
 
 Each drawing gets its own images (fixed noise with a few pixels stamped from a hash of the
@@ -22,10 +22,14 @@ QUICK = dict(show_progress="hidden", trigger_mode="always_last",
              concurrency_id="label", concurrency_limit=2)
 SLOW = dict(show_progress="hidden", trigger_mode="always_last",
             concurrency_id="pictures", concurrency_limit=2)
-# Sizes of app.py's pictures when this was written (pixels, width x height): the input the network sees,
-# Grad-CAM, saliency, then the feature-map grids of C1, S2, C3, S4, C5.
+# Sizes of app.py's pictures (pixels, width x height): the input the network sees; Grad-CAM,
+# saliency, the preprocessing steps, the feature-map grids of C1, S2, C3, S4, C5 and the
+# strips of F6 and the output, each with its colour bar.
 SEEN_SIZE = (28, 28)
-PICTURE_SIZES = [(112, 112), (112, 112), (354, 71), (354, 71), (504, 150), (504, 150), (720, 312)]
+PICTURE_SIZES = [(112, 144), (112, 144), (788, 140), (354, 103), (354, 103), (504, 182),
+                 (504, 182), (720, 344), (624, 266), (456, 110)]
+SOFTMAX = ("**Logits z** (the output layer, before the softmax): " + " · ".join(
+    f"{d}: +0.00" for d in range(10)) + "\n\n**Softmax**: `p(0) = e^{z_0} / Σ_j e^{z_j} = 0.100`")
 
 
 def blocky_noise(size: tuple[int, int], seed: int) -> np.ndarray:
@@ -52,21 +56,24 @@ def stamped(base: np.ndarray, digest: bytes) -> Image.Image:
 def classify_sketch(value: str):
     digest = hashlib.sha256(value.encode()).digest()
     label = str(digest[-1] % 10)
-    return f"**{label}** with 90.0 % confidence", {label: 0.9, "other": 0.1}, stamped(SEEN, digest)
+    confidences = {str(d): 0.9 if str(d) == label else 0.1 / 9 for d in range(10)}
+    return (f"**{label}** with 90.0 % confidence", confidences, stamped(SEEN, digest), SOFTMAX)
 
 
-def sketch_pictures(value: str, target: str):
-    digest = hashlib.sha256(f"{value}|{target}".encode()).digest()
+def sketch_pictures(value: str, target: str, view: str):
+    digest = hashlib.sha256(f"{value}|{target}|{view}".encode()).digest()
     return tuple(stamped(base, digest) for base in PICTURES)
 
 
 with gr.Blocks() as demo:
     pad = gr.Textbox()  # app.py's pad is a gr.HTML whose value is the same data-URL string
     target = gr.Dropdown(["top prediction", *map(str, range(10))], value="top prediction")
-    quick = [gr.Markdown(), gr.Label(num_top_classes=3), gr.Image(format="png")]
+    view = gr.Radio(["before the activation", "after the activation"],
+                    value="before the activation")
+    quick = [gr.Markdown(), gr.Label(num_top_classes=10), gr.Image(format="png"), gr.Markdown()]
     shown = [gr.Image(format="png") for _ in PICTURES]
     pad.change(classify_sketch, pad, quick, api_name="classify_sketch", **QUICK)
-    pad.submit(sketch_pictures, [pad, target], shown, api_name="sketch_pictures", **SLOW)
+    pad.submit(sketch_pictures, [pad, target, view], shown, api_name="sketch_pictures", **SLOW)
 
 demo.queue(max_size=QUEUE_SIZE)
 

@@ -9,6 +9,7 @@ Channels: a single-channel kernel on an RGB image is applied to the grey image, 
 R, G and B. By linearity that is the same as the kernel, divided by 3, on each channel and
 summed, which is how it is stored: every kernel returned is (O, C, kh, kw) for the image it
 meets. Three-channel filters on a grey image see it as R = G = B, i.e. their sum over I.
+Kernels are applied as ``F.conv2d`` and every CNN applies them: not flipped.
 """
 from __future__ import annotations
 

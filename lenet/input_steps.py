@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .preprocess import (DIGIT_BOX, DIGIT_CANVAS, FINE, centre_square, digit_recipe,
-                         opaque_rgb, photo_to_array, stroke_width, to_rgba)
+                         opaque_rgb, open_image, photo_to_array, stroke_width, to_rgba)
 from .visualize import _font
 
 VIEW_SIDE = 512   # pictures of the received image are reduced to at most this, for display
@@ -69,6 +69,13 @@ def photo_steps(image: Image.Image, size: int = 32) -> list[Step]:
             (f"centre square {right - left}x{bottom - top} at ({left}, {top})", shown),
             (f"{size}x{size} (Lanczos): what the network gets",
              Image.fromarray(photo_to_array(image, size), "RGB"))]
+
+
+def recipe_strip(source, digit: bool, size: int, height: int = 96) -> Image.Image:
+    """How ``source`` (anything ``preprocess.open_image`` takes) becomes a model input: the
+    digit recipe (``digit``) or the photo recipe to ``size`` pixels, as one strip."""
+    image = open_image(source, target=4 * size)
+    return steps_strip(digit_steps(image) if digit else photo_steps(image, size), height)
 
 
 def steps_strip(steps: list[Step], height: int = 112, gap: int = 24) -> Image.Image:

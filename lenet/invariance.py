@@ -52,9 +52,10 @@ def transform(pixels: torch.Tensor, shift_x=0.0, shift_y=0.0, rotation=0.0, scal
     if stroke:
         if not digit or stroke != int(stroke):
             raise InvarianceError("stroke thickness is a whole number of pixels, for digits only")
-        r = abs(int(stroke))
-        grow = lambda t: F.max_pool2d(t, 2 * r + 1, 1, r)  # noqa: E731 - padding is ignored
-        x = grow(x) if stroke > 0 else -grow(-x)
+        k = 2 * abs(int(stroke)) + 1
+        # grey dilation, and erosion as the dilation of the negative; max_pool2d pads with
+        # -inf, so the frame never wins and edge pixels see only their neighbours
+        x = F.max_pool2d(x, k, 1, k // 2) if stroke > 0 else -F.max_pool2d(-x, k, 1, k // 2)
     params = [torch.as_tensor(v, dtype=torch.float64).reshape(-1)
               for v in (shift_x, shift_y, rotation, scale)]
     if not (params[3] > 0).all():
@@ -66,9 +67,9 @@ def transform(pixels: torch.Tensor, shift_x=0.0, shift_y=0.0, rotation=0.0, scal
         top, left, size = (int(v) for v in erase)
         if size < 1:
             raise InvarianceError("the erased square must be at least 1 pixel wide")
-        x = x.clone()
-        x[..., max(top, 0):max(top + size, 0), max(left, 0):max(left + size, 0)] = (
-            fill if fill is not None else 0.0 if digit else PHOTO_FILL)
+        background = fill if fill is not None else 0.0 if digit else PHOTO_FILL
+        x = x.clone()  # x may still be the caller's tensor
+        x[..., max(top, 0):max(top + size, 0), max(left, 0):max(left + size, 0)] = background
     if noise:
         if noise < 0:
             raise InvarianceError("noise is a standard deviation: 0 or more")
@@ -86,7 +87,7 @@ def _warp(x: torch.Tensor, shift_x, shift_y, rotation, scale, padding: str) -> t
     # are those of a counter-clockwise turn on screen).
     a = torch.deg2rad(rotation)
     cos, sin = torch.cos(a) / scale, torch.sin(a) / scale
-    inverse = torch.stack([torch.stack([cos, sin], -1), torch.stack([-sin, cos], -1)], -2)
+    inverse = torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)
     offset = -(inverse @ torch.stack([shift_x, shift_y], -1)[..., None])[..., 0]
     # normalised coordinates run from -1 to 1 over w (h) pixels: one pixel is 2/w (2/h)
     half = torch.tensor([w / 2, h / 2], dtype=torch.float64)
@@ -203,9 +204,10 @@ def occlusion_picture(pixels: torch.Tensor, occlusion: Occlusion, size: int = 11
 
 
 # matplotlib takes about 65 ms a figure here; these lines take a few, so the curves can follow
-# a slider. Ten categorical colours (matplotlib's tab10), so plots look familiar.
+# a slider. Ten categorical colours, one per class in every plot: matplotlib's tab10, its grey
+# made black so that no class looks switched off.
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+           (140, 86, 75), (227, 119, 194), (0, 0, 0), (188, 189, 34), (23, 190, 207)]
 
 
 def _ticks(lo: float, hi: float) -> list[float]:
@@ -224,8 +226,13 @@ def curve_plot(values, probs, classes, xlabel: str, width: int = 480, height: in
     draw, font, ink = ImageDraw.Draw(image), _font(10 * k), (60, 60, 60)
     left, right, top, bottom = 34 * k, (width - 96) * k, 16 * k, (height - 34) * k
     lo, hi = float(values.min()), float(values.max())
-    sx = lambda v: left + (v - lo) / ((hi - lo) or 1) * (right - left)  # noqa: E731
-    sy = lambda p: bottom - p * (bottom - top)  # noqa: E731
+
+    def sx(v: float) -> float:
+        return left + (v - lo) / ((hi - lo) or 1) * (right - left)
+
+    def sy(p: float) -> float:
+        return bottom - p * (bottom - top)
+
     for p in (0, 0.25, 0.5, 0.75, 1):
         draw.line([(left, sy(p)), (right, sy(p))], fill=(230, 230, 230), width=k)
         draw.text((left - 4 * k, sy(p)), f"{p:g}", fill=ink, font=font, anchor="rm")

@@ -22,8 +22,7 @@ from PIL import Image
 
 from lenet.explain import describe_layers, softmax_formula
 from lenet.inference import Classifier, InputError, Prediction, render_pictures
-from lenet.input_steps import digit_steps, photo_steps, steps_strip
-from lenet.preprocess import open_image
+from lenet.input_steps import recipe_strip
 from lenet.visualize import feature_map_grid
 from lenet.memo import SingleFlight
 
@@ -141,10 +140,7 @@ class Analyst:
 
     def steps(self, source) -> Image.Image:
         """The preprocessing recipe for ``source``, step by step."""
-        image = open_image(source, target=4 * max(self.clf.height, self.clf.width))
-        steps = (digit_steps(image) if self.clf.is_digit_model
-                 else photo_steps(image, self.clf.height))
-        return steps_strip(steps, height=96)
+        return recipe_strip(source, self.clf.is_digit_model, self.clf.height)
 
 
 SOFTMAX_HINT = "The logits and the softmax that turns them into probabilities appear here."
