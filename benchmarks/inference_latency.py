@@ -1,7 +1,10 @@
 """End-to-end latency of one request, per model, beside the bare forward pass; RSS over 1,000.
 
-One request = decode the uploaded bytes -> preprocess -> forward with hooks -> every picture
-(input view, a feature-map grid per layer, Grad-CAM, saliency) as PIL images.
+One request = decode the uploaded bytes -> preprocess -> forward keeping every layer -> every
+picture (a feature-map grid per layer, a strip per fully connected layer, Grad-CAM, saliency)
+as PIL images. One trace = what the page's trace panel computes for a click on a value of
+the deepest conv layer (C3 / conv2): the trace itself, its words, the channel opened large,
+the receptive field and the patch x kernel picture, from the request's own input.
 
     python benchmarks/inference_latency.py [--requests 300] [--soak 1000]
 """
@@ -18,6 +21,8 @@ from PIL import Image
 
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier, render_pictures
+from lenet.trace import describe, trace
+from lenet.trace_view import channel_picture, receptive_field_picture, trace_picture
 
 
 def sample_inputs() -> list[tuple[str, str, bytes]]:
@@ -55,6 +60,16 @@ def request(clf: Classifier, data: bytes):
     return render_pictures(clf, result)
 
 
+def trace_click(clf: Classifier, result, layer: str):
+    """The trace panel's work for one click: channel 0 at the middle of ``layer``'s map."""
+    _, h, w = clf.shapes[layer]
+    t = trace(clf, result.tensor, layer, 0, h // 2, w // 2)
+    describe(t, terms=8)
+    channel_picture(result.layers[layer][0], (t.y, t.x))
+    receptive_field_picture(result.input_image, t.receptive_field)
+    return trace_picture(t)
+
+
 def percentiles(samples):
     return np.percentile(samples, 50), np.percentile(samples, 95)
 
@@ -68,24 +83,31 @@ def main() -> None:
     inputs = sample_inputs()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread; "
           f"{args.requests} timed requests per input after 20 warm-up")
-    print(f"{'model':<9}{'input':<24}{'end-to-end p50':>15}{'p95':>8}{'forward p50':>13}{'p95':>7}  (ms)")
+    print(f"{'model':<9}{'input':<24}{'end-to-end p50':>15}{'p95':>8}{'trace p50':>11}{'p95':>7}"
+          f"{'forward p50':>13}{'p95':>7}  (ms)")
     models = {name: Classifier.from_checkpoint(default_checkpoint(name)) for name in ("lenet5", "convnet")}
     for name, what, data in inputs:
         clf = models[name]
         tensor = clf.prepare(data)[0]
         for _ in range(20):
             request(clf, data)
-        e2e, bare = [], []
+        e2e, bare, traced = [], [], []
+        layer = clf.cam_layer
         for _ in range(args.requests):
             start = time.perf_counter()
             request(clf, data)
             e2e.append(1000 * (time.perf_counter() - start))
+            result = clf.predict(data)
+            start = time.perf_counter()
+            trace_click(clf, result, layer)
+            traced.append(1000 * (time.perf_counter() - start))
             start = time.perf_counter()
             with torch.inference_mode():
                 clf.model(tensor)
             bare.append(1000 * (time.perf_counter() - start))
-        (e50, e95), (b50, b95) = percentiles(e2e), percentiles(bare)
-        print(f"{name:<9}{what:<24}{e50:>15.2f}{e95:>8.2f}{b50:>13.3f}{b95:>7.3f}")
+        (e50, e95), (b50, b95), (t50, t95) = percentiles(e2e), percentiles(bare), percentiles(traced)
+        print(f"{name:<9}{what:<24}{e50:>15.2f}{e95:>8.2f}{t50:>11.2f}{t95:>7.2f}"
+              f"{b50:>13.3f}{b95:>7.3f}")
     for name, what, data in inputs[::2]:
         clf = models[name]
         request(clf, data)

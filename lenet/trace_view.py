@@ -4,6 +4,8 @@ with their numbers. Plain arrays and ``Trace`` objects in, PIL images out; no Gr
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -71,6 +73,17 @@ def trace_picture(t: Trace, max_rows: int = 16) -> Image.Image | None:
     return _tiles(rows, ["input patch", "kernel", "input x kernel"], names, cell)
 
 
+@functools.lru_cache(maxsize=4096)
+def _number_mask(text: str, size: int) -> Image.Image:
+    """``text`` rendered once as a mask; pasting it is much cheaper than drawing text, and a
+    trace writes up to a few hundred numbers."""
+    font = _font(size)
+    left, top, right, bottom = font.getbbox(text)
+    mask = Image.new("L", (right - left, bottom - top), 0)
+    ImageDraw.Draw(mask).text((-left, -top), text, fill=255, font=font)
+    return mask
+
+
 def _tiles(rows: list[list[np.ndarray]], headers: list[str], names: list[str], cell: int,
            winner: tuple[int, int] | None = None) -> Image.Image:
     """A table of small maps: each column on one diverging scale, numbers written when the
@@ -94,9 +107,11 @@ def _tiles(rows: list[list[np.ndarray]], headers: list[str], names: list[str], c
             sheet.paste(Image.fromarray(colours), (x0, y0))
             if cell >= 20:
                 for (r, c), v in np.ndenumerate(values):
+                    mask = _number_mask(f"{v:.2f}", font.size)
                     dark = abs(v) > 0.6 * scales[j]
-                    draw.text((x0 + c * cell + cell // 2, y0 + r * cell + cell // 2), f"{v:.2f}",
-                              fill="white" if dark else (30, 30, 30), font=font, anchor="mm")
+                    at = (x0 + c * cell + (cell - mask.width) // 2,
+                          y0 + r * cell + (cell - mask.height) // 2)
+                    sheet.paste((255, 255, 255) if dark else (30, 30, 30), at, mask)
             if winner is not None:
                 r, c = winner
                 draw.rectangle([x0 + c * cell, y0 + r * cell, x0 + (c + 1) * cell - 1,

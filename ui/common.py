@@ -249,4 +249,5 @@ CSS = """
 .steps img { width: auto !important; max-width: 100% !important; height: auto !important;
              max-height: 100% !important; object-fit: contain !important; }
 .layer-line p { font-size: 0.9em; margin: 10px 0 0 0; }
+.kernels img { width: auto !important; max-width: 100% !important; height: auto !important; }
 """

@@ -3,10 +3,15 @@ accuracy and confusion matrix, all read from the checkpoints' metadata."""
 from __future__ import annotations
 
 import gradio as gr
+import numpy as np
 import pandas as pd
+from torch import nn
 
 from lenet.inference import Classifier
+from lenet.scales import kernel_grid, with_colour_bar
 from lenet.visualize import architecture_rows, filter_grid
+
+from .common import picture
 
 TITLE = "Inside the models"
 
@@ -21,10 +26,24 @@ def model_section(clf: Classifier) -> None:
     gr.Dataframe(pd.DataFrame(rows, columns=["layer", "operation", "kernel / stride / padding",
                                              "output shape", "parameters"]),
                  label="Architecture", interactive=False)
-    first = next(clf.model.features.children()).weight.detach().numpy()
-    gr.Image(filter_grid(first), label=f"The {first.shape[0]} learned filters of the first "
-             f"convolution ({first.shape[2]}x{first.shape[3]})", format="png", height=180,
-             buttons=[], interactive=False)
+    convs = [(name, m) for name, m in clf.model.features.named_children()
+             if isinstance(m, nn.Conv2d)]
+    if convs:
+        first = convs[0][1].weight.detach().numpy()
+        picture(f"The {first.shape[0]} learned filters of the first convolution "
+                f"({first.shape[2]}x{first.shape[3]})", value=filter_grid(first), height=220)
+        with gr.Accordion(f"Every learned kernel ({', '.join(n for n, _ in convs)})",
+                          open=False):
+            gr.Markdown("One row per output channel, one column per input channel; each "
+                        "layer on one colour scale centred at zero (blue negative, red "
+                        "positive), with the layer's largest weight at the ends of the bar.")
+            for name, conv in convs:
+                weight = conv.weight.detach().numpy()
+                top = float(np.abs(weight).max())
+                grid = with_colour_bar(kernel_grid(weight), -top, top)
+                o, i, kh, kw = weight.shape
+                picture(f"{name}: {o}x{i} kernels of {kh}x{kw}", value=grid,
+                        elem_classes="kernels")
     history = pd.DataFrame([{"epoch": h["epoch"], "loss": h[key], "curve": curve}
                             for h in meta["history"]
                             for key, curve in (("train_loss", "train"), ("val_loss", "validation"))])
