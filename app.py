@@ -19,9 +19,11 @@ import torch
 
 from lenet.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
 from lenet.inference import Classifier
-from ui import inside
+from lenet.gallery import GalleryError, gallery_path, load_gallery
+from ui import draw, gallery, inside, photo
 from ui.common import CSS, EXPLAIN_TOP
 from ui.draw import DrawTab
+from ui.gallery import GalleryTab
 from ui.photo import PhotoTab
 
 MAX_FILE_SIZE = "10mb"      # uploads above this are refused by Gradio before reaching Python
@@ -30,31 +32,64 @@ TORCH_THREADS = 1           # one small image per request: threads cost more tha
 log = logging.getLogger("app")
 
 
+REQUIRED = ("lenet5", "convnet")            # the app does not start without these
+VARIANTS = ("lenet5-classic", "dense")      # the course's variants: compared when present
+
+
+def checkpoint_path(name: str) -> Path:
+    variable = f"LENET_{name.upper().replace('-', '_')}_CHECKPOINT"
+    return Path(os.environ.get(variable, default_checkpoint(name)))
+
+
 def load_models() -> dict[str, Classifier]:
-    """Both committed checkpoints, or exit with one line saying which file and how to make it."""
+    """The committed checkpoints; a missing required one exits with one line saying which file
+    and how to make it, a missing variant is left out with a warning in the log."""
     models = {}
-    for name in ("lenet5", "convnet"):
-        path = Path(os.environ.get(f"LENET_{name.upper()}_CHECKPOINT", default_checkpoint(name)))
+    for name in (*REQUIRED, *VARIANTS):
+        path = checkpoint_path(name)
         try:
             models[name] = Classifier.from_checkpoint(path)
         except CheckpointError as exc:
-            sys.exit(missing_checkpoint_hint(name, path, exc))
+            if name in REQUIRED:
+                sys.exit(missing_checkpoint_hint(name, path, exc))
+            log.warning("%s left out: %s", name, exc)
     return models
 
 
+def load_galleries(models: dict[str, Classifier]) -> dict:
+    """model name -> (title, its test-set gallery, the tab that analyses its pictures)."""
+    galleries = {}
+    for name, clf in models.items():
+        try:
+            gallery = load_gallery(gallery_path(checkpoint_path(name)))
+        except GalleryError as exc:
+            log.warning("no gallery for %s: %s", name, exc)
+            continue
+        galleries[name] = (clf.meta["title"], gallery, "draw" if clf.is_digit_model else "photo")
+    return galleries
+
+
 MODELS = load_models()
-DRAW, PHOTO = DrawTab(MODELS["lenet5"]), PhotoTab(MODELS["convnet"])
+DIGITS, PHOTOS = MODELS["lenet5"], MODELS["convnet"]
+DRAW = DrawTab(DIGITS, [MODELS[name] for name in VARIANTS if name in MODELS])
+PHOTO = PhotoTab(PHOTOS)
+GALLERY = GalleryTab(load_galleries(MODELS))
 
 with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
     gr.Markdown("# How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to the "
                 "course's **ConvNet** (CIFAR-10), and look inside: the exact input the network "
                 "gets, the feature maps of every layer, and where its evidence comes from.")
-    with gr.Tab("Draw a digit (MNIST · LeNet-5)"):
-        DRAW.build()
-    with gr.Tab("Classify a photo (CIFAR-10 · ConvNet)"):
-        PHOTO.build()
-    with gr.Tab(inside.TITLE):
-        inside.build(list(MODELS.values()))
+    with gr.Tabs() as tabs:
+        with gr.Tab(draw.TITLE, id="draw"):
+            DRAW.build()
+        with gr.Tab(photo.TITLE, id="photo"):
+            PHOTO.build()
+        if GALLERY.galleries:
+            with gr.Tab(gallery.TITLE, id="gallery"):
+                GALLERY.build(tabs, DRAW.inbox, PHOTO.inbox)
+            demo.load(*GALLERY.loaded, api_name=False)
+        with gr.Tab(inside.TITLE, id="inside"):
+            inside.build(list(MODELS.values()))
 
 demo.queue(max_size=QUEUE_SIZE)
 

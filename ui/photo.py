@@ -47,7 +47,13 @@ class PhotoTab:
                 target, view, quick, pictures, grids = result_panel(self.analyst,
                                                                     "Upload a photo.")
         shown = gr.State(None)   # the path of the photo on show
+        self.shown = shown
         self.closer.build(shown, view, grids)
+        # A picture's path sent from elsewhere in the page (the test-set gallery).
+        self.inbox = gr.Textbox(visible=False)
+        sent = self.inbox.change(self.classify_photo, self.inbox, [*quick, shown],
+                                 api_name=False, **QUICK)
+        sent.then(self.pictures, [shown, target, view], pictures, api_name=False, **SLOW)
         labelled = photo.upload(self.classify_photo, photo, [*quick, shown],
                                 api_name="classify_photo", **QUICK)
         labelled.then(self.pictures, [shown, target, view], pictures, api_name="photo_pictures",

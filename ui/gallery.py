@@ -1,0 +1,112 @@
+"""The "Test-set gallery" tab: test images titled with their true label, the prediction and
+its confidence, wrong ones in red, as the course's workshops showed them; only the mistakes;
+filters by true or predicted class. Clicking an image sends it to the draw or photo tab,
+which analyses it. Read from the small gallery files beside the checkpoints, so a Space
+needs no dataset.
+"""
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from lenet.checkpoint import atomic_write_bytes
+from lenet.gallery import Gallery
+from lenet.sheet import labelled_sheet
+
+from .common import guarded, picture
+
+TITLE = "Test-set gallery"
+RANDOM, MISTAKES = "random test images", "only the mistakes"
+ANY = "any"
+SHOWN = 24            # images per sheet
+PICKED = Path(tempfile.gettempdir()) / "how-a-cnn-sees" / "gallery"
+LANE = dict(show_progress="hidden", trigger_mode="always_last", concurrency_id="gallery",
+            concurrency_limit=2)
+
+
+class GalleryTab:
+    """``galleries``: model name -> (title, its Gallery, the tab id that analyses it)."""
+
+    def __init__(self, galleries: dict[str, tuple[str, Gallery, str]]):
+        self.galleries = galleries
+        self.show = guarded((None, "⚠️ could not draw the gallery", []), warn=False)(self._show)
+        self.pick = guarded((gr.skip(), gr.skip(), gr.skip(), "⚠️ could not open that image"),
+                            warn=False)(self._pick)
+
+    def _show(self, model: str, which: str, true: str, predicted: str, seed):
+        """(sheet, what it shows, the gallery positions on it)."""
+        title, gallery, _ = self.galleries[model]
+        pool = gallery.mistake_positions() if which == MISTAKES else gallery.sample_positions()
+        for name, values in ((true, gallery.labels), (predicted, gallery.predictions)):
+            if name not in (ANY, None):
+                pool = pool[values[pool] == gallery.classes.index(name)]
+        if len(pool) == 0:
+            return None, f"No {which} of {title} match these filters.", []
+        rng = np.random.default_rng(int(seed or 0))
+        chosen = np.sort(rng.choice(pool, min(SHOWN, len(pool)), replace=False))
+        captions = [[f"true {gallery.classes[gallery.labels[i]]}",
+                     f"pred {gallery.classes[gallery.predictions[i]]} "
+                     f"{100 * gallery.confidences[i]:.0f} %"] for i in chosen]
+        sheet, _ = labelled_sheet([gallery.images[i] for i in chosen], captions,
+                                  [bool(gallery.is_mistake[i]) for i in chosen],
+                                  tile=84 if gallery.images.shape[-1] == 1 else 64)
+        mistakes = int(gallery.is_mistake[chosen].sum())
+        kind = "mistakes" if which == MISTAKES else "random test images"
+        words = (f"{len(chosen)} of {len(pool)} {kind} of **{title}** "
+                 f"({mistakes} wrong, in red; test accuracy "
+                 f"{100 * gallery.meta['test_accuracy']:.2f} %). Click one to analyse it.")
+        return sheet, words, [int(i) for i in chosen]
+
+    def _pick(self, model: str, positions: list[int], evt: gr.SelectData):
+        """A click on the sheet: (switch tab, digit for the draw tab, photo for the photo
+        tab, words). The picture is written once per test image, named by its index."""
+        title, gallery, tab = self.galleries[model]
+        _, layout = labelled_sheet([gallery.images[0]], [["", ""]], [False],
+                                   tile=84 if gallery.images.shape[-1] == 1 else 64)
+        k = layout.index_at(*evt.index, len(positions))
+        if k is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        i = positions[k]
+        path = PICKED / f"{model}-{int(gallery.indices[i])}.png"
+        if not path.exists():
+            buffer = io.BytesIO()
+            gallery.picture(i).save(buffer, "PNG")
+            atomic_write_bytes(path, buffer.getvalue())
+        words = f"Sent test image #{int(gallery.indices[i])} ({gallery.caption(i)}) to the {tab} tab."
+        digit, photo = (str(path), gr.skip()) if tab == "draw" else (gr.skip(), str(path))
+        return gr.Tabs(selected=tab), digit, photo, words
+
+    def build(self, tabs: gr.Tabs, digit_inbox: gr.Textbox, photo_inbox: gr.Textbox) -> None:
+        """``digit_inbox`` / ``photo_inbox``: the draw and photo tabs' hidden inputs that
+        analyse a picture's path when it changes."""
+        first = next(iter(self.galleries))
+        with gr.Row():
+            model = gr.Radio([(t, name) for name, (t, _, _) in self.galleries.items()],
+                             value=first, label="Model", scale=3)
+            which = gr.Radio([RANDOM, MISTAKES], value=RANDOM, label="Show", scale=2)
+        classes = [ANY, *self.galleries[first][1].classes]
+        with gr.Row():
+            true = gr.Dropdown(classes, value=ANY, label="True class")
+            predicted = gr.Dropdown(classes, value=ANY, label="Predicted class")
+            seed = gr.Number(0, precision=0, label="Shuffle (seed)", minimum=0)
+            shuffle = gr.Button("Shuffle")
+        words = gr.Markdown(elem_id="gallery-words")
+        sheet = picture("Test images: true label, prediction and confidence (wrong ones in red)",
+                        elem_classes=["sheet"], elem_id="gallery-sheet", height=420)
+        positions = gr.State([])
+        inputs, outputs = [model, which, true, predicted, seed], [sheet, words, positions]
+        model.change(self.classes_of, model, [true, predicted], api_name=False, queue=False)
+        for control in (model, which, true, predicted, seed):
+            control.change(self.show, inputs, outputs, api_name=False, **LANE)
+        shuffle.click(lambda s: int(s or 0) + 1, seed, seed, api_name=False, queue=False)
+        sheet.select(self.pick, [model, positions], [tabs, digit_inbox, photo_inbox, words],
+                     api_name=False, **LANE)
+        self.loaded = (self.show, inputs, outputs)   # app.py runs it when the page loads
+
+    def classes_of(self, model: str):
+        choices = [ANY, *self.galleries[model][1].classes]
+        return gr.Dropdown(choices=choices, value=ANY), gr.Dropdown(choices=choices, value=ANY)
