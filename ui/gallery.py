@@ -45,7 +45,8 @@ class GalleryTab:
             if name not in (ANY, None):
                 pool = pool[values[pool] == gallery.classes.index(name)]
         if len(pool) == 0:
-            return None, f"No {which} of {title} match these filters.", []
+            kind = "mistakes" if which == MISTAKES else "random test images"
+            return None, f"None of the {kind} of {title} match these filters.", []
         rng = np.random.default_rng(int(seed or 0))
         chosen = np.sort(rng.choice(pool, min(SHOWN, len(pool)), replace=False))
         captions = [[f"true {gallery.classes[gallery.labels[i]]}",

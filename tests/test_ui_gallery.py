@@ -1,0 +1,75 @@
+"""The test-set gallery tab and the model comparison, through their handlers: what a sheet
+shows against the gallery file itself, and a click sending the right picture on."""
+import numpy as np
+import gradio as gr
+from PIL import Image
+
+import app
+from lenet.checkpoint import default_checkpoint
+from lenet.inference import Classifier
+from lenet.sheet import labelled_sheet
+from test_app import seven_png
+from ui.gallery import ANY, MISTAKES, RANDOM
+
+
+def click(x, y):
+    return gr.SelectData(None, {"index": [x, y], "value": None})
+
+
+def test_the_sheet_shows_what_the_filters_ask_for():
+    _, gallery, _ = app.GALLERY.galleries["convnet"]
+    sheet, words, positions = app.GALLERY.show("convnet", RANDOM, "cat", ANY, 3)
+    assert positions and all(gallery.in_sample[i] for i in positions)
+    assert {gallery.classes[gallery.labels[i]] for i in positions} == {"cat"}
+    sheet, words, positions = app.GALLERY.show("lenet5", MISTAKES, ANY, "7", 0)
+    assert positions and all(gallery_is_mistake("lenet5", i) for i in positions)
+    assert {app.GALLERY.galleries["lenet5"][1].predictions[i] for i in positions} == {7}
+    assert words.startswith(f"{len(positions)} of ")
+    assert app.GALLERY.show("lenet5", MISTAKES, "1", "1", 0)[0] is None   # never wrong as itself
+
+
+def gallery_is_mistake(model, i):
+    _, gallery, _ = app.GALLERY.galleries[model]
+    return gallery.labels[i] != gallery.predictions[i] and gallery.is_mistake[i]
+
+
+def test_wrong_ones_are_red_and_right_ones_are_not():
+    images = [np.full((28, 28), 255, np.uint8)] * 2
+    sheet, layout = labelled_sheet(images, [["true 1", "pred 1"], ["true 2", "pred 7"]],
+                                   [False, True])
+    pixels = np.asarray(sheet).astype(int)
+    red = (pixels[..., 0] > 150) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)
+    assert not red[:, :layout.cell_w].any() and red[:, layout.cell_w:2 * layout.cell_w].any()
+    assert layout.index_at(layout.cell_w * 1.5, 10, 2) == 1
+    assert layout.index_at(layout.cell_w * 2.5, 10, 2) is None
+
+
+def test_clicking_a_test_image_sends_that_image_to_its_tab():
+    sheet, _, positions = app.GALLERY.show("lenet5", MISTAKES, ANY, ANY, 0)
+    _, layout = labelled_sheet([np.zeros((28, 28), np.uint8)], [["", ""]], [False], tile=84)
+    tabs, digit, photo, words = app.GALLERY.pick("lenet5", positions,
+                                                 click(layout.cell_w * 2 + 20, 30))  # third
+    _, gallery, _ = app.GALLERY.galleries["lenet5"]
+    sent = np.asarray(Image.open(digit))
+    assert np.array_equal(sent, gallery.images[positions[2]][..., 0])
+    assert tabs.selected == "draw" and f"#{gallery.indices[positions[2]]}" in words
+    _, _, positions = app.GALLERY.show("convnet", RANDOM, ANY, ANY, 0)
+    tabs, digit, photo, _ = app.GALLERY.pick("convnet", positions, click(10, 10))
+    assert tabs.selected == "photo"
+    assert np.array_equal(np.asarray(Image.open(photo)), app.GALLERY.galleries["convnet"][1]
+                          .images[positions[0]])
+
+
+def test_the_three_digit_models_compared_on_one_drawing():
+    out = app.DRAW.compare(seven_png())
+    assert len(out) == 9
+    for k, name in enumerate(("lenet5", "lenet5-classic", "dense")):
+        title, confidences, picture = out[3 * k: 3 * k + 3]
+        alone = Classifier.from_checkpoint(default_checkpoint(name)).predict(seven_png())
+        assert confidences == alone.confidences() and isinstance(picture, Image.Image)
+        assert f"{100 * alone_accuracy(name):.2f} %" in title
+    assert app.DRAW.compare(None)[1] is None
+
+
+def alone_accuracy(name):
+    return Classifier.from_checkpoint(default_checkpoint(name)).meta["test_accuracy"]
