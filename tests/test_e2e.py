@@ -3,6 +3,7 @@ state it needs; each asserts the exact answer the engine gives the same input al
 import shutil
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -298,13 +299,41 @@ def test_a_bad_upload_gets_one_message_and_leaves_no_broken_image(page, tmp_path
     assert label_text(page, 0).inner_text().strip() == "7"
 
 
+# ---------------------------------------------------------------------------- gallery
+
+def test_a_mistake_from_the_gallery_is_analysed_in_the_draw_tab(page, tmp_path):
+    import io
+    from lenet.checkpoint import default_checkpoint
+    from lenet.gallery import gallery_path, load_gallery
+    from lenet.inference import Classifier
+    open_tab(page, "Test-set gallery")
+    page.get_by_text("only the mistakes").click()
+    page.get_by_text("mistakes of").first.wait_for(timeout=10000)
+    words = page.locator("#gallery-words").inner_text()
+    assert words.startswith("24 of 54 mistakes of LeNet-5")
+    click_pixel(page, "#gallery-sheet", 40, 40)                   # the first tile
+    page.get_by_text("Sent test image #").first.wait_for(timeout=10000)
+    index = int(page.locator("#gallery-words").inner_text().split("#")[1].split()[0])
+    gallery = load_gallery(gallery_path(default_checkpoint("lenet5")))
+    i = int(np.flatnonzero(gallery.indices == index)[0])
+    assert gallery.is_mistake[i]
+    buffer = io.BytesIO()
+    gallery.picture(i).save(buffer, "PNG")
+    expected = Classifier.from_checkpoint(default_checkpoint("lenet5")).predict(buffer.getvalue())
+    label_text(page, 0).wait_for(timeout=10000)
+    assert page.evaluate("document.querySelector('[role=tab][aria-selected=true]').innerText") \
+        == DRAW_TAB
+    assert label_text(page, 0).inner_text().strip() == expected.label
+    page.screenshot(path=str(page.shots / "gallery.png"), full_page=True)
+
+
 # ---------------------------------------------------------------------------- inside, phone
 
 def test_inside_the_models_shows_tables_and_plots(page):
     open_tab(page, "Inside the models")
-    page.get_by_text("61,706 parameters").first.wait_for(timeout=10000)
-    page.get_by_text("258,058 parameters").first.wait_for(timeout=10000)
-    assert page.get_by_text("Confusion matrix on the test set").count() == 2
+    for parameters in ("61,706 parameters", "258,058 parameters", "7,850 parameters"):
+        page.get_by_text(parameters).first.wait_for(timeout=10000)
+    assert page.get_by_text("Confusion matrix on the test set").count() == 4
     page.screenshot(path=str(page.shots / "inside.png"), full_page=True)
 
 
