@@ -23,20 +23,23 @@ CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
 class LeNet5(nn.Module):
     """LeNet-5 as in the workshop: ReLU, max-pooling, C1 padded so 28x28 acts like 32x32."""
 
+    activation, pool = nn.ReLU, nn.MaxPool2d
+
     def __init__(self, num_classes: int = 10):
         super().__init__()
+        act = self.activation.__name__.lower()        # "relu" or "tanh": C1_relu, C1_tanh, ...
         self.features = nn.Sequential()
         self.features.add_module("C1", nn.Conv2d(1, 6, kernel_size=5, padding=2))
-        self.features.add_module("C1_relu", nn.ReLU())
-        self.features.add_module("S2", nn.MaxPool2d(2, 2))
+        self.features.add_module(f"C1_{act}", self.activation())
+        self.features.add_module("S2", self.pool(2, 2))
         self.features.add_module("C3", nn.Conv2d(6, 16, kernel_size=5))
-        self.features.add_module("C3_relu", nn.ReLU())
-        self.features.add_module("S4", nn.MaxPool2d(2, 2))
+        self.features.add_module(f"C3_{act}", self.activation())
+        self.features.add_module("S4", self.pool(2, 2))
         self.features.add_module("C5", nn.Conv2d(16, 120, kernel_size=5))
-        self.features.add_module("C5_relu", nn.ReLU())
+        self.features.add_module(f"C5_{act}", self.activation())
         self.classifier = nn.Sequential()
         self.classifier.add_module("F6", nn.Linear(120, 84))
-        self.classifier.add_module("F6_relu", nn.ReLU())
+        self.classifier.add_module(f"F6_{act}", self.activation())
         self.classifier.add_module("output", nn.Linear(84, num_classes))
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
@@ -51,36 +54,11 @@ class LeNet5(nn.Module):
         return self.forward_head(self.forward_features(x))
 
 
-class LeNet5Classic(nn.Module):
+class LeNet5Classic(LeNet5):
     """The exercise's LeNet-5: the workshop's layers and shapes, but tanh activations and
     average pooling, as in LeCun et al. (1998). Same names, so the app shows it unchanged."""
 
-    def __init__(self, num_classes: int = 10):
-        super().__init__()
-        self.features = nn.Sequential()
-        self.features.add_module("C1", nn.Conv2d(1, 6, kernel_size=5, padding=2))
-        self.features.add_module("C1_tanh", nn.Tanh())
-        self.features.add_module("S2", nn.AvgPool2d(2, 2))
-        self.features.add_module("C3", nn.Conv2d(6, 16, kernel_size=5))
-        self.features.add_module("C3_tanh", nn.Tanh())
-        self.features.add_module("S4", nn.AvgPool2d(2, 2))
-        self.features.add_module("C5", nn.Conv2d(16, 120, kernel_size=5))
-        self.features.add_module("C5_tanh", nn.Tanh())
-        self.classifier = nn.Sequential()
-        self.classifier.add_module("F6", nn.Linear(120, 84))
-        self.classifier.add_module("F6_tanh", nn.Tanh())
-        self.classifier.add_module("output", nn.Linear(84, num_classes))
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        # (B, 1, 28, 28) -> C1 (B, 6, 28, 28) -> S2 (B, 6, 14, 14) -> C3 (B, 16, 10, 10)
-        # -> S4 (B, 16, 5, 5) -> C5 (B, 120, 1, 1)
-        return self.features(x)
-
-    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(torch.flatten(x, 1))  # (B, 120) -> (B, 84) -> (B, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
+    activation, pool = nn.Tanh, nn.AvgPool2d
 
 
 class Dense(nn.Module):
