@@ -96,6 +96,17 @@ def wait_for_pictures(page, tab: int, count: int):
     assert pictures_shown(page, tab) == count
 
 
+def upload_seven(page, tmp_path) -> str:
+    """Open the draw tab's upload and send it a picture of a 7; returns the file's path."""
+    from PIL import ImageDraw
+    image = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(image).line([(60, 40), (150, 40), (90, 170)], fill=0, width=14)
+    image.save(tmp_path / "seven.png")
+    page.get_by_text("…or upload a picture of a digit").click()
+    page.locator("input[type=file]").first.set_input_files(str(tmp_path / "seven.png"))
+    return str(tmp_path / "seven.png")
+
+
 def overlaps(page) -> list[str]:
     """Titles or buttons that sit on top of a visible picture."""
     return page.evaluate("""() => {
@@ -157,12 +168,7 @@ def test_the_pad_draws_on_the_first_drag_again_after_clear(page):
 
 def test_explaining_another_class_of_an_uploaded_digit_keeps_its_pictures(page, tmp_path):
     clear_pad(page)
-    image = Image.new("L", (200, 200), 255)
-    from PIL import ImageDraw
-    ImageDraw.Draw(image).line([(60, 40), (150, 40), (90, 170)], fill=0, width=14)
-    image.save(tmp_path / "seven.png")
-    page.get_by_text("…or upload a picture of a digit").click()
-    page.locator("input[type=file]").first.set_input_files(str(tmp_path / "seven.png"))
+    upload_seven(page, tmp_path)
     page.get_by_text("with").first.wait_for(timeout=10000)
     assert label_text(page, 0).inner_text().strip() == "7"
     wait_for_pictures(page, 0, 10)
@@ -232,12 +238,7 @@ def test_open_a_channel_click_a_pixel_and_read_the_sum(page, tmp_path):
     from lenet.trace_view import big_factor
     from lenet.visualize import _grid_layout
     clear_pad(page)
-    image = Image.new("L", (200, 200), 255)
-    from PIL import ImageDraw
-    ImageDraw.Draw(image).line([(60, 40), (150, 40), (90, 170)], fill=0, width=14)
-    image.save(tmp_path / "seven.png")
-    page.get_by_text("…or upload a picture of a digit").click()
-    page.locator("input[type=file]").first.set_input_files(str(tmp_path / "seven.png"))
+    upload_seven(page, tmp_path)
     wait_for_pictures(page, 0, 10)
     columns, _, factor, _, _, cell_w, cell_h = _grid_layout("C3", 16, 10, 10, 64, None)
     click_pixel(page, "#lenet5-C3", 5 * cell_w + 3 * factor, 2 * factor)   # channel 5
