@@ -20,10 +20,11 @@ import torch
 from lenet.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
 from lenet.inference import Classifier
 from lenet.gallery import GalleryError, gallery_path, load_gallery
-from ui import draw, gallery, inside, photo
+from ui import draw, gallery, inside, invariance, photo
 from ui.common import CSS, EXPLAIN_TOP
 from ui.draw import DrawTab
 from ui.gallery import GalleryTab
+from ui.invariance import InvarianceTab
 from ui.photo import PhotoTab
 
 MAX_FILE_SIZE = "10mb"      # uploads above this are refused by Gradio before reaching Python
@@ -74,6 +75,9 @@ DIGITS, PHOTOS = MODELS["lenet5"], MODELS["convnet"]
 DRAW = DrawTab(DIGITS, [MODELS[name] for name in VARIANTS if name in MODELS])
 PHOTO = PhotoTab(PHOTOS)
 GALLERY = GalleryTab(load_galleries(MODELS))
+LAB = InvarianceTab(DIGITS, PHOTOS)
+OPENED = dict(show_progress="hidden", trigger_mode="always_last", concurrency_id="lab_curves",
+              concurrency_limit=2)   # the lab's own lane for loading
 
 with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
     gr.Markdown("# How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to the "
@@ -88,6 +92,9 @@ with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
             with gr.Tab(gallery.TITLE, id="gallery"):
                 GALLERY.build(tabs, DRAW.inbox, PHOTO.inbox)
             demo.load(*GALLERY.loaded, api_name=False)
+        with gr.Tab(invariance.TITLE, id="invariance") as lab:
+            LAB.build(DRAW.shown, PHOTO.shown)
+        lab.select(*LAB.opened, api_name=False, **OPENED)
         with gr.Tab(inside.TITLE, id="inside"):
             inside.build(list(MODELS.values()))
 

@@ -300,6 +300,32 @@ def test_a_bad_upload_gets_one_message_and_leaves_no_broken_image(page, tmp_path
     assert label_text(page, 0).inner_text().strip() == "7"
 
 
+# ---------------------------------------------------------------------------- invariance lab
+
+def test_the_lab_loads_the_drawing_and_follows_the_rotation_slider(page):
+    clear_pad(page)
+    draw(page, SEVEN, steps=6)
+    label_text(page, 0).wait_for(timeout=10000)
+    open_tab(page, "Invariance lab")
+    status = page.locator("#lab-status")
+    deadline = time.time() + 15
+    while time.time() < deadline and not status.inner_text().startswith("7 with"):
+        time.sleep(0.2)
+    assert status.inner_text().startswith("7 with")
+    for box in ("#lab-rotation", "#lab-shift", "#lab-occlusion"):
+        page.wait_for_function(f"document.querySelector('{box} img')?.getAttribute('src')")
+    before = status.inner_text()
+    rotate = page.get_by_label("Rotate (degrees, counter-clockwise)")
+    number = rotate.locator("xpath=ancestor::div[contains(@class, 'block')][1]//input[@type='number']")
+    number.fill("60")
+    number.press("Enter")
+    deadline = time.time() + 10
+    while time.time() < deadline and status.inner_text() == before:
+        time.sleep(0.2)
+    assert status.inner_text() != before and "(was 7 with" in status.inner_text()
+    page.screenshot(path=str(page.shots / "invariance.png"), full_page=True)
+
+
 # ---------------------------------------------------------------------------- gallery
 
 def test_a_mistake_from_the_gallery_is_analysed_in_the_draw_tab(page, tmp_path):

@@ -209,6 +209,9 @@ class InvarianceTab:
         # fires the live step again, which then finds the new state.
         gr.on([load.click, source.change], self.load, [source, drawing, photo, *sliders],
               [*view, *curves, loaded, *fitted], api_name="invariance_curves", **CURVES)
+        # app.py runs this when the visitor opens the tab, so it shows what they drew last.
+        self.opened = (self.load, [source, drawing, photo, *sliders],
+                       [*view, *curves, loaded, *fitted])
         # .change covers dragging, the keyboard, each slider's own ↺ and Reset's new values.
         gr.on([s.change for s in sliders], self.step, [loaded, *sliders], view,
               api_name="invariance", **LIVE)
