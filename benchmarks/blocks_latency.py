@@ -9,13 +9,13 @@ the kernel, ``run_block`` and the channel grid as a PIL image. Target: a 512x512
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
 from lenet.blocks import image_to_tensor, make_kernel, maps_grid, run_block
+from timing import timed
 
 
 def photo(width: int, height: int) -> Image.Image:
@@ -52,16 +52,6 @@ CASES = [  # (what, image, kernel, view, run_block settings)
      "scaled", dict(relu=True, pool="max")),
 ]
 
-
-def timed(fn, repeats: int) -> np.ndarray:
-    for _ in range(5):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(1000 * (time.perf_counter() - start))
-    return np.array(samples)
 
 
 def main() -> None:

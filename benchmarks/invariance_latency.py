@@ -10,37 +10,17 @@ occlusion map with their pictures. Target: that total <= 150 ms.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
 
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier
 from lenet.invariance import (input_pixels, occlusion_map, occlusion_picture, pixels_to_image,
                               probabilities, rotation_curve, shift_curve, transform)
+from timing import sample_input, timed
 
 
-def sample_input(name: str) -> Image.Image:
-    """A drawn "7" for LeNet-5, a smooth random 640x480 photo for the ConvNet."""
-    if name == "lenet5":
-        image = Image.new("L", (112, 112), "white")
-        ImageDraw.Draw(image).line([(30, 20), (80, 20), (50, 95)], fill="black", width=9)
-        return image
-    rng = np.random.default_rng(0)
-    return Image.fromarray(rng.integers(0, 255, (48, 64, 3), np.uint8)).resize((640, 480), Image.BICUBIC)
-
-
-def timed(fn, repeats: int) -> np.ndarray:
-    for _ in range(5):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(1000 * (time.perf_counter() - start))
-    return np.array(samples)
 
 
 def lab(clf: Classifier, pixels: torch.Tensor) -> dict:

@@ -8,36 +8,16 @@ Target: trace p50 <= 20 ms. The JSON column adds ``Trace.as_dict()`` (what an AP
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
 
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier
 from lenet.trace import trace, traceable_layers
+from timing import sample_input, timed
 
 
-def sample_input(name: str) -> Image.Image:
-    """A drawn "7" for LeNet-5, a random 640x480 photo for the ConvNet."""
-    if name == "lenet5":
-        image = Image.new("L", (112, 112), "white")
-        ImageDraw.Draw(image).line([(30, 20), (80, 20), (50, 95)], fill="black", width=9)
-        return image
-    rng = np.random.default_rng(0)
-    return Image.fromarray(rng.integers(0, 255, (48, 64, 3), np.uint8)).resize((640, 480), Image.BICUBIC)
-
-
-def timed(fn, repeats: int) -> np.ndarray:
-    for _ in range(10):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(1000 * (time.perf_counter() - start))
-    return np.array(samples)
 
 
 def main() -> None:
@@ -58,13 +38,14 @@ def main() -> None:
         def forward():
             with torch.inference_mode():
                 clf.forward(tensor)
-        bare = np.percentile(timed(forward, args.repeats), 50)
+        bare = np.percentile(timed(forward, args.repeats, warm_up=10), 50)
         for layer in traceable_layers(clf):
             shape = clf.shapes[layer]
             # the middle of the map, the last channel: a typical click
             y, x = (shape[1] // 2, shape[2] // 2) if len(shape) == 3 else (0, 0)
             channel = shape[0] - 1
-            t = timed(lambda: trace(clf, tensor, layer, channel, y, x, outputs=outputs), args.repeats)
+            t = timed(lambda: trace(clf, tensor, layer, channel, y, x, outputs=outputs), args.repeats,
+                      warm_up=10)
             j = timed(lambda: trace(clf, tensor, layer, channel, y, x, outputs=outputs).as_dict(),
                       args.repeats)
             print(f"{name:<9}{layer:<8}{f'({channel},{y},{x})':<14}{np.percentile(t, 50):>10.3f}"
