@@ -24,6 +24,18 @@ def ring(size: int = 28, centre=(14.5, 14.5), height: float = 20, width: float =
     return np.asarray(big.reduce(k))
 
 
+def seven_png(size: int = 112) -> bytes:
+    """A 7 drawn black on white, as PNG bytes: what the page's pad sends (112x112)."""
+    import io
+    image = Image.new("RGB", (size, size), "white")
+    s = size / 112
+    ImageDraw.Draw(image).line([(30 * s, 20 * s), (80 * s, 20 * s), (50 * s, 95 * s)],
+                               fill="black", width=round(9 * s))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def random_classifier(name: str, seed: int = 0) -> Classifier:
     spec = REGISTRY[name]
     torch.manual_seed(seed)

@@ -9,21 +9,12 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 import app
+from helpers import seven_png
 from conftest import ROOT
 from ui.common import EXPLAIN_TOP
-
-
-def seven_png(size: int = 112) -> bytes:
-    image = Image.new("RGB", (size, size), "white")
-    s = size / 112
-    ImageDraw.Draw(image).line([(30 * s, 20 * s), (80 * s, 20 * s), (50 * s, 95 * s)],
-                               fill="black", width=round(9 * s))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def data_url(png: bytes) -> str:
@@ -205,6 +196,6 @@ def test_an_oversized_upload_is_refused_and_the_server_stays_up(server, tmp_path
 
 def test_per_class_accuracy_bars_start_at_zero_and_names_never_overlap():
     bars = [b for b in app.demo.blocks.values() if isinstance(b, app.gr.BarPlot)]
-    assert len(bars) == 2
+    assert len(bars) == len(app.MODELS)
     for bar in bars:
         assert list(bar.y_lim) == [0, 100] and bar.x_label_angle not in (None, 0)

@@ -13,7 +13,8 @@ from PIL import Image
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier, render_pictures
 from helpers import ring
-from test_app import data_url, seven_png
+from helpers import seven_png
+from test_app import data_url
 
 THREADS, ROUNDS = 6, 12
 

@@ -8,7 +8,7 @@ import app
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier
 from lenet.sheet import labelled_sheet
-from test_app import seven_png
+from helpers import seven_png
 from ui.gallery import ANY, MISTAKES, RANDOM
 
 

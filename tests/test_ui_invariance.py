@@ -4,22 +4,13 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
+from helpers import seven_png
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier
 from lenet.invariance import input_pixels, pixels_to_image, transform
 from ui.invariance import DIGIT, IDENTITY, PHOTO, SLIDERS, InvarianceTab, Loaded
-
-
-def seven_png(size: int = 112) -> bytes:
-    image = Image.new("RGB", (size, size), "white")
-    s = size / 112
-    ImageDraw.Draw(image).line([(30 * s, 20 * s), (80 * s, 20 * s), (50 * s, 95 * s)],
-                               fill="black", width=round(9 * s))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def sliders(**changed) -> tuple:
