@@ -1,0 +1,186 @@
+"""The "Building blocks" tab's handler, called directly as the page calls it: every picture is
+checked against F.conv2d on the same pixels, every formula against the engine's, and every
+bad input must come back as one line, never an exception."""
+import io
+import warnings
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw
+
+from lenet.blocks import maps_grid, run_block
+from lenet.checkpoint import default_checkpoint
+from lenet.inference import Classifier
+from ui.blocks import DEFAULTS, EMPTY_SOURCE, BlocksTab, sample_picture
+
+LAPLACIAN = torch.tensor([[0., 1, 0], [1, -4, 1], [0, 1, 0]])[None, None]
+STATUS, WORDS, FORMULAS, SEEN, CONV, RELU, POOL = range(7)
+
+
+@pytest.fixture(scope="module")
+def models():
+    return (Classifier.from_checkpoint(default_checkpoint("lenet5")),
+            Classifier.from_checkpoint(default_checkpoint("convnet")))
+
+
+@pytest.fixture(scope="module")
+def tab(models):
+    return BlocksTab(*models)
+
+
+def run(tab, **changes):
+    """The handler with the page's starting settings, some of them changed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # a toast here would be an unexpected one
+        return tab.run(*{**DEFAULTS, **changes}.values())
+
+
+def pixels(source) -> torch.Tensor:
+    """(1, 3, H, W) in [0, 1], straight from the picture's bytes, as a reference."""
+    rgb = np.asarray(Image.open(source).convert("RGB") if not isinstance(source, Image.Image)
+                     else source.convert("RGB"), dtype=np.float32) / 255
+    return torch.from_numpy(rgb).permute(2, 0, 1)[None]
+
+
+def assert_same_grid(shown: Image.Image, maps: torch.Tensor, view: str = "scaled"):
+    """``shown`` is the grid of ``maps`` enlarged a whole number of times (rounding aside)."""
+    expected = np.asarray(maps_grid(maps, view), dtype=int)
+    k = shown.width // expected.shape[1]
+    assert k >= 1 and shown.size == (expected.shape[1] * k, expected.shape[0] * k)
+    got = np.asarray(shown, dtype=int)[::k, ::k]
+    assert np.abs(got - expected).max() <= 1   # float sums in another order: 1 grey level
+
+
+def test_laplacian_on_the_sample_matches_conv2d_and_the_engines_formula(tab):
+    out = run(tab)
+    grey = pixels(sample_picture()).mean(1, keepdim=True)
+    assert_same_grid(out[CONV], F.conv2d(grey, LAPLACIAN)[0])
+    assert "(256 − 3 + 2·0)/1 + 1 = 254 → 1×254×254" in out[FORMULAS]
+    assert out[RELU] is None and out[POOL] is None
+    assert "  0   1   0\n  1  -4   1\n  0   1   0" in out[WORDS]
+    # stride and padding: the formula shown is the engine's, floor brackets included
+    out = run(tab, stride=2, padding=1, relu=True, pool="max", pool_size=3, pool_stride=2,
+              view="−|y| (the course's view for the Laplacian)")
+    engine = run_block(grey, LAPLACIAN, stride=2, padding=1, relu=True, pool="max",
+                       pool_size=3, pool_stride=2)
+    assert "⌊(256 − 3 + 2·1)/2⌋ + 1 = 128" in out[FORMULAS]
+    for step in ("conv", "pool"):
+        assert f"`{engine.size_formula[step]}`" in out[FORMULAS]
+    assert_same_grid(out[POOL], engine.pooled, "neg_abs")
+    assert out[SEEN].size[0] >= 258   # the input with its black frame of zero padding
+
+
+@pytest.mark.parametrize("model, layer, k", [(0, "C1", 4), (1, "conv1", 11)])
+def test_a_learned_filter_is_the_checkpoints_own(tab, models, model, layer, k):
+    weight = getattr(models[model].model.features, layer).weight[k:k + 1].detach()
+    title = ("LeNet-5", "ConvNet")[model]
+    out = run(tab, kernel=f"{title} {layer} filter {k}")
+    image = pixels(sample_picture())
+    if weight.shape[1] == 1:                 # a grey filter sees the mean of R, G and B
+        image = image.mean(1, keepdim=True)
+    assert_same_grid(out[CONV], F.conv2d(image, weight)[0])
+    first_row = " ".join(f"{v:5.2f}" for v in weight[0, 0, 0].tolist()).replace("-0.00",
+                                                                                 " 0.00")
+    assert first_row in out[WORDS]                    # the numbers shown are the ones used
+    if weight.shape[1] == 3:
+        assert "\nR  " in out[WORDS] and "\nB  " in out[WORDS]
+
+
+@pytest.mark.parametrize("cells, words", [
+    ([[1, 2, 3], [4, "x", 6], [7, 8, 9]], "row 2, column 2"),
+    ([[1, 2, 3], [4, None, 6], [7, 8, 9]], "row 2, column 2"),
+    ([[1, 2], [3, 4]], "3 rows"),
+])
+def test_a_bad_custom_kernel_is_a_one_line_warning(tab, cells, words):
+    with pytest.warns(UserWarning):
+        out = tab.run(*{**DEFAULTS, "kernel": "custom 3x3", "custom": cells}.values())
+    assert out[STATUS].startswith("⚠️") and words in out[STATUS] and "\n" not in out[STATUS]
+    assert out[CONV] is None
+
+
+def test_a_custom_kernel_typed_as_text_is_used(tab):
+    cells = [["0", "-1", "0"], ["-1", "5", "-1"], ["0", "-1", "0"]]
+    out = run(tab, kernel="custom 3x3", custom=cells)
+    sharpen = torch.tensor([[0., -1, 0], [-1, 5, -1], [0, -1, 0]])[None, None]
+    assert_same_grid(out[CONV], F.conv2d(pixels(sample_picture()).mean(1, keepdim=True),
+                                         sharpen)[0])
+
+
+@pytest.mark.parametrize("source", ["my drawing", "my photo", "upload here"])
+def test_an_empty_source_asks_for_a_picture_without_a_warning(tab, source):
+    out = run(tab, source=source)
+    assert out[STATUS] == EMPTY_SOURCE[source]
+    assert out[SEEN] is None and out[CONV] is None
+    if source == "my drawing":
+        assert out[STATUS] == "Draw a digit in the first tab first."
+
+
+def test_the_drawing_is_used_grey_as_drawn(tab):
+    image = Image.new("RGB", (112, 112), "white")
+    ImageDraw.Draw(image).line([(30, 20), (80, 20), (50, 95)], fill="black", width=9)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    out = run(tab, source="my drawing", drawing=buffer.getvalue(),
+              kernel="vertical derivative [1, 0, −1]ᵀ and its negative", relu=True)
+    assert "input 1×112×112" in out[STATUS]
+    assert out[SEEN].mode == "L"
+    grey = pixels(image).mean(1, keepdim=True)
+    pair = torch.tensor([[[[1.], [0], [-1]]], [[[-1.], [0], [1]]]])     # (2, 1, 3, 1)
+    assert_same_grid(out[RELU], F.relu(F.conv2d(grey, pair))[0])
+
+
+def test_a_photo_path_is_used_in_colour(tab, tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "photo.png"
+    Image.fromarray(rng.integers(0, 256, (48, 64, 3), np.uint8)).save(path)
+    out = run(tab, source="my photo", photo=str(path), kernel="N random filters", count=3,
+              size=3, seed=7)
+    assert "input 3×48×64" in out[STATUS] and "conv 3×46×62" in out[STATUS]
+    generator = torch.Generator().manual_seed(7)   # the engine's bank: N(0, 1) with the seed
+    bank = torch.randn(3, 3, 3, 3, generator=generator)
+    assert_same_grid(out[CONV], F.conv2d(pixels(path), bank)[0])
+    assert out[SEEN].mode == "RGB"
+    # the same path as an upload in this tab gives the same maps
+    again = run(tab, source="upload here", upload=str(path), kernel="N random filters",
+                count=3, size=3, seed=7)
+    assert np.array_equal(np.asarray(again[CONV]), np.asarray(out[CONV]))
+
+
+def test_a_512_photo_with_ten_random_filters_sends_pictures_the_page_can_show(tab, tmp_path):
+    path = tmp_path / "big.png"
+    small = np.random.default_rng(1).integers(0, 256, (32, 32, 3), np.uint8)
+    Image.fromarray(small).resize((512, 512), Image.BICUBIC).save(path)
+    out = run(tab, source="my photo", photo=str(path), kernel="N random filters", relu=True,
+              pool="max")
+    assert "(512 − 5 + 2·0)/1 + 1 = 508 → 10×508×508" in out[FORMULAS]
+    assert "(508 − 2)/2 + 1 = 254 → 10×254×254" in out[FORMULAS]
+    # full size the conv grid would be 2042x1532; it is sent about as large as it is shown,
+    # and pooling's grid stays half as large as the convolution's
+    assert max(out[CONV].size) <= 660 and max(out[SEEN].size) <= 300
+    assert abs(out[POOL].width / out[CONV].width - 0.5) < 0.03
+
+
+def test_the_tab_builds_and_answers_over_the_api(tab):
+    from gradio_client import Client
+    with gr.Blocks() as demo:
+        drawing, photo = gr.State(None), gr.State(None)
+        with gr.Tab("Building blocks"):
+            tab.build(drawing, photo)
+    demo.queue()
+    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(demo.local_url, download_files=False, verbose=False)
+        names = [n for n in client.view_api(print_info=False, return_format="dict")
+                 ["named_endpoints"]]
+        assert names == ["/building_block"]
+        table = {"headers": ["1", "2", "3"], "data": DEFAULTS["custom"], "metadata": None}
+        out = client.predict("sample", None, "Sobel x (vertical edges)", table,
+                             10, 5, 0, 2, 0, 0.5, True, "average", 2, 2,
+                             "each map scaled to [0, 1]", api_name="/building_block")
+        assert "⌊(256 − 3 + 2·0)/2⌋ + 1 = 127" in out[FORMULAS]
+        assert all(picture is not None for picture in out[SEEN:])
+    finally:
+        demo.close()

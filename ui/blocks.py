@@ -1,0 +1,279 @@
+"""The "Building blocks" tab: one convolution, ReLU and pooling on the visitor's drawing,
+their photo, an upload here or a sample picture, with every output channel shown as the
+course showed them (grey maps in a grid) and the output-size formulas with their numbers.
+
+Belongs here: the tab's layout, its handlers and the kernel menu (named kernels, a typed
+3x3, the two models' learned first-layer filters). The arithmetic, the kernels and the grids
+are ``lenet.blocks``; nothing here computes a convolution itself.
+"""
+from __future__ import annotations
+
+import math
+
+import gradio as gr
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw
+from torch import nn
+
+from lenet.blocks import (FIXED_KERNELS, BlockError, image_to_tensor, learned_kernel,
+                          make_kernel, maps_grid, run_block, user_kernel)
+from lenet.inference import Classifier, InputError
+from lenet.memo import SingleFlight
+
+from .common import RawImage, guarded, picture
+
+TITLE = "Building blocks"
+DRAWING, PHOTO, SAMPLE, UPLOAD = "my drawing", "my photo", "sample", "upload here"
+EMPTY_SOURCE = {DRAWING: "Draw a digit in the first tab first.",
+                PHOTO: "Upload a photo in the photo tab first.",
+                UPLOAD: "Upload a picture in the box above first."}
+NAMED = {"Laplacian": "laplacian",
+         "vertical derivative [1, 0, −1]ᵀ and its negative": "derivative_pair",
+         "Sobel x (vertical edges)": "sobel_x", "Sobel y (horizontal edges)": "sobel_y",
+         "box blur": "box_blur", "sharpen": "sharpen", "identity": "identity",
+         "N random filters": "random"}
+RANDOM, CUSTOM = "N random filters", "custom 3x3"
+POOLS = {"none": "none", "max": "max", "average": "avg"}
+VIEWS = {"each map scaled to [0, 1]": "scaled", "−|y| (the course's view for the Laplacian)":
+         "neg_abs"}
+# Pictures are sent about as large as their boxes show them: a 512x512 photo's ten maps at
+# full size are a 2042x1532 grid whose PNG alone takes ~0.5 s to write.
+INPUT_SIDE = 300   # pixels: the input picture's longer side, about (small ones enlarged)
+GRID_SIDE = 640    # pixels: the conv grid's longer side, about (ReLU and pooling alike)
+SHOW_ALL = 75      # kernel numbers shown in full up to this many; else the first filter only
+BOX = {"input": 300, "maps": 460}   # picture heights, so the page does not jump
+LANE = dict(show_progress="hidden", trigger_mode="always_last", concurrency_id="blocks",
+            concurrency_limit=2)
+# Every setting in the order the handler takes it, with the page's starting values.
+DEFAULTS = dict(source=SAMPLE, upload=None, drawing=None, photo=None, kernel="Laplacian",
+                custom=FIXED_KERNELS["laplacian"], count=10, size=5, seed=0, stride=1,
+                padding=0, bias=0.0, relu=False, pool="none", pool_size=2, pool_stride=2,
+                view="each map scaled to [0, 1]")
+
+
+def sample_picture() -> Image.Image:
+    """256x256 colour shapes, stripes and a letter: flat areas and edges in every direction,
+    drawn here so that the repository holds no dataset image."""
+    image = Image.new("RGB", (256, 256), (235, 235, 230))
+    d = ImageDraw.Draw(image)
+    d.ellipse((12, 14, 92, 94), fill=(40, 70, 170))
+    d.rectangle((166, 20, 240, 100), fill=(200, 50, 40))
+    d.polygon([(20, 236), (70, 140), (120, 236)], fill=(40, 150, 60))
+    for x in range(146, 240, 12):                      # vertical stripes
+        d.rectangle((x, 140, x + 5, 184), fill=(20, 20, 20))
+    for y in range(196, 240, 12):                      # horizontal stripes
+        d.rectangle((146, y, 238, y + 5), fill=(20, 20, 20))
+    d.line([(100, 124), (128, 30), (156, 124)], fill=(10, 10, 10), width=9)   # the letter A
+    d.line([(112, 92), (144, 92)], fill=(10, 10, 10), width=8)
+    return image
+
+
+def input_picture(x: torch.Tensor) -> Image.Image:
+    """(1, C, H, W) in [0, 1] -> a grey or colour picture about ``INPUT_SIDE`` large."""
+    pixels = x[0].clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    image = Image.fromarray(pixels[..., 0] if pixels.shape[2] == 1 else pixels)
+    return scaled(image, INPUT_SIDE / max(image.size))
+
+
+def scaled(image: Image.Image, factor: float) -> Image.Image:
+    """Shrunk by averaging, or enlarged a whole number of times by repeating pixels, so that
+    every value stays a visible square instead of a blur."""
+    f = factor if factor < 1 else int(factor)
+    size = (max(1, round(image.width * f)), max(1, round(image.height * f)))
+    return image.resize(size, Image.BOX if f < 1 else Image.NEAREST)
+
+
+def grid_picture(maps: torch.Tensor, view: str, factor: float) -> Image.Image:
+    """``maps_grid`` of ``maps`` (C, H, W) with every tile ``factor`` times its size."""
+    if factor < 1:   # averaged before the grid: ~5x less work than shrinking the picture
+        if view == "neg_abs":
+            maps = -maps.abs()   # first, so that rising and falling edges do not cancel
+        size = [max(1, round(n * factor)) for n in maps.shape[1:]]
+        return maps_grid(F.adaptive_avg_pool2d(maps[None], size)[0], view)
+    return scaled(maps_grid(maps, view), factor)
+
+
+def kernel_block(kernel: torch.Tensor) -> str:
+    """One filter (I, kh, kw) as aligned numbers, channels one under the other (R, G, B):
+    monospace stays narrow enough to sit beside the input, where a 15-column table wraps."""
+    whole = bool((kernel == kernel.round()).all())
+    text = lambda v: f"{v:3.0f}" if whole else f"{v:5.2f}".replace("-0.00", " 0.00")  # noqa: E731
+    names = "RGB" if len(kernel) == 3 else [""] * len(kernel)
+    blocks = ["\n".join((name if y == 0 else " " * len(name)) + "  " * bool(name)
+                        + " ".join(map(text, row)) for y, row in enumerate(plane))
+              for name, plane in zip(names, kernel.tolist())]
+    return "```\n" + "\n\n".join(blocks) + "\n```"
+
+
+class BlocksTab:
+    """Handlers (callable directly, as the tests do) and the layout of the tab."""
+
+    def __init__(self, digits: Classifier, photos: Classifier):
+        self.learned = {}   # menu entry -> one filter (1, I, kh, kw) of a first convolution
+        for title, clf in (("LeNet-5", digits), ("ConvNet", photos)):
+            name, conv = next((n, m) for n, m in clf.model.features.named_children()
+                              if isinstance(m, nn.Conv2d))
+            for k in range(conv.out_channels):
+                self.learned[f"{title} {name} filter {k}"] = learned_kernel(conv.weight[k:k + 1])
+        self.kernels = [*NAMED, CUSTOM, *self.learned]
+        self.sample = image_to_tensor(sample_picture())   # (1, 3, 256, 256)
+        # Decoding is most of a request's cost for a big photo; a slider move reuses it.
+        # Uploads are named by their content's hash and the pad sends bytes: safe keys.
+        self.images = SingleFlight(lambda key: image_to_tensor(*key), maxsize=16)
+        self.nothing = ("", "", "", None, None, None, None)
+        self.run = guarded(self.nothing, warn=True)(self._run)
+
+    # ------------------------------------------------------------------ handlers
+    def _image(self, source: str, upload, drawing, photo) -> torch.Tensor | str:
+        """(1, C, H, W) for the chosen source, or the prompt when it is empty."""
+        chosen = {DRAWING: drawing, PHOTO: photo, UPLOAD: upload, SAMPLE: self.sample}
+        if chosen[source] is None:
+            return EMPTY_SOURCE[source]
+        if source == SAMPLE:
+            return self.sample
+        # the digit as drawn, in grey; photos and uploads keep their colour
+        return self.images((chosen[source], source == DRAWING))
+
+    def _kernel(self, choice: str, custom, count, size, seed, channels: int):
+        """(kernel (O, I, kh, kw) as defined, words about it)."""
+        if choice == RANDOM:
+            count, size, seed = int(count), int(size), int(seed or 0)
+            kernel = make_kernel("random", channels, count=count, size=size, seed=seed)
+            return kernel, f"drawn from N(0, 1) with seed {seed}"
+        if choice == CUSTOM:
+            return user_kernel(custom), "typed in the table"
+        if choice in NAMED:
+            return make_kernel(NAMED[choice]), ""
+        if choice in self.learned:
+            return self.learned[choice], "learned weights as stored (their bias is not added)"
+        raise InputError(f"unknown kernel {choice!r}; pick one from the list")
+
+    def _run(self, source, upload, drawing, photo, kernel_choice, custom, count, size, seed,
+             stride, padding, bias, relu, pool, pool_size, pool_stride, view):
+        """(status, kernel numbers, size formulas, input as the block saw it, conv maps,
+        maps after ReLU or None, maps after pooling or None)."""
+        x = self._image(source, upload, drawing, photo)
+        if isinstance(x, str):
+            return (x, *self.nothing[1:])
+        # Gradio has checked each slider's range and each choice; sliders send floats.
+        stride, padding, pool_size, pool_stride = map(int, (stride, padding, pool_size,
+                                                            pool_stride))
+        if not math.isfinite(bias := float(bias or 0)):
+            raise InputError("the bias must be a finite number")
+        try:
+            kernel, about = self._kernel(kernel_choice, custom, count, size, seed, x.shape[1])
+            result = run_block(x, kernel, bias, stride, padding, bool(relu), POOLS[pool],
+                               pool_size, pool_stride)
+        except BlockError as exc:   # a user's settings: one line, no traceback
+            raise InputError(str(exc)) from None
+        seen = x if kernel.shape[1] == x.shape[1] else x.mean(1, keepdim=True)
+        seen = F.pad(seen, (padding,) * 4)          # the zero frame the kernel slides over
+        # One factor for every grid, so that pooling's smaller maps still look smaller.
+        o, h, w = result.conv.shape
+        factor = GRID_SIDE / (math.ceil(math.sqrt(o)) * (max(h, w) + 2))
+        grid = lambda maps: grid_picture(maps, VIEWS[view], factor)  # noqa: E731
+        steps = " → ".join(f"{name} {'×'.join(map(str, shape))}"
+                           for name, shape in result.shapes.items())
+        return (f"**{kernel_choice}** on {source}: {steps}",
+                self._kernel_words(kernel, about, x.shape[1]),
+                self._formulas(result, stride, padding, pool, pool_size, pool_stride),
+                input_picture(seen), grid(result.conv),
+                grid(result.activated) if relu else None,
+                grid(result.pooled) if POOLS[pool] != "none" else None)
+
+    @staticmethod
+    def _kernel_words(kernel: torch.Tensor, about: str, channels: int) -> str:
+        o, i, kh, kw = kernel.shape
+        shown = o if kernel.numel() <= SHOW_ALL else 1
+        words = [f"**Kernel in use**: {o} filter{'s' * (o > 1)} of {kh}×{kw}"
+                 + (f"×{i}" if i > 1 else "") + (f", {about}" if about else "")
+                 + ("" if shown == o else "; the first one shown") + "."]
+        if i == 1 and channels == 3:
+            words.append("On a colour image it sees the grey image, the mean of R, G and B.")
+        if i == 3 and channels == 1:
+            words.append("On a grey image its three channels act as their sum.")
+        tables = [(f"Filter {k}:\n\n" if shown > 1 else "") + kernel_block(kernel[k])
+                  for k in range(shown)]
+        return " ".join(words) + "\n\n" + "\n\n".join(tables)
+
+    @staticmethod
+    def _formulas(result, stride, padding, pool, pool_size, pool_stride) -> str:
+        kh, kw = result.kernel.shape[2:]
+        lines = ["**Output size** ⌊(n − k + 2·p)/s⌋ + 1 for input n, kernel k, padding p, "
+                 "stride s:",
+                 f"- convolution {kh}×{kw}, stride {stride}, padding {padding}: "
+                 f"`{result.size_formula['conv']}`"]
+        if "relu" in result.shapes:
+            lines.append("- ReLU keeps the shape")
+        if "pool" in result.size_formula:
+            lines.append(f"- {pool} pooling {pool_size}×{pool_size}, stride {pool_stride}, "
+                         f"no padding: `{result.size_formula['pool']}`")
+        return "\n".join(lines)
+
+    @staticmethod
+    def visibility(source: str, kernel: str, relu: bool, pool: str):
+        """Show only the controls and pictures the current settings use."""
+        return (gr.update(visible=source == UPLOAD), gr.update(visible=kernel == RANDOM),
+                gr.update(visible=kernel == CUSTOM), gr.update(visible=bool(relu)),
+                gr.update(visible=pool != "none"))
+
+    # ------------------------------------------------------------------ layout
+    def build(self, drawing: gr.State, photo: gr.State) -> None:
+        d = DEFAULTS
+        first = self._run(*d.values())   # the page opens with the defaults' result
+        whole_slider = lambda lo, hi, key, label: gr.Slider(  # noqa: E731
+            lo, hi, d[key], step=1, label=label)
+        gr.Markdown("One convolution, then ReLU, then pooling, as in a CNN layer, with every "
+                    "output channel shown. Every change re-runs the block.")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                source = gr.Radio([DRAWING, PHOTO, SAMPLE, UPLOAD], value=d["source"],
+                                  label="Picture")
+                upload = RawImage(type="filepath", label="Picture for this tab", height=220,
+                                  sources=["upload", "clipboard"], buttons=[],
+                                  visible=d["source"] == UPLOAD, elem_classes="photo-input")
+                kernel = gr.Dropdown(self.kernels, value=d["kernel"], label="Kernel")
+                with gr.Group(visible=d["kernel"] == RANDOM) as bank:
+                    count = whole_slider(1, 32, "count", "N random filters")
+                    with gr.Row():
+                        size = gr.Slider(3, 7, d["size"], step=2, label="Size")
+                        seed = gr.Number(d["seed"], precision=0, minimum=0,
+                                         maximum=2**31 - 1, label="Seed")
+                custom = gr.Dataframe(d["custom"], type="array", datatype="number",
+                                      row_count=3, column_count=3, interactive=True,
+                                      visible=d["kernel"] == CUSTOM,
+                                      label="Custom 3x3 kernel (click a cell to type)")
+                with gr.Row():
+                    stride = whole_slider(1, 4, "stride", "Stride")
+                    padding = whole_slider(0, 3, "padding", "Zero padding")
+                bias = gr.Number(d["bias"], label="Bias (added to every output)")
+                relu = gr.Checkbox(d["relu"], label="ReLU after the convolution")
+                pool = gr.Radio(list(POOLS), value=d["pool"], label="Pooling")
+                with gr.Row():
+                    pool_size = whole_slider(2, 4, "pool_size", "Pool size")
+                    pool_stride = whole_slider(1, 4, "pool_stride", "Pool stride")
+                view = gr.Radio(list(VIEWS), value=d["view"], label="Show the maps as")
+                run = gr.Button("Run", variant="primary")
+            with gr.Column(scale=2):
+                status = gr.Markdown(first[0], elem_classes="status")
+                with gr.Row():
+                    seen = picture("The input as the block sees it (zero padding black)",
+                                   value=first[3], height=BOX["input"], elem_classes="maps")
+                    words = gr.Markdown(first[1])
+                formulas = gr.Markdown(first[2])
+                maps = [picture(title, value=value, height=BOX["maps"], visible=shown,
+                                elem_classes="maps") for title, value, shown in (
+                    ("Convolution + bias: every output channel", first[4], True),
+                    ("After ReLU", first[5], d["relu"]),
+                    ("After pooling", first[6], d["pool"] != "none"))]
+        inputs = [source, upload, drawing, photo, kernel, custom, count, size, seed, stride,
+                  padding, bias, relu, pool, pool_size, pool_stride, view]
+        outputs = [status, words, formulas, seen, *maps]
+        run.click(self.run, inputs, outputs, api_name="building_block", **LANE)
+        for control in (source, upload, kernel, custom, count, size, seed, stride, padding,
+                        bias, relu, pool, pool_size, pool_stride, view):
+            control.change(self.run, inputs, outputs, api_name=False, **LANE)
+        for control in (source, kernel, relu, pool):  # instant, outside the queue
+            control.change(self.visibility, [source, kernel, relu, pool],
+                           [upload, bank, custom, *maps[1:]], api_name=False, queue=False)
