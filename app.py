@@ -20,7 +20,8 @@ import torch
 from lenet.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
 from lenet.inference import Classifier
 from lenet.gallery import GalleryError, gallery_path, load_gallery
-from ui import draw, gallery, inside, invariance, photo
+from ui import blocks, draw, gallery, inside, invariance, photo
+from ui.blocks import BlocksTab
 from ui.common import CSS, EXPLAIN_TOP
 from ui.draw import DrawTab
 from ui.gallery import GalleryTab
@@ -75,7 +76,7 @@ DIGITS, PHOTOS = MODELS["lenet5"], MODELS["convnet"]
 DRAW = DrawTab(DIGITS, [MODELS[name] for name in VARIANTS if name in MODELS])
 PHOTO = PhotoTab(PHOTOS)
 GALLERY = GalleryTab(load_galleries(MODELS))
-LAB = InvarianceTab(DIGITS, PHOTOS)
+BLOCKS, LAB = BlocksTab(DIGITS, PHOTOS), InvarianceTab(DIGITS, PHOTOS)
 OPENED = dict(show_progress="hidden", trigger_mode="always_last", concurrency_id="lab_curves",
               concurrency_limit=2)   # the lab's own lane for loading
 
@@ -92,6 +93,8 @@ with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
             with gr.Tab(gallery.TITLE, id="gallery"):
                 GALLERY.build(tabs, DRAW.inbox, PHOTO.inbox)
             demo.load(*GALLERY.loaded, api_name=False)
+        with gr.Tab(blocks.TITLE, id="blocks"):
+            BLOCKS.build(DRAW.shown, PHOTO.shown)
         with gr.Tab(invariance.TITLE, id="invariance") as lab:
             LAB.build(DRAW.shown, PHOTO.shown)
         lab.select(*LAB.opened, api_name=False, **OPENED)

@@ -300,6 +300,22 @@ def test_a_bad_upload_gets_one_message_and_leaves_no_broken_image(page, tmp_path
     assert label_text(page, 0).inner_text().strip() == "7"
 
 
+# ---------------------------------------------------------------------------- building blocks
+
+def test_building_blocks_add_relu_and_max_pooling_to_the_laplacian(page):
+    open_tab(page, "Building blocks")
+    status = page.locator("#blocks-status")
+    assert status.inner_text().startswith("Laplacian on sample: input 3×256×256 → conv 1×254×254")
+    page.get_by_label("ReLU after the convolution").check()
+    page.get_by_role("radio", name="max", exact=True).click()
+    deadline = time.time() + 10
+    while time.time() < deadline and "pool 1×127×127" not in status.inner_text():
+        time.sleep(0.2)
+    assert status.inner_text().endswith("relu 1×254×254 → pool 1×127×127")
+    assert "(254 − 2)/2 + 1 = 127" in page.locator("#blocks-formulas").inner_text()
+    page.screenshot(path=str(page.shots / "blocks.png"), full_page=True)
+
+
 # ---------------------------------------------------------------------------- invariance lab
 
 def test_the_lab_loads_the_drawing_and_follows_the_rotation_slider(page):

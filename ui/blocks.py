@@ -256,12 +256,12 @@ class BlocksTab:
                 view = gr.Radio(list(VIEWS), value=d["view"], label="Show the maps as")
                 run = gr.Button("Run", variant="primary")
             with gr.Column(scale=2):
-                status = gr.Markdown(first[0], elem_classes="status")
+                status = gr.Markdown(first[0], elem_classes="status", elem_id="blocks-status")
                 with gr.Row():
                     seen = picture("The input as the block sees it (zero padding black)",
                                    value=first[3], height=BOX["input"], elem_classes="maps")
                     words = gr.Markdown(first[1])
-                formulas = gr.Markdown(first[2])
+                formulas = gr.Markdown(first[2], elem_id="blocks-formulas")
                 maps = [picture(title, value=value, height=BOX["maps"], visible=shown,
                                 elem_classes="maps") for title, value, shown in (
                     ("Convolution + bias: every output channel", first[4], True),
