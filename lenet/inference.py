@@ -20,7 +20,8 @@ from torch import nn
 from .checkpoint import load_checkpoint
 from .data import normalize
 from .models import conv_layer_names
-from .preprocess import InputError, digit_from_image, open_image, photo_to_array
+from .images import InputError, open_image
+from .preprocess import digit_from_image, photo_to_array
 from .scales import with_colour_bar
 from .visualize import feature_map_grid, heat_overlay
 
