@@ -77,8 +77,8 @@ DRAW = DrawTab(DIGITS, [MODELS[name] for name in VARIANTS if name in MODELS])
 PHOTO = PhotoTab(PHOTOS)
 GALLERY = GalleryTab(load_galleries(MODELS))
 BLOCKS, LAB = BlocksTab(DIGITS, PHOTOS), InvarianceTab(DIGITS, PHOTOS)
-OPENED = dict(show_progress="hidden", trigger_mode="always_last", concurrency_id="lab_curves",
-              concurrency_limit=2)   # the lab's own lane for loading
+OPENED = dict(show_progress="hidden", trigger_mode="always_last", concurrency_id="opened",
+              concurrency_limit=2)   # a tab's first result when a visitor opens it
 
 with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
     gr.Markdown("# How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to the "
@@ -93,8 +93,9 @@ with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
             with gr.Tab(gallery.TITLE, id="gallery"):
                 GALLERY.build(tabs, DRAW.inbox, PHOTO.inbox)
             demo.load(*GALLERY.loaded, api_name=False)
-        with gr.Tab(blocks.TITLE, id="blocks"):
+        with gr.Tab(blocks.TITLE, id="blocks") as blocks_tab:
             BLOCKS.build(DRAW.shown, PHOTO.shown)
+        blocks_tab.select(*BLOCKS.opened, api_name=False, **OPENED)
         with gr.Tab(invariance.TITLE, id="invariance") as lab:
             LAB.build(DRAW.shown, PHOTO.shown)
         lab.select(*LAB.opened, api_name=False, **OPENED)
@@ -118,6 +119,7 @@ def warm_up(url: str) -> None:
         client = Client(url, download_files=False, verbose=False)
         client.predict(sketch, api_name="/classify_sketch")
         client.predict(sketch, EXPLAIN_TOP, api_name="/sketch_pictures")
+        client.predict(api_name="/building_block")   # its defaults: imports torchvision once
     except Exception as exc:  # a slower first request is no reason to stop
         log.warning("warm-up request failed: %s", exc)
 

@@ -21,7 +21,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
-from torchvision.utils import make_grid
 
 from .preprocess import opaque_rgb, open_image, to_rgba
 
@@ -226,6 +225,9 @@ def maps_grid(maps, view: str = "scaled", nrow: int | None = None, padding: int 
         maps = -maps.abs()
     tiles = scale_each(maps)[:, None]                          # (C, 1, H, W)
     nrow = nrow or math.ceil(math.sqrt(len(tiles)))
+    # Imported here: torchvision costs about a second to import, which the app's start-up
+    # should not pay for one layout helper (the app's warm-up calls this once instead).
+    from torchvision.utils import make_grid
     grid = make_grid(tiles, nrow=nrow, padding=padding, pad_value=pad_value)[0]  # grey: one plane
     return Image.fromarray(grid.mul(255).round_().to(torch.uint8).numpy(), "L")
 

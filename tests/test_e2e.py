@@ -305,6 +305,9 @@ def test_a_bad_upload_gets_one_message_and_leaves_no_broken_image(page, tmp_path
 def test_building_blocks_add_relu_and_max_pooling_to_the_laplacian(page):
     open_tab(page, "Building blocks")
     status = page.locator("#blocks-status")
+    deadline = time.time() + 10      # opening the tab runs the defaults
+    while time.time() < deadline and not status.inner_text().startswith("Laplacian on sample"):
+        time.sleep(0.2)
     assert status.inner_text().startswith("Laplacian on sample: input 3×256×256 → conv 1×254×254")
     page.get_by_label("ReLU after the convolution").check()
     page.get_by_role("radio", name="max", exact=True).click()

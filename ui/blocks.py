@@ -221,7 +221,10 @@ class BlocksTab:
     # ------------------------------------------------------------------ layout
     def build(self, drawing: gr.State, photo: gr.State) -> None:
         d = DEFAULTS
-        first = self._run(*d.values())   # the page opens with the defaults' result
+        # Nothing is computed while the page is built: app.py runs the defaults when the tab
+        # is opened (``self.opened``), so start-up does not pay for torchvision's import.
+        first = (f"Open the tab to run the **{d['kernel']}** on the sample.", "", "", None,
+                 None, None, None)
         whole_slider = lambda lo, hi, key, label: gr.Slider(  # noqa: E731
             lo, hi, d[key], step=1, label=label)
         gr.Markdown("One convolution, then ReLU, then pooling, as in a CNN layer, with every "
@@ -271,6 +274,7 @@ class BlocksTab:
                   padding, bias, relu, pool, pool_size, pool_stride, view]
         outputs = [status, words, formulas, seen, *maps]
         run.click(self.run, inputs, outputs, api_name="building_block", **LANE)
+        self.opened = (self.run, inputs, outputs)
         for control in (source, upload, kernel, custom, count, size, seed, stride, padding,
                         bias, relu, pool, pool_size, pool_stride, view):
             control.change(self.run, inputs, outputs, api_name=False, **LANE)
