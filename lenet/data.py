@@ -1,8 +1,9 @@
-"""Datasets as uint8 tensors in memory, the course's validation split, batch augmentation.
+"""Datasets as uint8 tensors in memory, the course's validation split, normalisation.
 
 Everything is decoded once into ``(N, C, H, W)`` uint8 tensors; batches are slices of those
-tensors, and normalisation and augmentation run on whole batches. There is no per-sample
-PIL work and no DataLoader in the training loop. Training code lives in ``engine``.
+tensors (on any device), and normalisation runs on whole batches. There is no per-sample
+PIL work and no DataLoader in the training loop. Augmentation lives in ``augment``,
+training code in ``engine``.
 """
 from __future__ import annotations
 
@@ -136,24 +137,6 @@ def normalize(x: torch.Tensor, mean, std) -> torch.Tensor:
     uint8 pixels are taken to [0, 1] first; float pixels must already be in [0, 1].
     """
     x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
-    mean = torch.tensor(mean, dtype=x.dtype).view(1, -1, 1, 1)
-    std = torch.tensor(std, dtype=x.dtype).view(1, -1, 1, 1)
+    mean = torch.tensor(mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+    std = torch.tensor(std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
     return (x - mean) / std
-
-
-def random_crop_flip(x: torch.Tensor, pad: int, flip: bool, generator: torch.Generator):
-    """Per-sample random crop after zero padding, and optional horizontal flip, on a batch."""
-    n, _, h, w = x.shape
-    if pad:
-        padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
-        dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
-        dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
-        rows = (dy[:, None] + torch.arange(h))[:, :, None]       # (B, H, 1)
-        cols = (dx[:, None] + torch.arange(w))[:, None, :]       # (B, 1, W)
-        batch = torch.arange(n)[:, None, None]
-        # Advanced indices around a slice put their dims first: (B, H, W, C).
-        x = padded[batch, :, rows, cols].permute(0, 3, 1, 2)
-    if flip:
-        mirror = torch.rand(n, generator=generator) < 0.5
-        x = torch.where(mirror[:, None, None, None], x.flip(3), x)
-    return x.contiguous()

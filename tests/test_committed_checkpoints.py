@@ -30,6 +30,15 @@ def test_committed_checkpoint_loads_and_describes_itself(name):
     assert path.with_name(f"{name}_curves.png").is_file()
 
 
+@pytest.mark.parametrize("name", ["lenet5", "convnet"])
+def test_retrained_checkpoints_record_their_device_and_recipe(name):
+    _, meta = load_checkpoint(default_checkpoint(name))
+    assert meta["device"].split()[0] in ("cpu", "cuda", "mps")
+    # The ConvNet is trained on softened photos too, so the way a photo arrives does not
+    # change its answer (benchmarks/photo_consistency.py); digits are not.
+    assert (meta["hyperparameters"]["resample"] > 0) == (name == "convnet")
+
+
 @pytest.mark.parametrize("name", list(FLOORS))
 def test_committed_checkpoint_reaches_its_floor_on_the_real_test_set(name):
     floor, data_dir = FLOORS[name]

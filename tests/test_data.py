@@ -1,9 +1,13 @@
-"""The data module on tiny generated IDX files and a tiny generated image-folder tree."""
+"""The data module on tiny generated IDX files and a tiny generated image-folder tree, and
+the batch augmentation against torch's and NumPy's own resampling and filtering."""
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional as F
 
-from lenet.data import (DataError, load_split, normalize, random_crop_flip, validation_split)
+from lenet.augment import (MAX_SIGMA, blur_matrices, random_crop_flip, random_resample,
+                           resample_round_trip, round_trip_matrix)
+from lenet.data import DataError, load_split, normalize, validation_split
 from conftest import CIFAR_CLASSES
 
 
@@ -103,3 +107,51 @@ def test_augmentation_is_deterministic_for_a_seed():
     a = random_crop_flip(x, 2, True, torch.Generator().manual_seed(3))
     b = random_crop_flip(x, 2, True, torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("scale, up, down", [(1.5, "bilinear", "bicubic"),
+                                             (2.7, "bicubic", "bilinear"),
+                                             (4.0, "bicubic", "bicubic")])
+def test_round_trip_matrix_is_torchs_two_dimensional_resampling(scale, up, down):
+    x = torch.rand(4, 3, 32, 32) * 255
+    m = round_trip_matrix(32, scale, up, down)
+    torch.testing.assert_close(m @ x @ m.T, resample_round_trip(x, scale, up, down),
+                               atol=1e-3, rtol=0)
+    # Against an explicit enlargement to the full size and antialiased reduction.
+    size = round(32 * scale)
+    big = F.interpolate(x, size=(size, size), mode=up, align_corners=False)
+    torch.testing.assert_close(m @ x @ m.T, F.interpolate(big, size=(32, 32), mode=down,
+                                                          antialias=True), atol=1e-3, rtol=0)
+
+
+def test_blur_matrices_are_a_gaussian_filter_with_repeated_edges():
+    sigma = torch.tensor([0.0, 0.35, MAX_SIGMA])
+    g = blur_matrices(12, sigma)
+    torch.testing.assert_close(g[0], torch.eye(12))
+    row = np.random.default_rng(0).random(12)
+    for k, s in enumerate(sigma.tolist()[1:], start=1):
+        radius = round(2.5 * MAX_SIGMA)
+        taps = np.exp(-np.arange(-radius, radius + 1) ** 2 / (2 * s * s))
+        expected = np.convolve(np.pad(row, radius, mode="edge"), taps / taps.sum(), "valid")
+        np.testing.assert_allclose(g[k].numpy() @ row, expected, rtol=1e-5)
+
+
+def test_random_resample_softens_the_chosen_images_only():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (200, 3, 24, 24), dtype=torch.uint8)
+    x[:, :, :, 12:] = 77  # half of each image flat: resampling and blurring keep flat areas
+    out = random_resample(x, 0.5, gen)
+    assert out.dtype == torch.uint8 and out.shape == x.shape
+    changed = (out != x).flatten(1).any(1)
+    assert 60 < int(changed.sum()) < 140               # about half the batch
+    assert (out[:, :, :, 19:] == 77).all()             # flat stays flat (7 pixels from noise)
+    noise, soft = x[changed, :, :, :6].float(), out[changed, :, :, :6].float()
+    assert soft.std() < noise.std()                    # softened: less pixel-to-pixel variation
+    assert torch.equal(random_resample(x, 0.0, gen), x)
+
+
+def test_random_resample_is_deterministic_for_a_seed():
+    x = torch.randint(0, 256, (32, 3, 32, 32), dtype=torch.uint8)
+    a = random_resample(x, 0.5, torch.Generator().manual_seed(5))
+    b = random_resample(x, 0.5, torch.Generator().manual_seed(5))
+    assert torch.equal(a, b) and not torch.equal(a, x)

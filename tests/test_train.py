@@ -74,7 +74,8 @@ def test_bad_arguments_are_refused_by_argparse(tmp_path):
 def test_help_states_the_defaults():
     proc = run("train.py", "--help")
     assert proc.returncode == 0
-    for text in ("--dry-run", "--lr-sweep", "lenet5 15", "convnet 40", "default: 0",
+    for text in ("--dry-run", "--lr-sweep", "lenet5 15", "convnet 50", "default: 0",
+                 "--device {auto,cpu,cuda,mps}", "auto: cuda, else mps, else cpu",
                  "lenet5-classic 10", "dense 5", "lenet5-classic Adam", "dense SGD",
                  "all: lenet5, convnet, lenet5-classic, dense"):
         assert text in " ".join(proc.stdout.split()), text  # help wraps lines anywhere
@@ -100,9 +101,41 @@ def test_ctrl_c_exits_cleanly_without_a_checkpoint(tiny_mnist, tmp_path):
                              "--data-dir", str(data_root), "--out", str(tmp_path / "out")],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    assert "epoch" in proc.stdout.readline() + proc.stdout.readline()  # training has started
+    # device, data, then the first epoch: training has started
+    assert "epoch" in "".join(proc.stdout.readline() for _ in range(3))
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_one_epoch_matches_a_plain_pytorch_loop():
+    """The engine's loop (tensor batches, channels-last) against the textbook NCHW loop."""
+    import torch
+    from torch.nn import functional as F
+    from lenet.engine import prepare_model, train_one_epoch
+    from lenet.models import LeNet5
+    torch.manual_seed(0)
+    x = torch.randint(0, 256, (96, 1, 28, 28), dtype=torch.uint8)
+    y = torch.randint(0, 10, (96,))
+    reference, model = LeNet5(), LeNet5()
+    model.load_state_dict(reference.state_dict())
+    model = prepare_model(model, torch.device("cpu"))
+    hp = dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    stats = train_one_epoch(model, x, y, optimizer=torch.optim.SGD(model.parameters(), **hp),
+                            scheduler=None, batch_size=32, mean=(0.5,), std=(0.25,),
+                            generator=torch.Generator().manual_seed(1))
+    optimizer = torch.optim.SGD(reference.parameters(), **hp)
+    order = torch.randperm(96, generator=torch.Generator().manual_seed(1))
+    losses = []
+    for start in range(0, 96, 32):
+        idx = order[start:start + 32]
+        loss = F.cross_entropy(reference((x[idx].float() / 255 - 0.5) / 0.25), y[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert stats["step_losses"] == pytest.approx(losses, abs=1e-5)
+    for (name, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4, msg=name)
