@@ -180,13 +180,19 @@ def train_model(name: str, args, device: torch.device) -> dict:
     print(f"{name} test accuracy: {100 * test['accuracy']:.2f} % "
           f"({len(x_test)} images, {wall:.0f} s in all)")
     print(format_report(classes, matrix))
+    recorded = {"test_accuracy": test["accuracy"], "test_loss": test["loss"]}
+    if hp["flip"]:  # such a model answers for an image and its mirror (models.answer_logits)
+        mirror = evaluate(model, x_test, y_test, mean=spec.mean, std=spec.std, mirror=True)
+        recorded["mirror_test_accuracy"] = mirror["accuracy"]
+        print(f"{name} test accuracy averaged with the mirror images, as the app answers: "
+              f"{100 * mirror['accuracy']:.2f} %")
 
     out = Path(args.out)
     meta = {
         "model": name, "title": spec.title, "dataset": spec.dataset,
         "classes": list(classes), "input_shape": list(spec.input_shape),
         "mean": list(spec.mean), "std": list(spec.std), "parameters": count_parameters(model),
-        "test_accuracy": test["accuracy"], "test_loss": test["loss"],
+        **recorded,
         "per_class_accuracy": per_class_accuracy(matrix), "confusion_matrix": matrix,
         "history": history, "hyperparameters": {**hp, "seed": args.seed, "optimizer":
                                                 optimizer_name(hp), "schedule": "one-cycle"},

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from .checkpoint import CheckpointError, atomic_write_bytes, default_checkpoint, load_checkpoint
+from .checkpoint import (CheckpointError, atomic_write_bytes, averages_mirror, default_checkpoint,
+                         load_checkpoint)
 from .data import DataError, default_data_dir, load_split
 from .engine import confusion_matrix, evaluate, format_report
 from .models import REGISTRY
@@ -25,8 +26,14 @@ def cmd_evaluate(args) -> int:
     classes = tuple(meta["classes"])
     x, y, _ = load_split(meta["dataset"], args.data_dir, train=False, classes=classes)
     result = evaluate(model, x, y, mean=meta["mean"], std=meta["std"])
-    print(f"{meta['title']}: test accuracy {100 * result['accuracy']:.2f} % "
-          f"on {len(x)} images (loss {result['loss']:.4f})")
+    line = (f"{meta['title']}: test accuracy {100 * result['accuracy']:.2f} % "
+            f"on {len(x)} images (loss {result['loss']:.4f})")
+    if averages_mirror(meta):
+        # The app answers with the mean of each image's and its mirror image's logits.
+        result = evaluate(model, x, y, mean=meta["mean"], std=meta["std"], mirror=True)
+        line += (f" in one pass; {100 * result['accuracy']:.2f} % (loss {result['loss']:.4f}) "
+                 f"averaged with the mirror images, as the app answers")
+    print(line)
     print(format_report(classes, confusion_matrix(y, result["predictions"], len(classes))))
     return 0
 
@@ -95,7 +102,8 @@ def cmd_trace(args) -> int:
         print(f"error: {NOTHING_DRAWN} in {args.file}", file=sys.stderr)
         return 1
     with torch.inference_mode():
-        logits, outputs = clf.forward(tensor)
+        outputs = clf.forward(tensor)[1]
+        logits = clf.logits(tensor)
     try:
         t = trace(clf, tensor, args.layer, args.channel, args.y, args.x, outputs=outputs)
     except TraceError as exc:

@@ -89,6 +89,18 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict]:
     return model.eval(), meta
 
 
+def averages_mirror(meta: dict) -> bool:
+    """Whether this checkpoint's model answers with the mean of an image's and its mirror
+    image's logits: those trained with random horizontal flips (the ConvNet; not digits)."""
+    return bool(meta.get("hyperparameters", {}).get("flip", False))
+
+
+def answer_accuracy(meta: dict) -> float:
+    """The test accuracy of the answers the app gives: averaged with the mirror images
+    (recorded as ``mirror_test_accuracy``) for a model that averages, else ``test_accuracy``."""
+    return meta["mirror_test_accuracy"] if averages_mirror(meta) else meta["test_accuracy"]
+
+
 def missing_checkpoint_hint(model_name: str, path: str | os.PathLike, error: Exception) -> str:
     """One line for a user whose checkpoint cannot be used: what is wrong, what to run."""
     return f"{error}. Make it with: python train.py --model {model_name} --out {Path(path).parent}"

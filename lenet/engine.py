@@ -19,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .data import normalize
+from .models import answer_logits
 
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -147,12 +148,13 @@ def train_one_epoch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
 
 @torch.inference_mode()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, mean, std,
-             batch_size: int = 1000) -> dict:
-    """Mean cross-entropy, accuracy and predictions of ``model`` on uint8 ``x``."""
+             batch_size: int = 1000, mirror: bool = False) -> dict:
+    """Mean cross-entropy, accuracy and predictions of ``model`` on uint8 ``x``; with
+    ``mirror``, of the logits averaged with the mirror images' (``models.answer_logits``)."""
     model.eval()
     total_loss, preds = 0.0, []
     for start in range(0, len(x), batch_size):
-        logits = model(normalize(x[start:start + batch_size], mean, std))
+        logits = answer_logits(model, normalize(x[start:start + batch_size], mean, std), mirror)
         total_loss += F.cross_entropy(logits, y[start:start + batch_size], reduction="sum").item()
         preds.append(logits.argmax(1))
     predictions = torch.cat(preds)

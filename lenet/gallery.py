@@ -28,8 +28,9 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save as serialize_arrays
 from torch import nn
 
-from .checkpoint import atomic_write_bytes
+from .checkpoint import atomic_write_bytes, averages_mirror
 from .data import normalize
+from .models import answer_logits
 
 FORMAT_VERSION = 1
 META_KEY = "lenet_gallery"
@@ -64,7 +65,8 @@ class Gallery:
     is_mistake: np.ndarray     # (N,) bool
     in_sample: np.ndarray      # (N,) bool
     classes: tuple[str, ...]
-    meta: dict                 # model, dataset, test_size, test_mistakes, test_accuracy, seed
+    meta: dict                 # model, dataset, test_size, test_mistakes, test_accuracy (of
+                               # the app's answers: mirror_average says how), seed
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -100,13 +102,14 @@ def gallery_path(checkpoint: str | os.PathLike) -> Path:
 # ---------------------------------------------------------------------------- building
 
 @torch.inference_mode()
-def _probabilities(model: nn.Module, x: torch.Tensor, mean, std,
-                   batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(argmax of the logits, softmax) for uint8 ``x``, batched as ``engine.evaluate``."""
+def _probabilities(model: nn.Module, x: torch.Tensor, mean, std, batch_size: int,
+                   mirror: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(argmax of the logits, softmax) for uint8 ``x``, batched as ``engine.evaluate``: the
+    app's answers, averaged with the mirror images for a model that does."""
     model.eval()
     preds, probs = [], []
     for start in range(0, len(x), batch_size):
-        logits = model(normalize(x[start:start + batch_size], mean, std))
+        logits = answer_logits(model, normalize(x[start:start + batch_size], mean, std), mirror)
         preds.append(logits.argmax(1))
         probs.append(torch.softmax(logits, 1))
     return torch.cat(preds), torch.cat(probs)
@@ -120,7 +123,8 @@ def build_gallery(model: nn.Module, meta: dict, x: torch.Tensor, y: torch.Tensor
 
     ``meta`` is the checkpoint's: its mean and std, classes, model and dataset names.
     """
-    predictions, probabilities = _probabilities(model, x, meta["mean"], meta["std"], batch_size)
+    predictions, probabilities = _probabilities(model, x, meta["mean"], meta["std"], batch_size,
+                                                averages_mirror(meta))
     wrong = (predictions != y).numpy()
     rng = np.random.RandomState(seed)
     sample = rng.choice(len(x), min(n_random, len(x)), replace=False)
@@ -140,7 +144,7 @@ def build_gallery(model: nn.Module, meta: dict, x: torch.Tensor, y: torch.Tensor
         classes=tuple(meta["classes"]),
         meta={"model": meta["model"], "dataset": meta.get("dataset"), "test_size": len(x),
               "test_mistakes": int(wrong.sum()), "test_accuracy": float(1 - wrong.mean()),
-              "n_random": len(sample), "seed": seed})
+              "n_random": len(sample), "seed": seed, "mirror_average": averages_mirror(meta)})
 
 
 # ---------------------------------------------------------------------------- file

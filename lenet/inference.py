@@ -17,9 +17,9 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .checkpoint import load_checkpoint
+from .checkpoint import averages_mirror, load_checkpoint
 from .data import normalize
-from .models import conv_layer_names
+from .models import answer_logits, conv_layer_names, mirror_mean, with_mirror_images
 from .images import InputError, open_image
 from .preprocess import digit_from_image, photo_to_array
 from .scales import with_colour_bar
@@ -38,10 +38,12 @@ class Prediction:
     classes: tuple[str, ...]
     input_image: Image.Image                 # what the network receives, viewable
     tensor: torch.Tensor | None = None       # (1, C, H, W), normalised as in training
-    probabilities: np.ndarray | None = None  # softmax of the logits
+    probabilities: np.ndarray | None = None  # softmax of ``logits``
     layers: dict[str, np.ndarray] = field(default_factory=dict)  # every layer's output, one image
     empty: bool = False
     map_layers: tuple[str, ...] = ()         # the conv and pooling layers, shown as feature maps
+    mirror_logits: np.ndarray | None = None  # the mirror image's logits, for a model that
+                                             # answers with the mean of both
 
     @property
     def activations(self) -> dict[str, np.ndarray]:
@@ -49,8 +51,17 @@ class Prediction:
         return {name: self.layers[name] for name in self.map_layers}
 
     @property
-    def logits(self) -> np.ndarray | None:
+    def own_logits(self) -> np.ndarray | None:
+        """The output layer's values for this image (the last of ``layers``)."""
         return None if self.empty else next(reversed(self.layers.values()))
+
+    @property
+    def logits(self) -> np.ndarray | None:
+        """The logits the probabilities come from: ``own_logits``, or their mean with
+        ``mirror_logits`` when the model averages an image with its mirror image."""
+        if self.empty or self.mirror_logits is None:
+            return self.own_logits
+        return (self.own_logits + self.mirror_logits) / 2
 
     @property
     def index(self) -> int | None:
@@ -92,6 +103,8 @@ class Classifier:
         self.channels, self.height, self.width = meta["input_shape"]
         self.mean, self.std = tuple(meta["mean"]), tuple(meta["std"])
         self.layer_names = conv_layer_names(model)
+        # Models trained on mirror images too answer with the mean of both (models.answer_logits).
+        self.mirror_average = averages_mirror(meta)
         with torch.inference_mode():
             _, outputs = self.forward(torch.zeros(1, self.channels, self.height, self.width))
         self.shapes = {name: tuple(out.shape[1:]) for name, out in outputs.items()}
@@ -130,6 +143,11 @@ class Classifier:
         """
         return layer_outputs(self.model, x)
 
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) normalised input -> the logits the answers come from (B, classes),
+        averaged with the mirror images' when ``mirror_average``."""
+        return answer_logits(self.model, x, self.mirror_average)
+
     # ------------------------------------------------------------------ preparing inputs
     def prepare(self, source) -> tuple[torch.Tensor | None, Image.Image]:
         """Any user input -> (normalised tensor or None when nothing is drawn, viewable input)."""
@@ -156,11 +174,15 @@ class Classifier:
         if tensor is None:
             return Prediction(self.classes, view, empty=True)
         with torch.inference_mode():
-            logits, outputs = self.forward(tensor)
+            if self.mirror_average:   # one pass over the image and its mirror image
+                logits, outputs = self.forward(with_mirror_images(tensor))
+                mirror, logits = logits[1].numpy(), mirror_mean(logits)
+            else:
+                (logits, outputs), mirror = self.forward(tensor), None
         probabilities = torch.softmax(logits[0], 0).numpy()
         layers = {name: out[0].numpy() for name, out in outputs.items()}
         return Prediction(self.classes, view, tensor, probabilities, layers,
-                          map_layers=tuple(self.layer_names))
+                          map_layers=tuple(self.layer_names), mirror_logits=mirror)
 
     def attributions(self, tensor: torch.Tensor, class_index: int):
         """(Grad-CAM on ``cam_layer`` after its activation, input saliency), each (H, W)."""

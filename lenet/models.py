@@ -139,6 +139,26 @@ REGISTRY: dict[str, ModelSpec] = {
 }
 
 
+def with_mirror_images(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (2B, C, H, W): the batch, then each image mirrored left to right."""
+    return torch.cat([x, x.flip(-1)])
+
+
+def mirror_mean(logits: torch.Tensor) -> torch.Tensor:
+    """The logits of ``with_mirror_images(x)`` (2B, K) -> each image's mean with its mirror
+    image's (B, K)."""
+    half = len(logits) // 2
+    return (logits[:half] + logits[half:]) / 2
+
+
+def answer_logits(model: nn.Module, x: torch.Tensor, mirror: bool) -> torch.Tensor:
+    """The logits the project answers with: ``model(x)``, or with ``mirror`` the mean of each
+    image's logits and its mirror image's (one pass over a batch twice as large). A model
+    trained on mirror images as well has learned both as the same class; averaging them makes
+    its answer depend less on small changes to the photo."""
+    return mirror_mean(model(with_mirror_images(x))) if mirror else model(x)
+
+
 def conv_layer_names(model: nn.Module) -> list[str]:
     """Names (inside ``model.features``) of the conv and pooling layers, in forward order."""
     return [name for name, m in model.features.named_children()

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from safetensors import safe_open
 
-from lenet.checkpoint import load_checkpoint
+from lenet.checkpoint import answer_accuracy, averages_mirror, load_checkpoint
 from lenet.gallery import load_gallery
 from conftest import ROOT
 
@@ -35,7 +35,9 @@ def test_dry_run_writes_a_loadable_checkpoint_curves_and_gallery(model, fixture,
     assert meta["hyperparameters"]["optimizer"] == optimizer
     assert Image.open(out / f"{model}_curves.png").size[0] > 300
     gallery = load_gallery(out / f"{model}.gallery.safetensors")
-    assert gallery.meta["test_accuracy"] == pytest.approx(meta["test_accuracy"])
+    # The gallery holds the app's answers: a model trained with flips averages mirror images.
+    assert averages_mirror(meta) == gallery.meta["mirror_average"] == (model == "convnet")
+    assert gallery.meta["test_accuracy"] == pytest.approx(answer_accuracy(meta))
     assert gallery.meta["test_size"] == meta["data"]["test"] == len(gallery)
     # The same seed gives the same weights.
     out2 = tmp_path / "again"

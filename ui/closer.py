@@ -50,6 +50,10 @@ class Closer:
                  f"It depends on input rows {t.receptive_field[0]}–{t.receptive_field[2]}, "
                  f"columns {t.receptive_field[1]}–{t.receptive_field[3]} (outlined).\n\n"
                  f"```\n{describe(t, terms=8)}\n```")
+        if result.mirror_logits is not None and layer == self.clf.hidden_names[-1]:
+            words += (f"\n\nThis is the photo's own logit. The answer uses its mean with the "
+                      f"mirror image's, ({t.value:+.4f} {result.mirror_logits[channel]:+.4f}) / 2 "
+                      f"= {result.logits[channel]:+.4f}: see the softmax above.")
         return (layer, channel, channel_picture(plane, (t.y, t.x)),
                 receptive_field_picture(result.input_image, t.receptive_field), words,
                 trace_picture(t))

@@ -148,10 +148,18 @@ SOFTMAX_HINT = "The logits and the softmax that turns them into probabilities ap
 
 def softmax_words(result: Prediction) -> str:
     """The output layer's logits and the softmax written out with them, as Markdown."""
+    def listed(values) -> str:
+        return " · ".join(f"{c}: {v:+.2f}" for c, v in zip(result.classes, values))
+
     z = result.logits
-    logits = " · ".join(f"{c}: {v:+.2f}" for c, v in zip(result.classes, z))
-    return (f"**Logits z** (the output layer, before the softmax): {logits}\n\n"
-            f"**Softmax**: `{softmax_formula(z, result.classes)}`")
+    if result.mirror_logits is None:
+        words = f"**Logits z** (the output layer, before the softmax): {listed(z)}"
+    else:
+        words = (f"**Output layer** for this photo: {listed(result.own_logits)}\n\n"
+                 f"**and for its mirror image** (this network was trained on mirror images "
+                 f"too, and answers for both): {listed(result.mirror_logits)}\n\n"
+                 f"**Logits z**, the mean of the two: {listed(z)}")
+    return f"{words}\n\n**Softmax**: `{softmax_formula(z, result.classes)}`"
 
 
 class Picture(gr.Image):

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
+from lenet.checkpoint import answer_accuracy
 from lenet.inference import Classifier
 from lenet.scales import kernel_grid, with_colour_bar
 from lenet.visualize import architecture_rows, filter_grid
@@ -18,7 +19,11 @@ TITLE = "Inside the models"
 
 def model_section(clf: Classifier) -> None:
     meta = clf.meta
-    gr.Markdown(f"### {meta['title']}\nTest accuracy **{100 * meta['test_accuracy']:.2f} %** on "
+    accuracy = f"Test accuracy **{100 * meta['test_accuracy']:.2f} %**"
+    if clf.mirror_average:
+        accuracy += (f" in one pass, **{100 * answer_accuracy(meta):.2f} %** with each photo's "
+                     f"logits averaged with its mirror image's, as this page answers,")
+    gr.Markdown(f"### {meta['title']}\n{accuracy} on "
                 f"{meta['data']['test']:,} test images · {meta['parameters']:,} parameters · "
                 f"trained {meta['hyperparameters']['epochs']} epochs on "
                 f"{meta['data']['train']:,} images ({meta['date'][:10]}).")
