@@ -8,14 +8,12 @@ the kernel, ``run_block`` and the channel grid as a PIL image. Target: a 512x512
 """
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
 from lenet.blocks import image_to_tensor, make_kernel, maps_grid, run_block
-from timing import timed
+from timing import serving_args, timed
 
 
 def photo(width: int, height: int) -> Image.Image:
@@ -53,14 +51,8 @@ CASES = [  # (what, image, kernel, view, run_block settings)
 ]
 
 
-
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--repeats", type=int, default=100, help="timed requests per case")
-    args = p.parse_args()
-    torch.set_num_threads(1)  # as app.py runs it
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread; "
-          f"{args.repeats} timed requests per case after 5 warm-up")
+    args = serving_args(__doc__, repeats=100, per="case")
     print(f"{'case':<58}{'p50':>8}{'p95':>8}  (ms)  output, grid")
     for what, image, kernel, view, block in CASES:
         samples = timed(lambda: request(image, kernel, view, **block), args.repeats)

@@ -9,7 +9,6 @@ occlusion map with their pictures. Target: that total <= 150 ms.
 """
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 import torch
@@ -18,7 +17,7 @@ from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier
 from lenet.invariance import (input_pixels, occlusion_map, occlusion_picture, pixels_to_image,
                               probabilities, rotation_curve, shift_curve, transform)
-from timing import sample_input, timed
+from timing import sample_input, serving_args, timed
 
 
 
@@ -51,12 +50,7 @@ def lab(clf: Classifier, pixels: torch.Tensor) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--repeats", type=int, default=100, help="timed calls per row")
-    args = p.parse_args()
-    torch.set_num_threads(1)  # as app.py runs it
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread; "
-          f"{args.repeats} timed calls per row after 5 warm-up")
+    args = serving_args(__doc__, repeats=100, per="row")
     totals = []
     for name in ("lenet5", "convnet"):
         clf = Classifier.from_checkpoint(default_checkpoint(name))

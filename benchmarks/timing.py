@@ -1,7 +1,11 @@
-"""Shared by the latency benchmarks: a timer and the inputs every one of them measures."""
+"""Shared by the benchmarks: a timer, the serving set-up, rounds taken in turn, and the inputs
+every latency benchmark measures."""
 from __future__ import annotations
 
+import argparse
+import statistics
 import time
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -17,6 +21,34 @@ def timed(fn, repeats: int, warm_up: int = 5) -> np.ndarray:
         fn()
         samples.append(1000 * (time.perf_counter() - start))
     return np.array(samples)
+
+
+def serving_args(doc: str, repeats: int, per: str, warm_up: int = 5) -> argparse.Namespace:
+    """Parse ``--repeats`` for a latency benchmark described by ``doc``, run torch on one
+    thread as app.py serves, and print the set-up line."""
+    import torch
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--repeats", type=int, default=repeats, help=f"timed calls per {per}")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread; "
+          f"{args.repeats} timed calls per {per} after {warm_up} warm-up")
+    return args
+
+
+def in_turn(measures: dict[str, Callable[[], float]], runs: int) -> dict[str, list[float]]:
+    """``runs`` values of each measurement, taken in turn within a round rather than one's
+    runs after another's: a shared machine's speed drifts over minutes, and each round then
+    measures all of them under the same conditions."""
+    figures = {name: [] for name in measures}
+    for _ in range(runs):
+        for name, measure in measures.items():
+            figures[name].append(measure())
+    return figures
+
+
+def medians(figures: dict[str, list[float]]) -> dict[str, float]:
+    return {name: statistics.median(values) for name, values in figures.items()}
 
 
 def sample_input(name: str) -> Image.Image:

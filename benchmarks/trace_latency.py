@@ -7,7 +7,6 @@ Target: trace p50 <= 20 ms. The JSON column adds ``Trace.as_dict()`` (what an AP
 """
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 import torch
@@ -15,18 +14,11 @@ import torch
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier
 from lenet.trace import trace, traceable_layers
-from timing import sample_input, timed
-
-
+from timing import sample_input, serving_args, timed
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--repeats", type=int, default=300, help="timed calls per layer")
-    args = p.parse_args()
-    torch.set_num_threads(1)  # as app.py runs it
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread; "
-          f"{args.repeats} timed calls per layer after 10 warm-up")
+    args = serving_args(__doc__, repeats=300, per="layer", warm_up=10)
     print(f"{'model':<9}{'layer':<8}{'position':<14}{'trace p50':>10}{'p95':>8}"
           f"{'+ JSON p50':>12}{'forward p50':>13}  (ms)")
     for name in ("lenet5", "convnet"):

@@ -14,7 +14,6 @@ Target: the project's loop at train.py's defaults at least 4x the course's.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import torch
@@ -25,6 +24,7 @@ from lenet.checkpoint import default_checkpoint, read_checkpoint
 from lenet.data import default_data_dir, load_split
 from lenet.engine import keep_freed_memory, prepare_model, set_seed, train_one_epoch
 from lenet.models import LeNet5
+from timing import in_turn, medians
 
 TARGET = 4.0
 
@@ -87,19 +87,14 @@ def main() -> None:
         f"project (train.py, batch {hp['batch_size']})": lambda: project_loop(x, y, hp,
                                                                             args.images),
     }
-    # Round robin, not one loop's runs after another's: a shared machine's speed drifts over
-    # minutes, and each round then measures every loop under the same conditions.
-    figures = {name: [] for name in loops}
-    for _ in range(args.runs):
-        for name, measure in loops.items():
-            figures[name].append(measure())
-    medians = {name: statistics.median(runs) for name, runs in figures.items()}
-    course = medians["course (DataLoader, batch 64)"]
+    figures = in_turn(loops, args.runs)
+    median = medians(figures)
+    course = median["course (DataLoader, batch 64)"]
     print(f"{'loop':<34}{'images/s':>10}{'x course':>10}   runs")
     for name, runs in figures.items():
-        print(f"{name:<34}{medians[name]:>10,.0f}{medians[name] / course:>9.2f}x   "
+        print(f"{name:<34}{median[name]:>10,.0f}{median[name] / course:>9.2f}x   "
               + ", ".join(f"{f:,.0f}" for f in runs))
-    ratio = medians[list(loops)[-1]] / course
+    ratio = median[list(loops)[-1]] / course
     print(f"train.py's defaults / course: {ratio:.2f}x (target {TARGET:g}x): "
           f"{'met' if ratio >= TARGET else 'MISSED'}")
 
