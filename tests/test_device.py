@@ -33,13 +33,18 @@ def check_checkpoint_serves_on_cpu(path, data_root, device: str) -> dict:
     return meta
 
 
-def test_cpu_dry_run_writes_a_checkpoint_that_loads(tiny_mnist, tmp_path):
+@pytest.mark.parametrize("device", [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU on this machine")),
+    pytest.param("mps", marks=pytest.mark.skipif(not HAS_MPS, reason="no Apple GPU on this machine"))])
+def test_a_dry_run_on_each_device_writes_a_checkpoint_that_serves_on_the_cpu(device, tiny_mnist,
+                                                                             tmp_path):
     data_root, _ = tiny_mnist
-    proc = train("--model", "lenet5", "--device", "cpu", "--data-dir", str(data_root),
+    proc = train("--model", "lenet5", "--device", device, "--data-dir", str(data_root),
                  "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    assert "device: cpu" in proc.stdout
-    check_checkpoint_serves_on_cpu(tmp_path / "lenet5.safetensors", data_root, "cpu")
+    assert f"device: {device}" in proc.stdout
+    check_checkpoint_serves_on_cpu(tmp_path / "lenet5.safetensors", data_root, device)
 
 
 @pytest.mark.parametrize("cuda, mps, expected", [
@@ -73,16 +78,6 @@ def test_asking_for_a_missing_cuda_is_one_line_and_exit_2(tiny_mnist, tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "--device" in lines[0], lines
     assert not (tmp_path / "out").exists()
-
-
-@pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU on this machine")
-def test_cuda_dry_run_checkpoint_loads_on_the_cpu(tiny_mnist, tmp_path):
-    data_root, _ = tiny_mnist
-    proc = train("--model", "lenet5", "--device", "cuda", "--data-dir", str(data_root),
-                 "--out", str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
-    assert "device: cuda" in proc.stdout
-    check_checkpoint_serves_on_cpu(tmp_path / "lenet5.safetensors", data_root, "cuda")
 
 
 @pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU on this machine")
