@@ -10,7 +10,9 @@ LeNet-5, trained with Adam) and dense (one linear layer, the tutorials' baseline
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -107,6 +109,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+# Ctrl-C raises KeyboardInterrupt where the program happens to be. When that is inside a
+# finaliser, Python only prints the exception and training would go on; so the request is
+# also remembered, and every step and epoch checks it.
+INTERRUPTED = threading.Event()
+
+
+def _interrupt(_signum, _frame):
+    INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+def stop_if_interrupted() -> None:
+    if INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+
+
 def _subset(x, y, n: int):
     """A fixed random ``n`` of the images: a spread of classes, not the first (often
     single-class) ones."""
@@ -157,9 +175,11 @@ def train_model(name: str, args, device: torch.device) -> dict:
 
     history = []
     for epoch in range(1, hp["epochs"] + 1):
+        stop_if_interrupted()
         with tqdm(total=steps, desc=f"{name} epoch {epoch}/{hp['epochs']}", leave=False,
                   disable=None) as bar:
             def on_step(_step, loss):
+                stop_if_interrupted()
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.3f}")
             stats = train_one_epoch(model, x, y, optimizer=optimizer, scheduler=scheduler,
@@ -240,6 +260,7 @@ def lr_sweep(name: str, args, device: torch.device) -> None:
         val_points = []
 
         def on_step(step, _loss):
+            stop_if_interrupted()
             if (step + 1) % every == 0 or step + 1 == steps:
                 val_points.append((step + 1, evaluate(model, x_val, y_val, mean=spec.mean,
                                                       std=spec.std)["loss"]))
@@ -263,6 +284,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
     keep_freed_memory()
+    if threading.current_thread() is threading.main_thread():
+        INTERRUPTED.clear()
+        signal.signal(signal.SIGINT, _interrupt)
     names = list(REGISTRY) if args.model == "all" else [args.model]
     current = names[0]
     try:

@@ -268,6 +268,14 @@ def test_a_ship_photo_reads_ship_shown_large_and_once(page):
     label = label_text(page, 1)
     label.wait_for(timeout=15000)
     assert label.inner_text().strip() == "ship"
+    # The answer is the mean of the photo's and its mirror image's logits, written out.
+    from lenet.checkpoint import default_checkpoint
+    from lenet.inference import Classifier
+    expected = Classifier.from_checkpoint(default_checkpoint("convnet")).predict(SHIP.read_bytes())
+    softmax = page.locator("#convnet-softmax").inner_text()
+    assert "mirror image" in softmax
+    for values in (expected.own_logits, expected.mirror_logits, expected.logits):
+        assert f"ship: {values[8]:+.2f}" in softmax, softmax
     wait_for_pictures(page, 1, 9)
     # A 32x32 photo fills its box instead of sitting in it as a speck.
     width = page.evaluate("() => document.querySelector('#photo-input img')"

@@ -207,7 +207,7 @@ def result_panel(analyst: Analyst, what: str):
                          scale=2, elem_classes="top3", elem_id=f"{clf.name}-top3")
         seen = picture("What the network sees", elem_classes=["crisp", "seen"], scale=1,
                        elem_id=f"{clf.name}-seen", height=HEAT_BOX)
-    softmax = gr.Markdown(SOFTMAX_HINT, elem_classes="softmax")
+    softmax = gr.Markdown(SOFTMAX_HINT, elem_classes="softmax", elem_id=f"{clf.name}-softmax")
     with gr.Row(equal_height=True):
         cam = picture("Grad-CAM: where the evidence is", elem_classes=["crisp", "heat"],
                       height=HEAT_BOX)
