@@ -28,6 +28,7 @@ import torch
 from PIL import Image
 
 from browser import ROOT, free_port, start_app, stop_app
+from timing import all_at_once
 from lenet import synth
 from lenet.checkpoint import default_checkpoint
 from lenet.data import load_split
@@ -129,13 +130,8 @@ def classroom(url: str, drawings: list[Drawing], visitors: int, penups: int, gap
             except Exception as exc:  # a failed pen-up is the measurement, not a crash
                 with lock:
                     failures.append(f"{type(exc).__name__}: {exc}"[:120])
-    threads = [threading.Thread(target=visit, args=(k, c)) for k, c in enumerate(clients)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return {"answers": answers, "failures": failures, "wall": time.perf_counter() - start}
+    wall = all_at_once(visit, clients)
+    return {"answers": answers, "failures": failures, "wall": wall}
 
 
 def check(answers: list[dict]) -> tuple[int, int, int]:

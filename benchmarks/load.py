@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from browser import free_port, start_app, stop_app
+from timing import all_at_once
 
 
 
@@ -45,13 +46,7 @@ def hammer(url: str, photos: list[str], clients: int, requests: int) -> dict:
             except Exception as exc:  # a failed request is the measurement, not a crash
                 with lock:
                     failures.append(repr(exc)[:120])
-    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(pool)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
+    wall = all_at_once(work, pool)
     latencies.sort()
     return {"ok": len(latencies), "failures": failures, "wall": wall,
             "rps": len(latencies) / wall,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import threading
 import time
 from typing import Callable
 
@@ -49,6 +50,18 @@ def in_turn(measures: dict[str, Callable[[], float]], runs: int) -> dict[str, li
 
 def medians(figures: dict[str, list[float]]) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in figures.items()}
+
+
+def all_at_once(work: Callable[[int, object], None], items: list) -> float:
+    """Run ``work(i, item)`` for every item, each on its own thread, all started together;
+    the wall-clock seconds until the last one ends."""
+    threads = [threading.Thread(target=work, args=(i, item)) for i, item in enumerate(items)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
 
 
 def sample_input(name: str) -> Image.Image:
