@@ -10,23 +10,15 @@ from __future__ import annotations
 
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageOps
 
 from lenet.blocks import image_to_tensor, make_kernel, maps_grid, run_block
-from timing import serving_args, timed
-
-
-def photo(width: int, height: int) -> Image.Image:
-    """A smooth random colour image: JPEG-like content, not white noise."""
-    small = np.random.default_rng(0).integers(0, 255, (48, 64, 3), np.uint8)
-    return Image.fromarray(small).resize((width, height), Image.BICUBIC)
+from timing import photo, sample_input, serving_args, timed
 
 
 def digit() -> Image.Image:
     """A 28x28 "7", white on black as the LeNet-5 input view shows it."""
-    image = Image.new("L", (112, 112), "black")
-    ImageDraw.Draw(image).line([(30, 20), (80, 20), (50, 95)], fill="white", width=9)
-    return image.resize((28, 28), Image.BOX)
+    return ImageOps.invert(sample_input("lenet5")).resize((28, 28), Image.BOX)
 
 
 def request(image: Image.Image, kernel: str, view: str = "scaled", **block):

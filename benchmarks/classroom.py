@@ -81,8 +81,8 @@ def make_drawings(count: int, clf: Classifier, seed: int = 0) -> list[Drawing]:
 
 def solo(clf: Classifier, drawing: Drawing) -> None:
     """What the engine gives ``drawing`` with nothing else running: the label and pictures."""
-    result = clf.predict(base64.b64decode(drawing.value.partition(",")[2]))
     png = base64.b64decode(drawing.value.partition(",")[2])
+    result = clf.predict(png)
     shown = render_pictures(clf, result)  # the app draws them with the same defaults
     drawing.label = result.label
     drawing.pictures = tuple(pixels_digest(im) for im in (

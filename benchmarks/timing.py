@@ -70,6 +70,10 @@ def sample_input(name: str) -> Image.Image:
         image = Image.new("L", (112, 112), "white")
         ImageDraw.Draw(image).line([(30, 20), (80, 20), (50, 95)], fill="black", width=9)
         return image
-    rng = np.random.default_rng(0)
-    return Image.fromarray(rng.integers(0, 255, (48, 64, 3), np.uint8)).resize((640, 480),
-                                                                              Image.BICUBIC)
+    return photo(640, 480)
+
+
+def photo(width: int, height: int) -> Image.Image:
+    """A smooth random colour image: JPEG-like content, not white noise."""
+    small = np.random.default_rng(0).integers(0, 255, (48, 64, 3), np.uint8)
+    return Image.fromarray(small).resize((width, height), Image.BICUBIC)

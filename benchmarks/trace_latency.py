@@ -39,7 +39,7 @@ def main() -> None:
             t = timed(lambda: trace(clf, tensor, layer, channel, y, x, outputs=outputs), args.repeats,
                       warm_up=10)
             j = timed(lambda: trace(clf, tensor, layer, channel, y, x, outputs=outputs).as_dict(),
-                      args.repeats)
+                      args.repeats, warm_up=10)
             print(f"{name:<9}{layer:<8}{f'({channel},{y},{x})':<14}{np.percentile(t, 50):>10.3f}"
                   f"{np.percentile(t, 95):>8.3f}{np.percentile(j, 50):>12.3f}{bare:>13.3f}")
 

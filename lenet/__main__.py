@@ -102,8 +102,7 @@ def cmd_trace(args) -> int:
         print(f"error: {NOTHING_DRAWN} in {args.file}", file=sys.stderr)
         return 1
     with torch.inference_mode():
-        outputs = clf.forward(tensor)[1]
-        logits = clf.logits(tensor)
+        logits, outputs, _ = clf.answer(tensor)
     try:
         t = trace(clf, tensor, args.layer, args.channel, args.y, args.x, outputs=outputs)
     except TraceError as exc:

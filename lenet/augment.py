@@ -91,7 +91,8 @@ def random_resample(x: torch.Tensor, p: float, generator: torch.Generator) -> to
         return x
     # The (B, H, H) and (B, W, W) filters are tiny: made on the CPU, identical everywhere.
     rows = (blur_matrices(h, sigma) @ round_trip_matrix(h, scale, up, down)).to(x.device)
-    cols = (blur_matrices(w, sigma) @ round_trip_matrix(w, scale, up, down)).to(x.device)
+    cols = rows if w == h else (blur_matrices(w, sigma)
+                                @ round_trip_matrix(w, scale, up, down)).to(x.device)
     index = chosen.nonzero()[:, 0].to(x.device)
     soft = rows[:, None] @ x[index].float() @ cols[:, None].transpose(-1, -2)
     return x.index_copy(0, index, soft.round_().clamp_(0, 255).to(x.dtype))

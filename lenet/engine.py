@@ -149,18 +149,20 @@ def train_one_epoch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
 @torch.inference_mode()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, mean, std,
              batch_size: int = 1000, mirror: bool = False) -> dict:
-    """Mean cross-entropy, accuracy and predictions of ``model`` on uint8 ``x``; with
-    ``mirror``, of the logits averaged with the mirror images' (``models.answer_logits``)."""
+    """Mean cross-entropy, accuracy, predictions and probabilities (softmax) of ``model`` on
+    uint8 ``x``; with ``mirror``, of the logits averaged with the mirror images'
+    (``models.answer_logits``)."""
     model.eval()
-    total_loss, preds = 0.0, []
+    total_loss, preds, probs = 0.0, [], []
     for start in range(0, len(x), batch_size):
         logits = answer_logits(model, normalize(x[start:start + batch_size], mean, std), mirror)
         total_loss += F.cross_entropy(logits, y[start:start + batch_size], reduction="sum").item()
         preds.append(logits.argmax(1))
+        probs.append(torch.softmax(logits, 1))
     predictions = torch.cat(preds)
     return {"loss": total_loss / len(x),
             "accuracy": (predictions == y).float().mean().item(),
-            "predictions": predictions}
+            "predictions": predictions, "probabilities": torch.cat(probs)}
 
 
 def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: int) -> list[list[int]]:

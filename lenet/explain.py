@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .models import forward_stages
+
 ACTIVATION_NAMES = {nn.ReLU: "ReLU", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
 POOLS = {nn.MaxPool2d: "max pooling", nn.AvgPool2d: "average pooling"}
 
@@ -49,7 +51,7 @@ def describe_layers(model: nn.Module, input_shape: tuple[int, ...]) -> list[Laye
     x = torch.zeros(1, *input_shape)
     infos: list[LayerInfo] = []
     with torch.inference_mode():
-        for name, layer in _stages(model):
+        for name, layer in forward_stages(model):
             in_shape = tuple(x.shape[1:])
             x = layer(x)
             if isinstance(layer, tuple(ACTIVATION_NAMES)) and infos:
@@ -63,14 +65,6 @@ def describe_layers(model: nn.Module, input_shape: tuple[int, ...]) -> list[Laye
     for info in infos:
         info.summary = _summary(info, last=info is infos[-1])
     return infos
-
-
-def _stages(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """Layers in forward order; a nameless flatten between ``features`` and ``classifier``."""
-    if hasattr(model, "features") and hasattr(model, "classifier"):
-        return [*model.features.named_children(), ("", nn.Flatten()),
-                *model.classifier.named_children()]
-    return list(model.named_children())
 
 
 def _describe(name: str, layer: nn.Module, in_shape: tuple, out_shape: tuple) -> LayerInfo:

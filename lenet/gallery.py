@@ -29,8 +29,7 @@ from safetensors.numpy import save as serialize_arrays
 from torch import nn
 
 from .checkpoint import atomic_write_bytes, averages_mirror
-from .data import normalize
-from .models import answer_logits
+from .engine import evaluate
 
 FORMAT_VERSION = 1
 META_KEY = "lenet_gallery"
@@ -101,20 +100,6 @@ def gallery_path(checkpoint: str | os.PathLike) -> Path:
 
 # ---------------------------------------------------------------------------- building
 
-@torch.inference_mode()
-def _probabilities(model: nn.Module, x: torch.Tensor, mean, std, batch_size: int,
-                   mirror: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """(argmax of the logits, softmax) for uint8 ``x``, batched as ``engine.evaluate``: the
-    app's answers, averaged with the mirror images for a model that does."""
-    model.eval()
-    preds, probs = [], []
-    for start in range(0, len(x), batch_size):
-        logits = answer_logits(model, normalize(x[start:start + batch_size], mean, std), mirror)
-        preds.append(logits.argmax(1))
-        probs.append(torch.softmax(logits, 1))
-    return torch.cat(preds), torch.cat(probs)
-
-
 def build_gallery(model: nn.Module, meta: dict, x: torch.Tensor, y: torch.Tensor,
                   n_random: int = N_RANDOM, n_mistakes: int | None = None, seed: int = 0,
                   batch_size: int = 1000) -> Gallery:
@@ -123,8 +108,10 @@ def build_gallery(model: nn.Module, meta: dict, x: torch.Tensor, y: torch.Tensor
 
     ``meta`` is the checkpoint's: its mean and std, classes, model and dataset names.
     """
-    predictions, probabilities = _probabilities(model, x, meta["mean"], meta["std"], batch_size,
-                                                averages_mirror(meta))
+    # The app's answers: averaged with the mirror images for a model that does.
+    answers = evaluate(model, x, y, mean=meta["mean"], std=meta["std"], batch_size=batch_size,
+                       mirror=averages_mirror(meta))
+    predictions, probabilities = answers["predictions"], answers["probabilities"]
     wrong = (predictions != y).numpy()
     rng = np.random.RandomState(seed)
     sample = rng.choice(len(x), min(n_random, len(x)), replace=False)

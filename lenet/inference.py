@@ -19,7 +19,8 @@ from torch import nn
 
 from .checkpoint import averages_mirror, load_checkpoint
 from .data import normalize
-from .models import answer_logits, conv_layer_names, mirror_mean, with_mirror_images
+from .models import (answer_logits, conv_layer_names, forward_stages, mirror_mean,
+                     with_mirror_images)
 from .images import InputError, open_image
 from .preprocess import digit_from_image, photo_to_array
 from .scales import with_colour_bar
@@ -143,6 +144,15 @@ class Classifier:
         """
         return layer_outputs(self.model, x)
 
+    def answer(self, tensor: torch.Tensor):
+        """One pass for a (1, C, H, W) input: (the logits the answer comes from (1, classes),
+        every layer's outputs with this input first, the mirror image's logits or None)."""
+        if self.mirror_average:   # the image and its mirror image in one batch
+            logits, outputs = self.forward(with_mirror_images(tensor))
+            return mirror_mean(logits), outputs, logits[1]
+        logits, outputs = self.forward(tensor)
+        return logits, outputs, None
+
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) normalised input -> the logits the answers come from (B, classes),
         averaged with the mirror images' when ``mirror_average``."""
@@ -174,15 +184,12 @@ class Classifier:
         if tensor is None:
             return Prediction(self.classes, view, empty=True)
         with torch.inference_mode():
-            if self.mirror_average:   # one pass over the image and its mirror image
-                logits, outputs = self.forward(with_mirror_images(tensor))
-                mirror, logits = logits[1].numpy(), mirror_mean(logits)
-            else:
-                (logits, outputs), mirror = self.forward(tensor), None
+            logits, outputs, mirror = self.answer(tensor)
         probabilities = torch.softmax(logits[0], 0).numpy()
         layers = {name: out[0].numpy() for name, out in outputs.items()}
         return Prediction(self.classes, view, tensor, probabilities, layers,
-                          map_layers=tuple(self.layer_names), mirror_logits=mirror)
+                          map_layers=tuple(self.layer_names),
+                          mirror_logits=None if mirror is None else mirror.numpy())
 
     def attributions(self, tensor: torch.Tensor, class_index: int):
         """(Grad-CAM on ``cam_layer`` after its activation, input saliency), each (H, W)."""
@@ -242,15 +249,6 @@ def _heat_picture(base: Image.Image, heat: np.ndarray | None, size: int) -> Imag
 # ---------------------------------------------------------------------------- layers
 
 ACTIVATIONS = (nn.ReLU, nn.Tanh, nn.Sigmoid)
-_FLATTEN = nn.Flatten()  # stateless: safe to share between requests
-
-def _stages(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """The model's layers in forward order; a ``Flatten`` stands between features and
-    classifier (as in ``forward_head``) so that walking them gives the model's own output."""
-    if hasattr(model, "features") and hasattr(model, "classifier"):
-        return [*model.features.named_children(), ("", _FLATTEN),
-                *model.classifier.named_children()]
-    return list(model.named_children())
 
 
 def layer_outputs(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -260,7 +258,7 @@ def layer_outputs(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict
     ``nn.Sequential``. Unnamed glue (the flatten) is not kept.
     """
     outputs = {}
-    for name, layer in _stages(model):
+    for name, layer in forward_stages(model):
         x = layer(x)
         if name:
             outputs[name] = x
@@ -269,7 +267,7 @@ def layer_outputs(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict
 
 def _activation_after(model: nn.Module, name: str) -> str:
     """``name``, or the activation layer right after it when there is one."""
-    stages = _stages(model)
+    stages = forward_stages(model)
     position = [n for n, _ in stages].index(name)
     if position + 1 < len(stages) and isinstance(stages[position + 1][1], ACTIVATIONS):
         return stages[position + 1][0]

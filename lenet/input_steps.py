@@ -68,7 +68,7 @@ def photo_steps(image: Image.Image, size: int = 32) -> list[Step]:
     return [(f"received: {image.width}x{image.height}", _view(image)),
             (f"centre square {right - left}x{bottom - top} at ({left}, {top})", shown),
             (f"{size}x{size} (Lanczos): what the network gets",
-             Image.fromarray(photo_to_array(image, size), "RGB"))]
+             Image.fromarray(photo_to_array(rgb, size), "RGB"))]
 
 
 def recipe_strip(source, digit: bool, size: int, height: int = 96) -> Image.Image:

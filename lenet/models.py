@@ -159,6 +159,18 @@ def answer_logits(model: nn.Module, x: torch.Tensor, mirror: bool) -> torch.Tens
     return mirror_mean(model(with_mirror_images(x))) if mirror else model(x)
 
 
+_FLATTEN = nn.Flatten()  # stateless: safe to share between requests
+
+
+def forward_stages(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The model's layers in forward order; a nameless ``Flatten`` stands between features
+    and classifier (as in ``forward_head``), so that walking them gives the model's output."""
+    if hasattr(model, "features") and hasattr(model, "classifier"):
+        return [*model.features.named_children(), ("", _FLATTEN),
+                *model.classifier.named_children()]
+    return list(model.named_children())
+
+
 def conv_layer_names(model: nn.Module) -> list[str]:
     """Names (inside ``model.features``) of the conv and pooling layers, in forward order."""
     return [name for name, m in model.features.named_children()

@@ -1,6 +1,7 @@
 """Small builders shared by the tests: hand-made digits and a classifier with random weights."""
 from __future__ import annotations
 
+import base64
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
@@ -34,6 +35,11 @@ def seven_png(size: int = 112) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def data_url(png: bytes) -> str:
+    """PNG bytes as the data URL the page's pad sends."""
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def random_classifier(name: str, seed: int = 0) -> Classifier:

@@ -12,13 +12,9 @@ import pytest
 from PIL import Image
 
 import app
-from helpers import seven_png
+from helpers import data_url, seven_png
 from conftest import ROOT
 from ui.common import EXPLAIN_TOP
-
-
-def data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def photo_file(tmp_path, name="photo.jpg") -> str:

@@ -12,9 +12,7 @@ from PIL import Image
 
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier, render_pictures
-from helpers import ring
-from helpers import seven_png
-from test_app import data_url
+from helpers import data_url, ring, seven_png
 
 THREADS, ROUNDS = 6, 12
 

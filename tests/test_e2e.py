@@ -364,13 +364,13 @@ def test_a_mistake_from_the_gallery_is_analysed_in_the_draw_tab(page, tmp_path):
     page.get_by_text("only the mistakes").click()
     page.get_by_text("mistakes of").first.wait_for(timeout=10000)
     words = page.locator("#gallery-words").inner_text()
-    mistakes = int(load_gallery(gallery_path(default_checkpoint("lenet5"))).is_mistake.sum())
+    gallery = load_gallery(gallery_path(default_checkpoint("lenet5")))
+    mistakes = int(gallery.is_mistake.sum())
     assert words.startswith(f"24 of {mistakes} mistakes of LeNet-5")
     click_pixel(page, "#gallery-sheet", 40, 40)                   # the first tile
     page.wait_for_function("document.querySelector('#gallery-words').innerText"
                            ".includes('Sent test image #')", timeout=10000)
     index = int(page.locator("#gallery-words").inner_text().split("#")[1].split()[0])
-    gallery = load_gallery(gallery_path(default_checkpoint("lenet5")))
     i = int(np.flatnonzero(gallery.indices == index)[0])
     assert gallery.is_mistake[i]
     buffer = io.BytesIO()

@@ -14,20 +14,16 @@ from lenet.data import load_split, normalize
 from lenet.engine import evaluate
 from lenet.gallery import (Gallery, GalleryError, build_gallery, gallery_path, load_gallery,
                            save_gallery)
-from lenet.models import REGISTRY
 from conftest import ROOT
+from helpers import random_classifier
 
 ARRAYS = ("labels", "predictions", "confidences", "indices", "is_mistake", "in_sample")
 BUDGET = 2_000_000  # bytes, all committed galleries together
 
 
 def random_model(name: str, seed: int = 0):
-    spec = REGISTRY[name]
-    torch.manual_seed(seed)
-    meta = {"model": name, "dataset": spec.dataset, "classes": list(spec.classes),
-            "input_shape": list(spec.input_shape), "mean": list(spec.mean),
-            "std": list(spec.std), "title": spec.title}
-    return spec.build().eval(), meta
+    clf = random_classifier(name, seed)
+    return clf.model, clf.meta
 
 
 @pytest.fixture(scope="module")

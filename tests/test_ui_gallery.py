@@ -65,11 +65,8 @@ def test_the_three_digit_models_compared_on_one_drawing():
     assert len(out) == 9
     for k, name in enumerate(("lenet5", "lenet5-classic", "dense")):
         title, confidences, picture = out[3 * k: 3 * k + 3]
-        alone = Classifier.from_checkpoint(default_checkpoint(name)).predict(seven_png())
+        clf = Classifier.from_checkpoint(default_checkpoint(name))
+        alone = clf.predict(seven_png())
         assert confidences == alone.confidences() and isinstance(picture, Image.Image)
-        assert f"{100 * alone_accuracy(name):.2f} %" in title
+        assert f"{100 * clf.meta['test_accuracy']:.2f} %" in title
     assert app.DRAW.compare(None)[1] is None
-
-
-def alone_accuracy(name):
-    return Classifier.from_checkpoint(default_checkpoint(name)).meta["test_accuracy"]
