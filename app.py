@@ -22,7 +22,7 @@ from lenet.inference import Classifier
 from lenet.gallery import GalleryError, gallery_path, load_gallery
 from ui import blocks, draw, gallery, inside, invariance, photo
 from ui.blocks import BlocksTab
-from ui.common import CSS, EXPLAIN_TOP
+from ui.common import CSS, EXPLAIN_TOP, lane
 from ui.draw import DrawTab
 from ui.gallery import GalleryTab
 from ui.invariance import InvarianceTab
@@ -77,8 +77,7 @@ DRAW = DrawTab(DIGITS, [MODELS[name] for name in VARIANTS if name in MODELS])
 PHOTO = PhotoTab(PHOTOS)
 GALLERY = GalleryTab(load_galleries(MODELS))
 BLOCKS, LAB = BlocksTab(DIGITS, PHOTOS), InvarianceTab(DIGITS, PHOTOS)
-OPENED = dict(show_progress="hidden", trigger_mode="always_last", concurrency_id="opened",
-              concurrency_limit=2)   # a tab's first result when a visitor opens it
+OPENED = lane("opened")   # a tab's first result when a visitor opens it
 
 with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
     gr.Markdown("# How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to the "

@@ -19,9 +19,10 @@ from torch import nn
 from lenet.blocks import (FIXED_KERNELS, BlockError, image_to_tensor, learned_kernel,
                           make_kernel, maps_grid, run_block, user_kernel)
 from lenet.inference import Classifier, InputError
+from lenet.invariance import pixels_to_image
 from lenet.memo import SingleFlight
 
-from .common import RawImage, guarded, picture
+from .common import RawImage, guarded, lane, picture
 
 TITLE = "Building blocks"
 DRAWING, PHOTO, SAMPLE, UPLOAD = "my drawing", "my photo", "sample", "upload here"
@@ -31,8 +32,7 @@ EMPTY_SOURCE = {DRAWING: "Draw a digit in the first tab first.",
 NAMED = {"Laplacian": "laplacian",
          "vertical derivative [1, 0, −1]ᵀ and its negative": "derivative_pair",
          "Sobel x (vertical edges)": "sobel_x", "Sobel y (horizontal edges)": "sobel_y",
-         "box blur": "box_blur", "sharpen": "sharpen", "identity": "identity",
-         "N random filters": "random"}
+         "box blur": "box_blur", "sharpen": "sharpen", "identity": "identity"}
 RANDOM, CUSTOM = "N random filters", "custom 3x3"
 POOLS = {"none": "none", "max": "max", "average": "avg"}
 VIEWS = {"each map scaled to [0, 1]": "scaled", "−|y| (the course's view for the Laplacian)":
@@ -43,8 +43,7 @@ INPUT_SIDE = 300   # pixels: the input picture's longer side, about (small ones 
 GRID_SIDE = 640    # pixels: the conv grid's longer side, about (ReLU and pooling alike)
 SHOW_ALL = 75      # kernel numbers shown in full up to this many; else the first filter only
 BOX = {"input": 300, "maps": 460}   # picture heights, so the page does not jump
-LANE = dict(show_progress="hidden", trigger_mode="always_last", concurrency_id="blocks",
-            concurrency_limit=2)
+LANE = lane("blocks")
 # Every setting in the order the handler takes it, with the page's starting values.
 DEFAULTS = dict(source=SAMPLE, upload=None, drawing=None, photo=None, kernel="Laplacian",
                 custom=FIXED_KERNELS["laplacian"], count=10, size=5, seed=0, stride=1,
@@ -71,8 +70,7 @@ def sample_picture() -> Image.Image:
 
 def input_picture(x: torch.Tensor) -> Image.Image:
     """(1, C, H, W) in [0, 1] -> a grey or colour picture about ``INPUT_SIDE`` large."""
-    pixels = x[0].clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
-    image = Image.fromarray(pixels[..., 0] if pixels.shape[2] == 1 else pixels)
+    image = pixels_to_image(x[0])
     return scaled(image, INPUT_SIDE / max(image.size))
 
 
@@ -116,7 +114,7 @@ class BlocksTab:
                               if isinstance(m, nn.Conv2d))
             for k in range(conv.out_channels):
                 self.learned[f"{title} {name} filter {k}"] = learned_kernel(conv.weight[k:k + 1])
-        self.kernels = [*NAMED, CUSTOM, *self.learned]
+        self.kernels = [*NAMED, RANDOM, CUSTOM, *self.learned]
         self.sample = image_to_tensor(sample_picture())   # (1, 3, 256, 256)
         # Decoding is most of a request's cost for a big photo; a slider move reuses it.
         # Uploads are named by their content's hash and the pad sends bytes: safe keys.

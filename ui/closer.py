@@ -13,11 +13,10 @@ from lenet.trace import TraceError, describe, trace, traceable_layers
 from lenet.trace_view import big_factor, channel_picture, receptive_field_picture, trace_picture
 from lenet.visualize import grid_cell_at
 
-from .common import SLOW, Analyst, guarded, picture
+from .common import AFTER_ACTIVATION, SLOW, Analyst, guarded, picture
 
 HINT = ("Click any tile of a feature map above, or of F6 / the output, to open that channel "
         "here; then click any pixel of the large map to see how that number was computed.")
-AFTER = "after the activation"
 
 
 class Closer:
@@ -93,7 +92,7 @@ class Closer:
         return None if result.empty else result
 
     def _map(self, result: Prediction, layer: str, view: str | None) -> np.ndarray:
-        name = self.clf.activation_of(layer) if view == AFTER else layer
+        name = self.clf.activation_of(layer) if view == AFTER_ACTIVATION else layer
         values = result.layers[name]
         return values if values.ndim == 3 else values[:, None, None]
 

@@ -28,7 +28,6 @@ from lenet.memo import SingleFlight
 
 log = logging.getLogger("app")
 
-TOP_K = 3
 EXPLAIN_TOP = "top prediction"
 TITLE_HEIGHT = 40      # pixels: a picture's title above it
 COLOUR_BAR = 32        # pixels: the colour bar under a grid
@@ -37,12 +36,17 @@ BEFORE_ACTIVATION, AFTER_ACTIVATION = "before the activation", "after the activa
 HEAT_BOX = 260         # pixels: the boxes of the network's input, Grad-CAM and saliency
 SOMETHING_WRONG = "Something went wrong with this input; please try another one."
 
-# Event settings. The quick label has its own lane so that it never waits behind the
-# slower pictures; each lane runs at most two handlers at once (the Space has 2 vCPUs).
-QUICK = dict(show_progress="hidden", trigger_mode="always_last",
-             concurrency_id="label", concurrency_limit=2)
-SLOW = dict(show_progress="hidden", trigger_mode="always_last",
-            concurrency_id="pictures", concurrency_limit=2)
+
+
+def lane(name: str) -> dict:
+    """Event settings for a queue lane: at most two of its handlers at once (the Space has 2
+    vCPUs), only the latest of a burst of triggers, no progress overlay."""
+    return dict(show_progress="hidden", trigger_mode="always_last", concurrency_id=name,
+                concurrency_limit=2)
+
+
+# The quick label has its own lane so that it never waits behind the slower pictures.
+QUICK, SLOW = lane("label"), lane("pictures")
 
 
 def guarded(empty: tuple, warn: bool):
@@ -109,6 +113,10 @@ class Analyst:
     def __init__(self, clf: Classifier, cache_size: int = 256):
         self.clf = clf
         self.predict: SingleFlight[Prediction] = SingleFlight(clf.predict, cache_size)
+        # The preprocessing strip, drawn once per input however often its pictures are
+        # asked for again (another class to explain, the activation toggle).
+        self.steps: SingleFlight[Image.Image] = SingleFlight(
+            lambda source: recipe_strip(source, clf.is_digit_model, clf.height), cache_size // 4)
         self.no_pictures = (None,) * (3 + len(clf.layer_names) + len(clf.hidden_names))
         self.lines = {info.name: info.summary
                       for info in describe_layers(clf.model, tuple(clf.meta["input_shape"]))}
@@ -137,10 +145,6 @@ class Analyst:
         return (shown.grad_cam, shown.saliency, self.steps(source),
                 *[shown.feature_maps[n] for n in self.clf.layer_names],
                 *[shown.hidden[n] for n in self.clf.hidden_names])
-
-    def steps(self, source) -> Image.Image:
-        """The preprocessing recipe for ``source``, step by step."""
-        return recipe_strip(source, self.clf.is_digit_model, self.clf.height)
 
 
 SOFTMAX_HINT = "The logits and the softmax that turns them into probabilities appear here."
@@ -249,13 +253,11 @@ CSS = """
 .seen img, .heat img, .photo-input img {
   width: 100% !important; height: 100% !important; max-width: none !important;
   max-height: none !important; object-fit: contain !important; }
-.maps img { width: auto !important; height: auto !important; max-width: 100% !important;
-            max-height: 100% !important; object-fit: contain !important; }
+.maps img, .steps img { width: auto !important; height: auto !important;
+  max-width: 100% !important; max-height: 100% !important; object-fit: contain !important; }
 .top3 { min-height: 470px; }
 .softmax { min-height: 130px; }
 .status { min-height: 26px; }
-.steps img { width: auto !important; max-width: 100% !important; height: auto !important;
-             max-height: 100% !important; object-fit: contain !important; }
 .layer-line p { font-size: 0.9em; margin: 10px 0 0 0; }
 .kernels img { width: auto !important; max-width: 100% !important; height: auto !important; }
 """

@@ -17,15 +17,14 @@ from lenet.checkpoint import atomic_write_bytes
 from lenet.gallery import Gallery
 from lenet.sheet import labelled_sheet
 
-from .common import guarded, picture
+from .common import guarded, lane, picture
 
 TITLE = "Test-set gallery"
 RANDOM, MISTAKES = "random test images", "only the mistakes"
 ANY = "any"
 SHOWN = 24            # images per sheet
 PICKED = Path(tempfile.gettempdir()) / "how-a-cnn-sees" / "gallery"
-LANE = dict(show_progress="hidden", trigger_mode="always_last", concurrency_id="gallery",
-            concurrency_limit=2)
+LANE = lane("gallery")
 
 
 class GalleryTab:

@@ -19,7 +19,7 @@ from lenet.invariance import (ROTATION_LIMIT, SCALE_RANGE, SHIFT_LIMIT, STROKE_L
                               InvarianceError, Occlusion, input_pixels, occlusion_map,
                               occlusion_picture, pixels_to_image, probabilities, transform)
 
-from .common import guarded, picture
+from .common import guarded, lane, picture
 
 TITLE = "Invariance lab"
 DIGIT, PHOTO = "my drawing (LeNet-5)", "my photo (ConvNet)"
@@ -35,10 +35,7 @@ IDENTITY = (0, 0, 0, 1.0, 0, 0.0, 0, 14, 14)
 SEEN_BOX, OCCLUSION_BOX = 260, 260        # pixels, title included: fixed so the page stays put
 CURVE_W, CURVE_H, TITLE_H = 480, 260, 40  # the engine's plot size, and a title above it
 # The lab's own lanes: a slider step costs ~1 ms and must never wait behind the curves.
-LIVE = dict(show_progress="hidden", trigger_mode="always_last",
-            concurrency_id="lab", concurrency_limit=2)
-CURVES = dict(show_progress="hidden", trigger_mode="always_last",
-              concurrency_id="lab_curves", concurrency_limit=2)
+LIVE, CURVES = lane("lab"), lane("lab_curves")
 
 
 @dataclass
