@@ -17,7 +17,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as serialize_tensors
 from torch import nn
 
-from .models import REGISTRY
+from .models import REGISTRY, layer_table
 
 FORMAT_VERSION = 1
 META_KEY = "lenet"
@@ -55,7 +55,10 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, meta: dict) -> No
     if meta.get("model") not in REGISTRY:
         raise ValueError(f"meta['model'] must be one of {sorted(REGISTRY)}")
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    meta = {"format_version": FORMAT_VERSION, **meta}
+    # The layer table and the test-time rule make the file readable without this code (the
+    # page's JavaScript engine rebuilds the network from them).
+    meta = {"format_version": FORMAT_VERSION, **meta, "layers": layer_table(model),
+            "mirror_average": averages_mirror(meta)}
     atomic_write_bytes(path, serialize_tensors(tensors, metadata={META_KEY: json.dumps(meta)}))
 
 
@@ -91,7 +94,10 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict]:
 
 def averages_mirror(meta: dict) -> bool:
     """Whether this checkpoint's model answers with the mean of an image's and its mirror
-    image's logits: those trained with random horizontal flips (the ConvNet; not digits)."""
+    image's logits: those trained with random horizontal flips (the ConvNet; not digits).
+    Checkpoints state it as ``mirror_average``; older ones are read from the training flag."""
+    if "mirror_average" in meta:
+        return bool(meta["mirror_average"])
     return bool(meta.get("hyperparameters", {}).get("flip", False))
 
 

@@ -171,6 +171,42 @@ def forward_stages(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return list(model.named_children())
 
 
+def layer_table(model: nn.Module) -> list[dict]:
+    """The model's stages in forward order as plain JSON, stored in every checkpoint so that a
+    reader without this code (the page's JavaScript engine) can rebuild the network from the
+    weights: each entry has ``name`` and ``kind`` (conv, linear, relu, tanh, maxpool,
+    avgpool, flatten), and the sizes and weight names that kind needs."""
+    table, prefix = [], {}
+    for part in ("features", "classifier"):
+        for name, _ in getattr(model, part, nn.Sequential()).named_children():
+            prefix[name] = f"{part}.{name}"
+    for name, m in forward_stages(model):
+        if isinstance(m, nn.Conv2d):
+            row = dict(kind="conv", inputs=m.in_channels, outputs=m.out_channels,
+                       kernel=list(m.kernel_size), stride=list(m.stride),
+                       padding=list(m.padding))
+        elif isinstance(m, nn.Linear):
+            row = dict(kind="linear", inputs=m.in_features, outputs=m.out_features)
+        elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+            size, step = (_pair(m.kernel_size), _pair(m.stride or m.kernel_size))
+            row = dict(kind="maxpool" if isinstance(m, nn.MaxPool2d) else "avgpool",
+                       kernel=size, stride=step)
+        elif isinstance(m, (nn.ReLU, nn.Tanh)):
+            row = dict(kind=type(m).__name__.lower())
+        elif isinstance(m, nn.Flatten):
+            row = dict(kind="flatten")
+        else:
+            raise ValueError(f"layer {name!r} ({type(m).__name__}) has no table entry")
+        if row["kind"] in ("conv", "linear"):
+            row.update(weight=f"{prefix[name]}.weight", bias=f"{prefix[name]}.bias")
+        table.append(dict(name=name, **row))
+    return table
+
+
+def _pair(v) -> list[int]:
+    return [v, v] if isinstance(v, int) else list(v)
+
+
 def conv_layer_names(model: nn.Module) -> list[str]:
     """Names (inside ``model.features``) of the conv and pooling layers, in forward order."""
     return [name for name, m in model.features.named_children()

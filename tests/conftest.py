@@ -78,3 +78,27 @@ def server():
                     quiet=True, max_file_size=app.MAX_FILE_SIZE)
     yield f"http://127.0.0.1:{port}/"
     app.demo.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright, one per test session."""
+    from playwright.sync_api import sync_playwright
+    from browser import launch
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def js_page(chromium):
+    """A blank page served from the repository root (tests/jspage.py): import the page's
+    modules with ``await import('/app_assets/....js')`` inside ``page.evaluate``."""
+    from jspage import serve_root
+    server, url = serve_root()
+    page = chromium.new_page()
+    page.goto(f"{url}/tests/jspage.html")
+    yield page
+    page.close()
+    server.shutdown()
