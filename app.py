@@ -21,7 +21,7 @@ from lenet.checkpoint import CheckpointError, default_checkpoint, missing_checkp
 from lenet.inference import Classifier
 from lenet.gallery import GalleryError, gallery_path, load_gallery
 from ui import blocks, draw, gallery, inside, invariance, photo
-from ui.blocks import BlocksTab
+from ui.blocks import DEFAULTS as BLOCK_DEFAULTS, BlocksTab
 from ui.common import CSS, EXPLAIN_TOP, lane
 from ui.draw import DrawTab
 from ui.gallery import GalleryTab
@@ -41,6 +41,13 @@ VARIANTS = ("lenet5-classic", "dense")      # the course's variants: compared wh
 def checkpoint_path(name: str) -> Path:
     variable = f"LENET_{name.upper().replace('-', '_')}_CHECKPOINT"
     return Path(os.environ.get(variable, default_checkpoint(name)))
+
+
+def served_path(path: Path) -> str:
+    """How the page names a static file: relative to the app's folder when inside it."""
+    path = Path(path).resolve()
+    root = Path(__file__).resolve().parent
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 def load_models() -> dict[str, Classifier]:
@@ -73,16 +80,21 @@ def load_galleries(models: dict[str, Classifier]) -> dict:
 
 MODELS = load_models()
 DIGITS, PHOTOS = MODELS["lenet5"], MODELS["convnet"]
-DRAW = DrawTab(DIGITS, [MODELS[name] for name in VARIANTS if name in MODELS])
-PHOTO = PhotoTab(PHOTOS)
-GALLERY = GalleryTab(load_galleries(MODELS))
+# The page's own code and the checkpoints its engine reads, served as static files.
+ROOT = Path(__file__).resolve().parent
+SERVED = {name: checkpoint_path(name) for name in MODELS}
+gr.set_static_paths([ROOT / "app_assets", *SERVED.values()])
+DRAW = DrawTab(DIGITS, [MODELS[name] for name in VARIANTS if name in MODELS],
+               paths={name: served_path(path) for name, path in SERVED.items()})
+GALLERY = GalleryTab(load_galleries(MODELS), to_draw=DRAW.gallery_value)
+PHOTO = PhotoTab(PHOTOS, gallery_file=GALLERY.file_for)
 BLOCKS, LAB = BlocksTab(DIGITS, PHOTOS), InvarianceTab(DIGITS, PHOTOS)
 OPENED = lane("opened")   # a tab's first result when a visitor opens it
 
-with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
-    gr.Markdown("# How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to the "
-                "course's **ConvNet** (CIFAR-10), and look inside: the exact input the network "
-                "gets, the feature maps of every layer, and where its evidence comes from.")
+with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800), fill_width=True) as demo:
+    gr.Markdown("## How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to "
+                "the course's **ConvNet** (CIFAR-10), and look inside: every layer, live.",
+                elem_id="page-title")
     with gr.Tabs() as tabs:
         with gr.Tab(draw.TITLE, id="draw"):
             DRAW.build()
@@ -90,13 +102,13 @@ with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800)) as demo:
             PHOTO.build()
         if GALLERY.galleries:
             with gr.Tab(gallery.TITLE, id="gallery"):
-                GALLERY.build(tabs, DRAW.inbox, PHOTO.inbox)
+                GALLERY.build(tabs, DRAW.view, PHOTO.inbox)
             demo.load(*GALLERY.loaded, api_name=False)
         with gr.Tab(blocks.TITLE, id="blocks") as blocks_tab:
-            BLOCKS.build(DRAW.shown, PHOTO.shown)
+            BLOCKS.build(DRAW.view, PHOTO.shown)
         blocks_tab.select(*BLOCKS.opened, api_name=False, **OPENED)
         with gr.Tab(invariance.TITLE, id="invariance") as lab:
-            LAB.build(DRAW.shown, PHOTO.shown)
+            LAB.build(DRAW.view, PHOTO.shown)
         lab.select(*LAB.opened, api_name=False, **OPENED)
         with gr.Tab(inside.TITLE, id="inside"):
             inside.build(list(MODELS.values()))
@@ -117,8 +129,8 @@ def warm_up(url: str) -> None:
     try:
         client = Client(url, download_files=False, verbose=False)
         client.predict(sketch, api_name="/classify_sketch")
-        client.predict(sketch, EXPLAIN_TOP, api_name="/sketch_pictures")
-        client.predict(api_name="/building_block")   # its defaults: imports torchvision once
+        client.predict(sketch, EXPLAIN_TOP, None, api_name="/sketch_pictures")
+        client.predict(*BLOCK_DEFAULTS.values(), api_name="/building_block")  # imports torchvision
     except Exception as exc:  # a slower first request is no reason to stop
         log.warning("warm-up request failed: %s", exc)
 

@@ -178,9 +178,32 @@ class Classifier:
         return normalize(pixels, self.mean, self.std), view
 
     # ------------------------------------------------------------------ predicting
+    def pixels(self, tensor: torch.Tensor) -> np.ndarray:
+        """A normalised (1, C, H, W) input back to pixels in [0, 1]: (C, H, W) float32."""
+        mean, std = (torch.tensor(v).view(-1, 1, 1) for v in (self.mean, self.std))
+        return (tensor[0] * std + mean).clamp(0, 1).numpy()
+
     def predict(self, source) -> Prediction:
         """Classify ``source``, keeping every layer's output from the same pass."""
         tensor, view = self.prepare(source)
+        return self._predict(tensor, view)
+
+    def predict_pixels(self, pixels: np.ndarray | None) -> Prediction:
+        """Classify an input that is already the network's size, taken as it is: (C, H, W)
+        in [0, 1] (a prepared drawing, a test image); None is nothing drawn."""
+        shape = (self.channels, self.height, self.width)
+        if pixels is None:
+            return Prediction(self.classes, Image.new("L", shape[:0:-1]), empty=True)
+        pixels = np.asarray(pixels, np.float32)
+        if pixels.shape != shape:
+            raise InputError(f"this model takes {shape} pixels, not {pixels.shape}")
+        tensor = normalize(torch.from_numpy(pixels.copy())[None], self.mean, self.std)
+        grey = (pixels * 255).round().astype(np.uint8)
+        view = (Image.fromarray(grey[0], "L") if self.channels == 1
+                else Image.fromarray(grey.transpose(1, 2, 0), "RGB"))
+        return self._predict(tensor, view)
+
+    def _predict(self, tensor: torch.Tensor | None, view: Image.Image) -> Prediction:
         if tensor is None:
             return Prediction(self.classes, view, empty=True)
         with torch.inference_mode():

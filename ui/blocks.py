@@ -22,7 +22,7 @@ from lenet.inference import Classifier, InputError
 from lenet.invariance import pixels_to_image
 from lenet.memo import SingleFlight
 
-from .common import RawImage, guarded, lane, picture
+from .common import RawImage, guarded, lane, picture, shown_input
 
 TITLE = "Building blocks"
 DRAWING, PHOTO, SAMPLE, UPLOAD = "my drawing", "my photo", "sample", "upload here"
@@ -125,6 +125,8 @@ class BlocksTab:
     # ------------------------------------------------------------------ handlers
     def _image(self, source: str, upload, drawing, photo) -> torch.Tensor | str:
         """(1, C, H, W) for the chosen source, or the prompt when it is empty."""
+        shown = shown_input(drawing)   # the draw tab's view: the drawing as drawn
+        drawing = None if shown is None or shown.pixels is None else shown.png
         chosen = {DRAWING: drawing, PHOTO: photo, UPLOAD: upload, SAMPLE: self.sample}
         if chosen[source] is None:
             return EMPTY_SOURCE[source]

@@ -10,9 +10,12 @@ import base64
 import binascii
 import functools
 import io
+import json
 import logging
 import os
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -21,7 +24,9 @@ from gradio.processing_utils import hash_bytes
 from PIL import Image
 
 from lenet.explain import describe_layers, softmax_formula
+from lenet.images import open_image
 from lenet.inference import Classifier, InputError, Prediction, render_pictures
+from lenet.pad import pad_digit, pad_ink
 from lenet.input_steps import recipe_strip
 from lenet.visualize import feature_map_grid
 from lenet.memo import SingleFlight
@@ -110,9 +115,9 @@ class Analyst:
     (Gradio names uploads by their content's hash, so both are safe cache keys).
     """
 
-    def __init__(self, clf: Classifier, cache_size: int = 256):
+    def __init__(self, clf: Classifier, cache_size: int = 256, predictor=None):
         self.clf = clf
-        self.predict: SingleFlight[Prediction] = SingleFlight(clf.predict, cache_size)
+        self.predict: SingleFlight[Prediction] = SingleFlight(predictor or clf.predict, cache_size)
         # The preprocessing strip, drawn once per input however often its pictures are
         # asked for again (another class to explain, the activation toggle).
         self.steps: SingleFlight[Image.Image] = SingleFlight(
@@ -261,3 +266,55 @@ CSS = """
 .layer-line p { font-size: 0.9em; margin: 10px 0 0 0; }
 .kernels img { width: auto !important; max-width: 100% !important; height: auto !important; }
 """
+
+
+# ---------------------------------------------------------------------------- the live view
+# The draw tab's view (app_assets/draw_tab.js) keeps what it shows as its value, JSON:
+# {"kind": "drawing", "drawing": PNG data URL} (set by the page after each stroke),
+# {"kind": "upload" | "gallery", "pixels": [...], "caption": ...} (set here: an input the
+# server prepared), {"kind": "message", "text": ...}, or "" for nothing.
+
+@dataclass(frozen=True)
+class Shown:
+    """What the draw tab shows, for the tabs that use it: the network's input ``pixels``
+    (H, W) in [0, 1] or None when nothing is drawn, and ``png``, the drawing as drawn (or
+    the prepared input, for uploads and gallery images) for the building blocks."""
+    kind: str
+    pixels: np.ndarray | None
+    png: bytes | None
+
+
+def view_value(kind: str, pixels: np.ndarray, caption: str) -> str:
+    """An input the server prepared, as the view's value. ``id`` makes every hand-over a
+    change, even of the same picture twice."""
+    return json.dumps({"kind": kind, "pixels": [round(float(v), 6) for v in pixels.ravel()],
+                       "caption": caption, "id": time.time_ns()})
+
+
+def view_message(text: str) -> str:
+    return json.dumps({"kind": "message", "text": text, "id": time.time_ns()})
+
+
+def shown_input(value: str | None, side: int = 28) -> Shown | None:
+    """The view's value -> ``Shown``, or None when nothing is shown. Drawings go through the
+    pad's recipe (``lenet.pad``), as the page did; the rest is taken as the server sent it."""
+    if not value:
+        return None
+    try:
+        data = json.loads(value)
+        kind = data["kind"]
+    except (ValueError, TypeError, KeyError):
+        raise InputError("the drawing arrived damaged; press Clear and redraw") from None
+    if kind == "drawing":
+        png = decode_data_url(data.get("drawing"))
+        digit = pad_digit(pad_ink(open_image(png)))
+        return Shown(kind, None if digit.empty else digit.pixels, png)
+    if kind in ("upload", "gallery"):
+        pixels = np.asarray(data.get("pixels", []), np.float32)
+        if pixels.size != side * side or not np.isfinite(pixels).all():
+            raise InputError("the input arrived damaged; send it again")
+        pixels = pixels.clip(0, 1).reshape(side, side)
+        buffer = io.BytesIO()
+        Image.fromarray((pixels * 255).round().astype(np.uint8), "L").save(buffer, "PNG")
+        return Shown(kind, pixels, buffer.getvalue())
+    return None

@@ -15,6 +15,7 @@ import numpy as np
 
 from lenet.checkpoint import atomic_write_bytes
 from lenet.gallery import Gallery
+from lenet.images import InputError
 from lenet.sheet import labelled_sheet
 
 from .common import guarded, lane, picture
@@ -30,8 +31,9 @@ LANE = lane("gallery")
 class GalleryTab:
     """``galleries``: model name -> (title, its Gallery, the tab id that analyses it)."""
 
-    def __init__(self, galleries: dict[str, tuple[str, Gallery, str]]):
+    def __init__(self, galleries: dict[str, tuple[str, Gallery, str]], to_draw=None):
         self.galleries = galleries
+        self.to_draw = to_draw   # (image (H, W, 1) uint8, caption) -> the draw view's value
         self.show = guarded((None, "⚠️ could not draw the gallery", []), warn=False)(self._show)
         self.pick = guarded((gr.skip(), gr.skip(), gr.skip(), "⚠️ could not open that image"),
                             warn=False)(self._pick)
@@ -62,8 +64,10 @@ class GalleryTab:
         return sheet, words, [int(i) for i in chosen]
 
     def _pick(self, model: str, positions: list[int], evt: gr.SelectData):
-        """A click on the sheet: (switch tab, digit for the draw tab, photo for the photo
-        tab, words). The picture is written once per test image, named by its index."""
+        """A click on the sheet: (switch tab, the draw tab's input, the photo tab's reference,
+        words). Digits go to the draw tab's view as they are (already MNIST-shaped); photos
+        go to the photo tab as "model:test index", which only ``file_for`` turns into a
+        picture. Nothing that names a server file ever goes to the page."""
         title, gallery, tab = self.galleries[model]
         _, layout = labelled_sheet([gallery.images[0]], [["", ""]], [False],
                                    tile=84 if gallery.images.shape[-1] == 1 else 64)
@@ -71,18 +75,33 @@ class GalleryTab:
         if k is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         i = positions[k]
-        path = PICKED / f"{model}-{int(gallery.indices[i])}.png"
+        index = int(gallery.indices[i])
+        words = f"Sent test image #{index} ({gallery.caption(i)}) to the {tab} tab."
+        if tab == "draw":
+            value = self.to_draw(gallery.images[i], f"test image #{index} ({gallery.caption(i)})")
+            return gr.Tabs(selected=tab), value, gr.skip(), words
+        return gr.Tabs(selected=tab), gr.skip(), f"{model}:{index}", words
+
+    def file_for(self, reference: str) -> str:
+        """"model:test index" of a gallery image -> the path of its picture, written here once
+        per image; anything else is refused with one line (``InputError``)."""
+        model, _, number = str(reference or "").partition(":")
+        if model not in self.galleries or not number.isdigit():
+            raise InputError("that is not a test-set gallery image")
+        gallery = self.galleries[model][1]
+        found = np.flatnonzero(gallery.indices == int(number))
+        if len(found) == 0:
+            raise InputError("that is not a test-set gallery image")
+        path = PICKED / f"{model}-{int(number)}.png"
         if not path.exists():
             buffer = io.BytesIO()
-            gallery.picture(i).save(buffer, "PNG")
+            gallery.picture(int(found[0])).save(buffer, "PNG")
             atomic_write_bytes(path, buffer.getvalue())
-        words = f"Sent test image #{int(gallery.indices[i])} ({gallery.caption(i)}) to the {tab} tab."
-        digit, photo = (str(path), gr.skip()) if tab == "draw" else (gr.skip(), str(path))
-        return gr.Tabs(selected=tab), digit, photo, words
+        return str(path)
 
-    def build(self, tabs: gr.Tabs, digit_inbox: gr.Textbox, photo_inbox: gr.Textbox) -> None:
-        """``digit_inbox`` / ``photo_inbox``: the draw and photo tabs' hidden inputs that
-        analyse a picture's path when it changes."""
+    def build(self, tabs: gr.Tabs, draw_view: gr.HTML, photo_inbox: gr.Textbox) -> None:
+        """``draw_view``: the draw tab's view, which takes a digit as its value;
+        ``photo_inbox``: the photo tab's hidden input, which takes a gallery reference."""
         first = next(iter(self.galleries))
         with gr.Row():
             model = gr.Radio([(t, name) for name, (t, _, _) in self.galleries.items()],
@@ -103,7 +122,7 @@ class GalleryTab:
         for control in (model, which, true, predicted, seed):
             control.change(self.show, inputs, outputs, api_name=False, **LANE)
         shuffle.click(lambda s: int(s or 0) + 1, seed, seed, api_name=False, queue=False)
-        sheet.select(self.pick, [model, positions], [tabs, digit_inbox, photo_inbox, words],
+        sheet.select(self.pick, [model, positions], [tabs, draw_view, photo_inbox, words],
                      api_name=False, **LANE)
         self.loaded = (self.show, inputs, outputs)   # app.py runs it when the page loads
 

@@ -19,7 +19,7 @@ from lenet.invariance import (ROTATION_LIMIT, SCALE_RANGE, SHIFT_LIMIT, STROKE_L
                               InvarianceError, Occlusion, input_pixels, occlusion_map,
                               occlusion_picture, pixels_to_image, probabilities, transform)
 
-from .common import guarded, lane, picture
+from .common import guarded, lane, picture, shown_input
 
 TITLE = "Invariance lab"
 DIGIT, PHOTO = "my drawing (LeNet-5)", "my photo (ConvNet)"
@@ -70,8 +70,11 @@ class InvarianceTab:
         clf = self.models.get(source)
         if clf is None:
             raise InputError(f"choose {DIGIT!r} or {PHOTO!r}")
-        value = drawing if source == DIGIT else photo
-        pixels = input_pixels(clf, value) if value is not None else None
+        if source == DIGIT:   # the draw tab's view: its input as the page showed it
+            shown = shown_input(drawing)
+            pixels = None if shown is None or shown.pixels is None else torch.from_numpy(shown.pixels[None])
+        else:
+            pixels = input_pixels(clf, photo) if photo is not None else None
         if pixels is None:
             return (EMPTY[source], None, None, None, None, None, "", None, *self._fit(clf, sliders))
         p = probabilities(clf, pixels)[0]

@@ -16,11 +16,19 @@ PROMPT = "Upload a photo, take one with the webcam, or paste one."
 class PhotoTab:
     """Handlers (callable directly, as the tests do) and the layout of the tab."""
 
-    def __init__(self, clf: Classifier):
+    def __init__(self, clf: Classifier, gallery_file=None):
         self.analyst = Analyst(clf)
+        self.gallery_file = gallery_file   # "model:test index" -> its picture (GalleryTab.file_for)
         self.closer = Closer(self.analyst)
         self.classify_photo = guarded((None,) * 5, warn=True)(self._classify_photo)
         self.pictures = guarded(self.analyst.no_pictures, warn=False)(self._pictures)
+        self.classify_sent = guarded((None,) * 5, warn=True)(self._classify_sent)
+
+    def _classify_sent(self, reference: str | None):
+        """A gallery image sent by reference (never a path from the page)."""
+        if not reference:
+            return PROMPT, None, None, SOFTMAX_HINT, None
+        return self._classify_photo(self.gallery_file(reference))
 
     def _classify_photo(self, path: str | None):
         if not path:
@@ -49,9 +57,9 @@ class PhotoTab:
         shown = gr.State(None)   # the path of the photo on show
         self.shown = shown
         self.closer.build(shown, view, grids)
-        # A picture's path sent from elsewhere in the page (the test-set gallery).
+        # A test image sent from the gallery, by reference.
         self.inbox = gr.Textbox(visible=False)
-        sent = self.inbox.change(self.classify_photo, self.inbox, [*quick, shown],
+        sent = self.inbox.change(self.classify_sent, self.inbox, [*quick, shown],
                                  api_name=False, **QUICK)
         sent.then(self.pictures, [shown, target, view], pictures, api_name=False, **SLOW)
         labelled = photo.upload(self.classify_photo, photo, [*quick, shown],

@@ -1,0 +1,402 @@
+"""The page's JavaScript engine (app_assets/engine.js) in Chromium against the Python engine
+and torch, on the committed checkpoints: every layer's output, the answer (with the ConvNet's
+mirror image), Grad-CAM and saliency (torch.autograd), traces, receptive fields, and what a
+checkpoint file that is not one gets. Arrays cross between Python and the page as lists."""
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save as safetensors_bytes
+
+from conftest import ROOT, SHARED_DATA
+from helpers import ring
+from lenet.checkpoint import default_checkpoint
+from lenet.data import load_split, normalize
+from lenet.inference import Classifier, attribution_maps
+from lenet.synth import render
+from lenet.trace import TraceError, receptive_field, trace, traceable_layers
+
+MODELS = ("lenet5", "lenet5-classic", "dense", "convnet")
+TOLERANCE = 1e-4       # max |JS - torch| for a layer's values (float32 rounding is ~1e-6)
+
+# Plain lists from typed arrays, so that page.evaluate can hand them back as JSON.
+LIST = "const list = (a) => (a === null || a === undefined ? a : Array.from(a));"
+
+FORWARD_JS = """async ({url, inputs, classes, repeats}) => {
+  const e = await import('/app_assets/engine.js');
+  """ + LIST + """
+  const net = await e.loadNetwork(url);
+  const runs = inputs.map((x) => net.forward(Float32Array.from(x)));
+  // A rough time per call (not a test: timings belong in benchmarks/).
+  const x = Float32Array.from(inputs[0]), times = {forward: [], both: []};
+  for (let k = 0; k < repeats; k++) {
+    let t = performance.now();
+    const run = net.forward(x);
+    times.forward.push(performance.now() - t);
+    t = performance.now();
+    net.attributions(net.forward(x), run.top);
+    times.both.push(performance.now() - t);
+  }
+  const median = (a) => a.sort((p, q) => p - q)[a.length >> 1];
+  return {
+    network: {name: net.name, classes: net.classes, inputShape: net.inputShape,
+              mirrorAverage: net.mirrorAverage, camLayer: net.camLayer,
+              shapes: Object.fromEntries(net.layers.filter((l) => l.name).map((l) => [l.name, l.shape]))},
+    timing: repeats ? {forward: median(times.forward), both: median(times.both)} : null,
+    runs: runs.map((r, n) => ({
+      keys: Object.keys(r.outputs),
+      outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, {shape: v.shape, data: list(v.data)}])),
+      ownLogits: list(r.ownLogits), mirrorLogits: list(r.mirrorLogits), logits: list(r.logits),
+      probabilities: list(r.probabilities), top: r.top,
+      maps: classes[n].map((k) => {
+        const a = net.attributions(r, k);
+        return {gradCam: list(a.gradCam), saliency: list(a.saliency), camLayer: a.camLayer,
+                gradCamMax: a.gradCamMax, saliencyMax: a.saliencyMax};
+      }),
+    })),
+  };
+}"""
+
+
+def url(name: str) -> str:
+    return f"/checkpoints/{name}.safetensors"
+
+
+def flat(t: torch.Tensor) -> list[float]:
+    return t.detach().reshape(-1).tolist()
+
+
+def inputs_for(clf: Classifier) -> dict[str, torch.Tensor]:
+    """Varied normalised (1, C, H, W) inputs: what users give, noise, and nothing at all."""
+    rng = np.random.default_rng(0)
+    c, h, w = clf.channels, clf.height, clf.width
+    as_input = lambda pixels: normalize(torch.as_tensor(pixels, dtype=torch.float32).reshape(1, c, h, w),  # noqa: E731
+                                        clf.mean, clf.std)
+    if clf.is_digit_model:
+        digits = [ring()]
+        if (SHARED_DATA / "MNIST" / "raw").is_dir():      # real test digits, drawn as users do
+            images, _, _ = load_split("mnist", SHARED_DATA, train=False)
+            digits = [images[i, 0].numpy() for i in (0, 1, 2)]
+        found = {"ring": as_input(ring() / 255)}
+        for i, digit in enumerate(digits):
+            found[f"drawn {i}"] = clf.prepare(render(digit, rng, "sketchpad"))[0]
+        found["random"] = as_input(rng.uniform(0, 1, (h, w)))
+        found["blank"] = as_input(np.zeros((h, w)))
+        return found
+    found = {"random": as_input(rng.uniform(0, 1, (c, h, w))),
+             "grey": as_input(np.full((c, h, w), 0.5))}
+    photos = sorted((SHARED_DATA / "cifar10" / "test" / "cat").glob("*.jpg"))[:2]
+    for i, path in enumerate(photos):                    # real CIFAR-10 photos when present
+        found[f"photo {i}"] = clf.prepare(path)[0]
+    if not photos:
+        gradient = np.linspace(0, 1, w)[None, None] * np.linspace(1, 0.2, c)[:, None, None]
+        found["gradient"] = as_input(np.broadcast_to(gradient, (c, h, w)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def classifiers():
+    return {name: Classifier.from_checkpoint(default_checkpoint(name)) for name in MODELS}
+
+
+@pytest.fixture(scope="module")
+def compared(classifiers, js_page):
+    """Per model: the inputs, torch's answers and maps for them, and the page's."""
+    found = {}
+    for name, clf in classifiers.items():
+        inputs = inputs_for(clf)
+        reference = []
+        for tensor in inputs.values():
+            with torch.inference_mode():
+                logits, outputs, mirror = clf.answer(tensor)
+            probabilities = torch.softmax(logits[0], 0)
+            top = int(probabilities.argmax())
+            # The answer, another class and the least likely one: maps for a class not shown too.
+            classes = sorted({top, (top + 3) % len(clf.classes), int(probabilities.argmin())})
+            maps = {k: attribution_maps(clf.model, tensor, clf.cam_output, k) for k in classes}
+            reference.append(dict(tensor=tensor, logits=logits[0], outputs=outputs, mirror=mirror,
+                                  probabilities=probabilities, top=top, classes=classes, maps=maps))
+        page = js_page.evaluate(FORWARD_JS, {
+            "url": url(name), "inputs": [flat(t) for t in inputs.values()],
+            "classes": [r["classes"] for r in reference],
+            "repeats": 60 if name in ("lenet5", "convnet") else 0})
+        found[name] = dict(labels=list(inputs), reference=reference, page=page)
+    return found
+
+
+def worst(a, b) -> float:
+    return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)))) if len(a) else 0.0
+
+
+# ---------------------------------------------------------------------------- the network
+
+@pytest.mark.parametrize("name", MODELS)
+def test_network_description_matches_the_classifier(name, classifiers, compared):
+    clf, network = classifiers[name], compared[name]["page"]["network"]
+    assert network["name"] == clf.name and tuple(network["classes"]) == clf.classes
+    assert network["inputShape"] == {"channels": clf.channels, "height": clf.height, "width": clf.width}
+    assert network["mirrorAverage"] == clf.mirror_average
+    assert network["camLayer"] == clf.cam_output
+    assert {k: tuple(v) for k, v in network["shapes"].items()} == clf.shapes
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_layer_and_the_answer_match_torch(name, compared):
+    worst_by_layer = {}
+    for label, ref, run in zip(compared[name]["labels"], compared[name]["reference"],
+                               compared[name]["page"]["runs"]):
+        assert run["keys"] == list(ref["outputs"]), "layers missing, extra or out of order"
+        for layer, out in ref["outputs"].items():
+            page = run["outputs"][layer]
+            assert tuple(page["shape"]) == tuple(out.shape[1:]), layer
+            diff = worst(page["data"], flat(out[0]))
+            worst_by_layer[layer] = max(worst_by_layer.get(layer, 0.0), diff)
+            assert diff <= TOLERANCE, f"{name} {layer} on {label}: off by {diff:.2e}"
+        own = next(reversed(ref["outputs"].values()))[0]
+        assert worst(run["ownLogits"], flat(own)) <= TOLERANCE, label
+        assert worst(run["logits"], flat(ref["logits"])) <= TOLERANCE, label
+        assert worst(run["probabilities"], flat(ref["probabilities"])) <= 1e-5, label
+        assert run["top"] == ref["top"], label
+        if ref["mirror"] is None:
+            assert run["mirrorLogits"] is None
+        else:   # the answer is the mean with the mirror image's logits
+            assert worst(run["mirrorLogits"], flat(ref["mirror"])) <= TOLERANCE, label
+            assert worst(run["logits"], flat((own + ref["mirror"]) / 2)) <= TOLERANCE, label
+    print(f"\n{name}: worst |JS - torch| per layer " +
+          ", ".join(f"{k} {v:.1e}" for k, v in worst_by_layer.items()))
+    timing = compared[name]["page"]["timing"]
+    if timing:
+        print(f"{name} in Chromium (median of 60): forward {timing['forward']:.2f} ms, "
+              f"forward + attributions {timing['both']:.2f} ms")
+
+
+def test_the_mirror_image_changes_the_convnet_answer(compared):
+    """Guards the test above: the mirror logits differ from the image's own, so averaging
+    them is really checked."""
+    runs = compared["convnet"]["page"]["runs"]
+    assert max(worst(r["mirrorLogits"], r["ownLogits"]) for r in runs) > 0.1
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_grad_cam_and_saliency_match_autograd(name, classifiers, compared):
+    for label, ref, run in zip(compared[name]["labels"], compared[name]["reference"],
+                               compared[name]["page"]["runs"]):
+        for k, maps in zip(ref["classes"], run["maps"]):
+            cam, sal = ref["maps"][k]
+            assert maps["camLayer"] == classifiers[name].cam_output
+            assert worst(maps["saliency"], sal.ravel()) <= 1e-4 * sal.max() + 1e-6, f"{label} class {k}"
+            assert maps["saliencyMax"] == pytest.approx(float(sal.max()), rel=1e-4, abs=1e-6)
+            if cam is None:
+                assert maps["gradCam"] is None
+                continue
+            assert worst(maps["gradCam"], cam.ravel()) <= 1e-4 * cam.max() + 1e-6, f"{label} class {k}"
+            assert maps["gradCamMax"] == pytest.approx(float(cam.max()), rel=1e-4, abs=1e-6)
+
+
+def test_a_class_other_than_the_answer_has_other_maps(compared):
+    """Guards the test above: the maps really depend on the class asked about."""
+    run = compared["lenet5"]["page"]["runs"][0]
+    assert worst(run["maps"][0]["saliency"], run["maps"][-1]["saliency"]) > 1e-3
+
+
+# ---------------------------------------------------------------------------- tracing
+
+TRACE_JS = """async ({url, input, queries}) => {
+  const e = await import('/app_assets/engine.js');
+  """ + LIST + """
+  const net = await e.loadNetwork(url);
+  const run = net.forward(Float32Array.from(input));
+  return queries.map(([layer, channel, y, x]) => {
+    const t = net.trace(run, layer, channel, y, x);
+    return {...t, inputs: list(t.inputs), weights: list(t.weights), products: list(t.products),
+            reads: net.reads(layer, channel, y, x)};
+  });
+}"""
+
+
+def trace_queries(clf: Classifier) -> list[tuple[str, int, int, int]]:
+    """Every traceable layer at its corners and middle, first and last channel; C1's corner
+    reads the zero padding."""
+    queries = []
+    for layer in traceable_layers(clf):
+        shape = clf.shapes[layer]
+        if len(shape) == 1:
+            queries += [(layer, 0, 0, 0), (layer, shape[0] - 1, 0, 0), (layer, shape[0] // 2, 0, 0)]
+            continue
+        c, h, w = shape
+        for channel, y, x in ((0, 0, 0), (c - 1, h - 1, w - 1), (c // 2, h // 2, w // 3),
+                              (1 % c, 0, w - 2 if w > 1 else 0), (c - 1, h // 3, 0)):
+            queries.append((layer, channel, y, x))
+    return queries
+
+
+def same_top_terms(page: list[dict], python: list[dict]) -> None:
+    """Same products, largest |product| first. Where two sizes are equal (zeros from the
+    padding or a ReLU) numpy's argpartition leaves their order open, so only terms whose size
+    is unique in the list are matched by position."""
+    assert [t.keys() for t in page] == [t.keys() for t in python]
+    sizes = [abs(t["product"]) for t in python]
+    for mine, theirs in zip(page, python):
+        assert mine["product"] == pytest.approx(theirs["product"], abs=1e-6)
+        if sum(abs(s - abs(theirs["product"])) <= 1e-6 for s in sizes) == 1:
+            assert mine["index"] == theirs["index"] and mine["at"] == theirs["at"]
+            assert mine["input"] == pytest.approx(theirs["input"], abs=1e-5)
+            assert mine["weight"] == theirs["weight"]
+
+
+@pytest.mark.parametrize("name", ["lenet5", "convnet", "lenet5-classic", "dense"])
+def test_trace_matches_python(name, classifiers, compared, js_page):
+    clf = classifiers[name]
+    tensor = compared[name]["reference"][1]["tensor"]          # a drawn digit or a real photo
+    queries = trace_queries(clf)
+    page = js_page.evaluate(TRACE_JS, {"url": url(name), "input": flat(tensor), "queries": queries})
+    for (layer, channel, y, x), mine in zip(queries, page):
+        theirs = trace(clf, tensor, layer, channel, y, x).as_dict()
+        where = f"{layer}[{channel}, {y}, {x}]"
+        for key in ("model", "layer", "kind", "channel", "y", "x", "source", "receptive_field",
+                    "activation", "origin", "pool", "winner"):
+            assert mine[key] == theirs[key], f"{where} {key}"
+        assert tuple(mine["shape"]) == np.shape(theirs["inputs"]), where
+        assert worst(mine["inputs"], np.ravel(theirs["inputs"])) <= TOLERANCE, where
+        for key in ("value", "map_value_before", "pre_activation", "bias"):
+            if theirs[key] is None:
+                assert mine[key] is None, f"{where} {key}"
+            else:
+                assert mine[key] == pytest.approx(theirs[key], abs=TOLERANCE), f"{where} {key}"
+        if theirs["kind"] != "pool":
+            assert mine["weights"] == np.ravel(theirs["weights"]).tolist(), where
+            assert worst(mine["products"], np.ravel(theirs["products"])) <= TOLERANCE, where
+        same_top_terms(mine["top_contributions"], theirs["top_contributions"])
+        # What the unit reads, for the page's outline: the patch of the trace, clipped.
+        reads, source_shape = mine["reads"], (clf.channels, clf.height, clf.width)
+        if theirs["source"] != "input":
+            source_shape = clf.shapes[theirs["source"]]
+        assert reads["source"] == theirs["source"]
+        if theirs["kind"] == "linear":
+            assert reads["window"] is None and reads["channels"] == list(range(source_shape[0]))
+            continue
+        top, left = theirs["origin"]
+        _, kh, kw = np.shape(theirs["inputs"])
+        assert reads["window"] == [max(top, 0), max(left, 0), min(top + kh, source_shape[1]) - 1,
+                                   min(left + kw, source_shape[2]) - 1], where
+        expected = [channel] if theirs["kind"] == "pool" else list(range(source_shape[0]))
+        assert reads["channels"] == expected, where
+
+
+def test_traces_cover_padding_and_pool_winners(classifiers, compared):
+    """Guards the test above: it met the padding and max-pool winners away from the corner."""
+    clf = classifiers["lenet5"]
+    tensor = compared["lenet5"]["reference"][1]["tensor"]
+    traces = [trace(clf, tensor, *q).as_dict() for q in trace_queries(clf)]
+    assert any(t["layer"] == "C1" and t["origin"][0] < 0 for t in traces)
+    assert any(t["pool"] == "max" and t["winner"] != [0, 0] for t in traces)
+
+
+def test_an_activation_is_traced_as_the_layer_before_it(classifiers, compared, js_page):
+    tensor = compared["lenet5"]["reference"][1]["tensor"]
+    page = js_page.evaluate(TRACE_JS, {"url": url("lenet5"), "input": flat(tensor),
+                                       "queries": [["C3_relu", 2, 3, 4], ["C3", 2, 3, 4]]})
+    assert page[0] == page[1] and page[0]["layer"] == "C3"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_receptive_field_matches_python(name, classifiers, js_page):
+    clf = classifiers[name]
+    queries = []
+    for layer, shape in clf.shapes.items():
+        h, w = shape[1:] if len(shape) == 3 else (1, 1)
+        queries += [(layer, y, x) for y, x in {(0, 0), (h - 1, w - 1), (h // 2, w // 3)}]
+    page = js_page.evaluate("""async ({url, queries}) => {
+        const net = await (await import('/app_assets/engine.js')).loadNetwork(url);
+        return queries.map(([layer, y, x]) => net.receptiveField(layer, y, x));
+    }""", {"url": url(name), "queries": queries})
+    assert page == [list(receptive_field(clf, *q)) for q in queries]
+
+
+def test_trace_errors_name_the_valid_range(classifiers, js_page):
+    clf = classifiers["lenet5"]
+    run = torch.zeros(1, 1, 28, 28)
+    bad = [("S9", 0, 0, 0), ("C1", 6, 0, 0), ("C1", 0, 28, 3), ("F6", 1, 1, 0), ("S2", -1, 0, 0)]
+    page = js_page.evaluate("""async ({url, bad}) => {
+        const net = await (await import('/app_assets/engine.js')).loadNetwork(url);
+        const run = net.forward(new Float32Array(28 * 28));
+        return bad.map((q) => { try { net.trace(run, ...q); return null; } catch (err) { return err.message; } });
+    }""", {"url": url("lenet5"), "bad": bad})
+    for query, message in zip(bad, page):
+        with pytest.raises(TraceError) as python:
+            trace(clf, run, *query)
+        assert message == str(python.value)
+
+
+# ---------------------------------------------------------------------------- reading files
+
+PARSE_JS = """async ({bytes}) => {
+  const e = await import('/app_assets/engine.js');
+  try {
+    const {meta, tensors} = e.parseSafetensors(new Uint8Array(bytes).buffer);
+    return {meta, tensors: Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, {shape: t.shape, data: Array.from(t.data)}]))};
+  } catch (err) {
+    return {error: err.message};
+  }
+}"""
+
+
+def safetensors_file(tensors: dict[str, np.ndarray], meta: dict, pad: int) -> bytes:
+    """A safetensors file written by hand, its header padded with ``pad`` spaces so that the
+    tensor data can start off a 4-byte boundary."""
+    header, offset, data = {"__metadata__": {"lenet": json.dumps(meta)}}, 0, b""
+    for name, array in tensors.items():
+        raw = array.astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(raw)]}
+        offset, data = offset + len(raw), data + raw
+    text = json.dumps(header).encode() + b" " * pad
+    return struct.pack("<Q", len(text)) + text + data
+
+
+@pytest.mark.parametrize("pad", [0, 1, 2, 3])
+def test_tensors_are_read_at_any_alignment(pad, js_page):
+    rng = np.random.default_rng(pad)
+    tensors = {"a": rng.normal(size=(3, 2)).astype(np.float32), "b": rng.normal(size=5).astype(np.float32)}
+    page = js_page.evaluate(PARSE_JS, {"bytes": list(safetensors_file(tensors, {"model": "x"}, pad))})
+    assert page["meta"] == {"model": "x"}
+    for name, array in tensors.items():
+        assert page["tensors"][name] == {"shape": list(array.shape), "data": array.ravel().tolist()}
+
+
+def test_a_checkpoint_read_off_alignment_answers_as_torch(classifiers, compared, js_page):
+    """The committed LeNet-5 with one more header byte: every tensor is copied, none viewed."""
+    raw = (ROOT / "checkpoints" / "lenet5.safetensors").read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    shifted = struct.pack("<Q", n + 1) + raw[8:8 + n] + b" " + raw[8 + n:]
+    tensor = compared["lenet5"]["reference"][1]["tensor"]
+    logits = js_page.evaluate("""async ({bytes, input}) => {
+        const e = await import('/app_assets/engine.js');
+        const net = e.networkFromBuffer(new Uint8Array(bytes).buffer);
+        return Array.from(net.forward(Float32Array.from(input)).logits);
+    }""", {"bytes": list(shifted), "input": flat(tensor)})
+    assert worst(logits, flat(compared["lenet5"]["reference"][1]["logits"])) <= TOLERANCE
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"hello", b"\xff" * 64, struct.pack("<Q", 10) + b"not json!!",
+    struct.pack("<Q", 2) + b"[]", safetensors_bytes({"w": torch.zeros(2)}),
+    safetensors_bytes({"w": torch.zeros(2)}, metadata={"lenet": "{not json"}),
+], ids=["empty", "short", "garbage", "header not JSON", "header not a table", "no metadata",
+        "bad metadata"])
+def test_a_file_that_is_not_a_checkpoint_gets_one_line(content, js_page):
+    error = js_page.evaluate(PARSE_JS, {"bytes": list(content)})["error"]
+    assert "not a lenet checkpoint" in error and "\n" not in error
+
+
+def test_normalize_matches_the_training_recipe(classifiers, js_page):
+    clf = classifiers["convnet"]
+    pixels = np.random.default_rng(3).uniform(0, 1, (1, 3, 32, 32)).astype(np.float32)
+    page = js_page.evaluate("""async ({url, pixels}) => {
+        const net = await (await import('/app_assets/engine.js')).loadNetwork(url);
+        return Array.from(net.normalize(Float32Array.from(pixels)));
+    }""", {"url": url("convnet"), "pixels": pixels.ravel().tolist()})
+    assert worst(page, flat(normalize(torch.from_numpy(pixels), clf.mean, clf.std))) <= 1e-6
