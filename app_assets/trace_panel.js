@@ -4,7 +4,7 @@
 const TABLE_LIMIT = 150;   // products shown as tables up to this many; else the largest terms
 const TERMS = 8;
 
-const f = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(3)).replace("-", "−");
+const f = (v) => v.toFixed(3).replace("-", "−");
 const signed = (v) => (v >= 0 ? "+ " : "− ") + Math.abs(v).toFixed(3);
 const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
@@ -63,7 +63,7 @@ function terms(t) {
 export function traceHtml(t, { classes, outputName, run }) {
   let html = `<h4>${where(t, classes, outputName)}</h4>${field(t)}`;
   if (t.kind === "pool") {
-    const [, kh, kw] = t.inputs_shape;
+    const [, kh, kw] = t.shape;
     const word = t.pool === "max" ? "the largest value of" : "the mean of";
     html += `<p>${t.layer} is ${word} a ${kh}×${kw} window of ${t.source}, channel ${t.channel}:</p>`;
     html += table(t.inputs, kh, kw, `${t.source} rows ${t.origin[0]}–${t.origin[0] + kh - 1},
@@ -74,7 +74,7 @@ export function traceHtml(t, { classes, outputName, run }) {
   }
   const size = t.products.length;
   if (t.kind === "conv" && size <= TABLE_LIMIT) {
-    const [c, kh, kw] = t.inputs_shape;
+    const [c, kh, kw] = t.shape;
     html += `<p>The kernel (${c} × ${kh}×${kw} weights) lies on the input patch; each input
       is multiplied by its weight and the products are added up.</p><div class="nv-tables">`;
     for (let k = 0; k < c; k += 1) {

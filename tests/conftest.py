@@ -102,3 +102,13 @@ def js_page(chromium):
     yield page
     page.close()
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """``python app.py`` started once for the browser tests, on a free port; its URL."""
+    from browser import free_port, start_app, stop_app
+    port = free_port()
+    proc, _ = start_app(port)
+    yield f"http://127.0.0.1:{port}/"
+    stop_app(proc)

@@ -3,6 +3,7 @@ through gradio_client against a launched server."""
 import ast
 import base64
 import io
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +15,8 @@ from PIL import Image
 import app
 from helpers import data_url, seven_png
 from conftest import ROOT
-from ui.common import EXPLAIN_TOP
+from lenet.images import InputError
+from ui.common import EXPLAIN_TOP, shown_input
 
 
 def photo_file(tmp_path, name="photo.jpg") -> str:
@@ -26,14 +28,27 @@ def photo_file(tmp_path, name="photo.jpg") -> str:
 # ---------------------------------------------------------------------------- handlers
 
 def test_a_drawn_seven_shows_everything():
-    status, label, seen, softmax, shown = app.DRAW.classify_sketch(data_url(seven_png()))
+    status, label, seen, softmax = app.DRAW.classify_sketch(data_url(seven_png()))
     assert len(label) == 10 and max(label, key=label.get) == "7"
     assert sum(label.values()) == pytest.approx(1, abs=1e-5)
-    assert status.startswith("**7**") and shown == seven_png()
+    assert status.startswith("**7**")
     assert "p(7) = e^{z_7}" in softmax and "**Logits z**" in softmax
     cam, sal, steps, *maps = app.DRAW.sketch_pictures(data_url(seven_png()), EXPLAIN_TOP)
     assert seen.size == (28, 28) and cam.size == sal.size and cam.width == 112
     assert len(maps) == 7 and all(isinstance(m, Image.Image) for m in (steps, *maps))
+
+
+def test_the_api_reads_a_drawing_with_the_pads_recipe():
+    """/classify_sketch answers what the page shows for the same drawing: the pad's recipe
+    (lenet.pad), then LeNet-5 on exactly those pixels."""
+    from lenet.pad import pad_digit, pad_ink
+    png = seven_png(280)
+    _, label, seen, _ = app.DRAW.classify_sketch(data_url(png))
+    pixels = pad_digit(pad_ink(Image.open(io.BytesIO(png)))).pixels
+    assert np.array_equal(np.asarray(seen), (pixels * 255).round().astype(np.uint8))
+    logits = app.DIGITS.model(app.torch.from_numpy(pixels)[None, None])
+    expected = app.torch.softmax(logits[0], 0).detach().numpy()
+    assert [label[str(k)] for k in range(10)] == pytest.approx(expected, abs=1e-6)
 
 
 def test_label_and_pictures_of_one_drawing_share_one_prediction():
@@ -46,13 +61,13 @@ def test_label_and_pictures_of_one_drawing_share_one_prediction():
 
 
 def test_a_cleared_pad_clears_the_outputs_and_asks_for_a_digit():
-    status, label, seen, softmax, shown = app.DRAW.classify_sketch("")
-    assert status == "Draw a digit on the pad." and label is seen is shown is None
+    status, label, seen, softmax = app.DRAW.classify_sketch("")
+    assert status == "Draw a digit on the pad." and label is seen is None
     assert all(r is None for r in app.DRAW.sketch_pictures("", EXPLAIN_TOP))
     blank = Image.new("RGB", (112, 112), "white")
     buffer = io.BytesIO()
     blank.save(buffer, "PNG")
-    status, label, seen, _, _ = app.DRAW.classify_sketch(data_url(buffer.getvalue()))
+    status, label, seen, _ = app.DRAW.classify_sketch(data_url(buffer.getvalue()))
     assert "Nothing drawn" in status and label is None and seen is None
     assert all(r is None for r in app.DRAW.sketch_pictures(data_url(buffer.getvalue()), None))
 
@@ -64,14 +79,42 @@ def test_explaining_another_class_changes_the_heatmaps():
     assert np.asarray(top_sal).tobytes() != np.asarray(three_sal).tobytes()
 
 
-def test_the_class_dropdown_explains_an_uploaded_digit_not_the_pad(tmp_path):
-    """The bug: after an upload, changing the class re-explained the (empty) pad."""
+def test_an_upload_is_prepared_by_the_general_recipe_and_handed_to_the_page(tmp_path):
     (tmp_path / "seven.png").write_bytes(seven_png(600))
-    *_, shown = app.DRAW.classify_digit(str(tmp_path / "seven.png"))
-    cam, sal, *maps = app.DRAW.pictures(shown, "3")
-    assert all(isinstance(m, Image.Image) for m in (cam, sal, *maps))
-    alone = app.DRAW.analyst.pictures(str(tmp_path / "seven.png"), "3")
-    assert np.array_equal(np.asarray(sal), np.asarray(alone[1]))
+    value = json.loads(app.DRAW.take_upload(str(tmp_path / "seven.png")))
+    assert value["kind"] == "upload" and len(value["pixels"]) == 28 * 28
+    tensor, _ = app.DIGITS.prepare(str(tmp_path / "seven.png"))   # the recipe for uploads
+    assert np.asarray(value["pixels"]) == pytest.approx(tensor.numpy().ravel(), abs=1e-6)
+    shown = shown_input(json.dumps(value))
+    assert app.DIGITS.predict_pixels(shown.pixels[None]).label == "7"
+
+
+def test_an_unusable_upload_is_one_line_in_the_view(tmp_path):
+    (tmp_path / "doc.png").write_bytes(b"%PDF-1.4 not really a picture")
+    message = json.loads(app.DRAW.take_upload(str(tmp_path / "doc.png")))
+    assert message["kind"] == "message" and "not an image" in message["text"]
+    assert "\n" not in message["text"]
+    Image.new("RGB", (60, 60), "white").save(tmp_path / "white.png")
+    message = json.loads(app.DRAW.take_upload(str(tmp_path / "white.png")))
+    assert message["kind"] == "message" and "No digit" in message["text"]
+    assert app.DRAW.take_upload(None) == ""
+
+
+def test_the_other_tabs_read_the_drawing_as_the_page_showed_it():
+    from lenet.pad import pad_digit, pad_ink
+    png = seven_png(280)
+    shown = shown_input(json.dumps({"kind": "drawing", "drawing": data_url(png)}))
+    assert shown.png == png
+    assert np.array_equal(shown.pixels, pad_digit(pad_ink(Image.open(io.BytesIO(png)))).pixels)
+    blank = io.BytesIO()
+    Image.new("RGB", (280, 280), "white").save(blank, "PNG")
+    assert shown_input(json.dumps({"kind": "drawing",
+                                   "drawing": data_url(blank.getvalue())})).pixels is None
+    assert shown_input("") is None
+    for damaged in ("{", json.dumps({"kind": "upload", "pixels": [1, 2]}),
+                    json.dumps({"kind": "upload", "pixels": [float("nan")] * 784})):
+        with pytest.raises(InputError):
+            shown_input(damaged)
 
 
 @pytest.mark.parametrize("value", ["data:text/html;base64,PGI+", "data:image/png;base64,@@@",
@@ -94,12 +137,6 @@ def test_photo_handler_and_its_bad_inputs(tmp_path):
         with pytest.warns(UserWarning):
             status, *rest = app.PHOTO.classify_photo(str(tmp_path / bad))
         assert words in status and all(r is None for r in rest)  # shown None: the box empties
-
-
-def test_digit_upload_goes_through_the_digit_pipeline(tmp_path):
-    (tmp_path / "seven.png").write_bytes(seven_png(600))
-    status, label, seen, _, _ = app.DRAW.classify_digit(str(tmp_path / "seven.png"))
-    assert max(label, key=label.get) == "7" and seen.size == (28, 28)
 
 
 def test_an_unexpected_bug_is_logged_not_shown(monkeypatch, caplog):
@@ -156,7 +193,7 @@ def test_gradio_client_sketch_upload_and_bad_file(server, tmp_path):
     client = Client(server, download_files=False, verbose=False)
     status, label, seen, _ = client.predict(data_url(seven_png()), api_name="/classify_sketch")
     assert label["label"] == "7" and status.startswith("**7**")
-    cam, sal, steps, *maps = client.predict(data_url(seven_png()), "3",
+    cam, sal, steps, *maps = client.predict(data_url(seven_png()), "3", None,
                                             api_name="/sketch_pictures")
     assert len(maps) == 7 and all(m["path"].endswith(".png") for m in (cam, sal, steps, *maps))
     status, label, seen, _ = client.predict(handle_file(photo_file(tmp_path)),
@@ -175,8 +212,8 @@ def test_every_event_is_an_api_endpoint(server):
     from gradio_client import Client
     names = set(Client(server, download_files=False, verbose=False).view_api(
         print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/classify_sketch", "/sketch_pictures", "/classify_digit", "/digit_pictures",
-            "/explain_digit", "/classify_photo", "/photo_pictures", "/explain_photo"} <= names
+    assert {"/classify_sketch", "/sketch_pictures", "/prepare_digit", "/classify_photo",
+            "/photo_pictures", "/explain_photo"} <= names
 
 
 def test_an_oversized_upload_is_refused_and_the_server_stays_up(server, tmp_path):

@@ -1,0 +1,297 @@
+"""The draw tab's live view in Chromium, against the running app: every number the page
+computes is checked against the Python engine on the same pixels, and every panel against
+what is shown. Each test opens its own page, so none depends on another's state."""
+import base64
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from lenet.checkpoint import default_checkpoint
+from lenet.gallery import gallery_path, load_gallery
+from lenet.inference import Classifier
+from lenet.pad import pad_digit, pad_ink
+from lenet.sheet import labelled_sheet
+from lenet.trace import trace
+
+SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
+ONE = [(0.5, 0.15), (0.5, 0.85)]
+LAPTOP, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def lenet5():
+    return Classifier.from_checkpoint(default_checkpoint("lenet5"))
+
+
+@pytest.fixture
+def view(chromium, app_url):
+    """A fresh page on the draw tab at 1366x768, its network loaded; requests to the queue
+    are recorded in ``page.joins``."""
+    page = chromium.new_page(viewport=LAPTOP)
+    yield open_view(page, app_url)
+    page.close()
+
+
+def open_view(page, url):
+    page.joins = []
+    page.on("request", lambda r: page.joins.append(r.url) if "/queue/join" in r.url else None)
+    page.goto(url)
+    page.locator("#draw-view [data-ready=true], #draw-view[data-ready=true]").first.wait_for(
+        state="attached", timeout=30000)
+    return page
+
+
+def stroke(page, points, steps=6):
+    """One stroke on the pad through ``points`` (fractions of the pad); returns the queue
+    requests sent between pointer-down and pointer-up."""
+    box = page.locator("canvas.pad").bounding_box()
+    at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
+    page.mouse.move(*at(*points[0]))
+    before = len(page.joins)
+    page.mouse.down()
+    for (ax, ay), (bx, by) in zip(points, points[1:]):
+        for k in range(1, steps + 1):
+            page.mouse.move(*at(ax + (bx - ax) * k / steps, ay + (by - ay) * k / steps))
+    sent = page.joins[before:]
+    page.mouse.up()
+    return sent
+
+
+def state(page) -> dict:
+    """What the page shows: its input pixels, every layer, the answer, the panels' words."""
+    return page.evaluate("""() => {
+        const tab = window.cnnPage.draw;
+        const run = tab.view.run;
+        const outputs = {};
+        if (run) for (const [k, v] of Object.entries(run.outputs)) outputs[k] = Array.from(v.data);
+        return {
+            pixels: tab.state.pixels ? Array.from(tab.state.pixels) : null, outputs,
+            probabilities: run ? Array.from(run.probabilities) : null,
+            answer: document.querySelector('.nv-answer').innerText,
+            compare: [...document.querySelectorAll('.nv-models li')].map(li => li.innerText),
+            note: document.querySelector('.nv-padnote').hidden ? null
+                : document.querySelector('.nv-padnote').innerText,
+            trace: document.querySelector('.nv-trace').hidden ? null
+                : document.querySelector('.nv-trace-body').innerText,
+        }; }""")
+
+
+def pad_png(page) -> bytes:
+    url = page.evaluate("() => document.querySelector('canvas.pad').toDataURL('image/png')")
+    return base64.b64decode(url.partition(",")[2])
+
+
+def python_answer(clf, pixels):
+    """The Python engine on the same 28x28 pixels: every layer's output and the softmax."""
+    tensor = torch.from_numpy(np.asarray(pixels, np.float32).reshape(1, 1, 28, 28))
+    with torch.inference_mode():
+        logits, outputs = clf.forward(tensor)
+    return {k: v[0].numpy().ravel() for k, v in outputs.items()}, torch.softmax(logits[0], 0).numpy()
+
+
+# ---------------------------------------------------------------------------- the numbers
+
+def test_a_drawn_seven_is_the_python_engines_seven_at_every_layer(view, lenet5):
+    stroke(view, SEVEN)
+    shown = state(view)
+    # The page's recipe on the pad's own pixels is Python's recipe on the same pixels.
+    expected = pad_digit(pad_ink(Image.open(io.BytesIO(pad_png(view))))).pixels
+    assert np.abs(np.asarray(shown["pixels"]) - expected.ravel()).max() <= 1e-5
+    layers, probabilities = python_answer(lenet5, expected)
+    assert set(shown["outputs"]) == set(layers)
+    for name, values in layers.items():
+        assert np.abs(np.asarray(shown["outputs"][name]) - values).max() <= 1e-4, name
+    assert np.abs(np.asarray(shown["probabilities"]) - probabilities).max() <= 1e-5
+    top = int(probabilities.argmax())
+    assert top == 7 and shown["answer"] == f"7 with {100 * probabilities[top]:.1f} %"
+    # The answer is announced: HTML text in a live region, not busy once the pen is up.
+    live = view.locator(".nv-answer")
+    assert live.get_attribute("aria-live") == "polite" and live.get_attribute("aria-busy") is None
+
+
+def test_nothing_is_sent_to_the_server_while_the_pen_moves(view):
+    sent = stroke(view, SEVEN, steps=10)
+    assert sent == []
+    updates = view.evaluate("() => window.cnnPage.draw.updates()")
+    assert updates >= 2 * 10   # every pointer move recomputed the network
+
+
+def test_the_trace_of_a_clicked_c3_unit_is_lenet_trace(view, lenet5):
+    stroke(view, SEVEN)
+    shown = state(view)
+    canvas = view.locator('canvas[data-layer="C3"][data-channel="5"]')
+    box = canvas.bounding_box()
+    y, x = 4, 6                                  # the unit's row and column in C3's 10x10 map
+    view.mouse.click(box["x"] + (x + 0.5) * box["width"] / 10, box["y"] + (y + 0.5) * box["height"] / 10)
+    words = state(view)["trace"]
+    tensor = torch.from_numpy(np.asarray(shown["pixels"], np.float32).reshape(1, 1, 28, 28))
+    t = trace(lenet5, tensor, "C3", 5, y, x)
+    assert words.startswith("C3 · channel 5 · row 4, column 6")
+    top, left, bottom, right = t.receptive_field
+    assert f"input rows {top}–{bottom}, columns {left}–{right}" in words
+    assert f"(pre-activation)" in words and f"{t.pre_activation:.3f}".replace("-", "−") in words
+    assert f"= {t.value:.3f}".replace("-", "−") in words
+    assert f"{t.bias:.3f}".lstrip("-") in words
+    # Hovering outlined what the unit reads (S2, all six channels) and its receptive field.
+    assert view.locator(".nv-mark-reads").count() == 6 and view.locator(".nv-mark-field").count() == 1
+
+
+def test_the_network_fits_a_1366x768_screen(view):
+    stroke(view, SEVEN)
+    outside = view.evaluate("""() => {
+        const bad = [];
+        const parts = ['canvas.pad', '.nv-answer', 'canvas.nv-input', '.nv-classes li:last-child',
+            ...['C1', 'S2', 'C3', 'S4', 'C5', 'F6'].map(n => `[data-column="${n}"]`)];
+        for (const s of parts) {
+            const r = document.querySelector(s).getBoundingClientRect();
+            if (r.width === 0 || r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight)
+                bad.push(s + ' ' + JSON.stringify([r.left, r.top, r.right, r.bottom]));
+        }
+        return bad; }""")
+    assert outside == []
+    assert view.evaluate("() => document.documentElement.scrollWidth") <= LAPTOP["width"]
+
+
+def test_every_word_of_the_view_is_html_text_of_13_px_or_more(view):
+    stroke(view, SEVEN)
+    view.locator('canvas[data-layer="C1"][data-channel="0"]').click()
+    small = view.evaluate("""() => {
+        const bad = [];
+        const walker = document.createTreeWalker(document.querySelector('#draw-view'), NodeFilter.SHOW_TEXT);
+        while (walker.nextNode()) {
+            const node = walker.currentNode, parent = node.parentElement;
+            if (!node.textContent.trim() || !parent.offsetParent) continue;
+            const size = parseFloat(getComputedStyle(parent).fontSize);
+            if (size < 13) bad.push(`${size}px: ${node.textContent.trim().slice(0, 30)}`);
+        }
+        return bad; }""")
+    assert small == []
+
+
+# ---------------------------------------------------------------------------- one state
+
+def test_clear_blanks_every_panel_and_closes_the_trace(view):
+    stroke(view, SEVEN)
+    view.locator('canvas[data-layer="S4"][data-channel="0"]').click()
+    assert state(view)["trace"] is not None
+    view.locator(".pad-clear").click()
+    shown = state(view)
+    assert shown["answer"] == "Draw a digit on the pad." and shown["pixels"] is None
+    assert shown["trace"] is None and shown["probabilities"] is None
+    assert all(text.endswith(": ") or ":" in text and not text.split(":")[1].strip()
+               for text in shown["compare"])
+    assert view.evaluate("() => [...document.querySelectorAll('.nv-p')].every(p => !p.innerText)")
+
+
+def test_an_open_trace_and_the_comparison_follow_a_new_drawing(view, lenet5):
+    stroke(view, SEVEN)
+    before = state(view)
+    assert all("7 with" in text for text in before["compare"])
+    view.locator(".nv-classes li").nth(7).click()      # the output unit of "7"
+    assert "output · “7”" in state(view)["trace"]
+    view.locator(".pad-clear").click()
+    stroke(view, ONE)
+    after = state(view)
+    assert after["answer"].startswith("1 with")
+    assert all("1 with" in text for text in after["compare"])
+    # Clear closed the trace; reopened on the new drawing, it holds the new drawing's logit.
+    view.locator(".nv-classes li").nth(7).click()
+    _, probabilities = python_answer(lenet5, after["pixels"])
+    assert f"{100 * probabilities[7]:.2f} %" in state(view)["trace"]
+
+
+def test_an_upload_replaces_the_drawing_on_the_pad(view, lenet5, tmp_path):
+    stroke(view, ONE)
+    from PIL import ImageDraw
+    image = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(image).line([(60, 40), (150, 40), (90, 170)], fill=0, width=14)
+    image.save(tmp_path / "seven.png")
+    view.get_by_text("…or upload a picture of a digit").click()
+    view.locator("#digit-upload input[type=file]").set_input_files(str(tmp_path / "seven.png"))
+    view.wait_for_function("() => !document.querySelector('.nv-padnote').hidden", timeout=15000)
+    shown = state(view)
+    expected = lenet5.predict(str(tmp_path / "seven.png"))
+    assert shown["note"].startswith("Showing your upload")
+    assert shown["answer"] == f"{expected.label} with {100 * expected.probabilities.max():.1f} %"
+    assert np.abs(np.asarray(shown["probabilities"]) - expected.probabilities).max() <= 1e-5
+    # The pad no longer shows the old drawing.
+    assert np.asarray(Image.open(io.BytesIO(pad_png(view))).convert("L")).min() == 255
+    # Drawing again replaces the upload, and the upload box is emptied.
+    stroke(view, ONE)
+    assert state(view)["note"] is None and state(view)["answer"].startswith("1 with")
+    view.wait_for_function("() => !document.querySelector('#digit-upload img')", timeout=10000)
+
+
+def test_a_gallery_mistake_keeps_the_galleries_own_answer(view):
+    """Test image #1039 (true 7) is one of LeNet-5's mistakes: the gallery says 1 (56 %); in
+    the draw tab it must say the same, since the image is taken as it is."""
+    gallery = load_gallery(gallery_path(default_checkpoint("lenet5")))
+    i = int(np.flatnonzero(gallery.indices == 1039)[0])
+    true, predicted = (gallery.classes[v[i]] for v in (gallery.labels, gallery.predictions))
+    view.get_by_role("tab", name="Test-set gallery").click()
+    view.get_by_text("only the mistakes").click()
+    view.get_by_label("True class").fill(true)
+    view.keyboard.press("Enter")
+    view.get_by_label("Predicted class").fill(predicted)
+    view.keyboard.press("Enter")
+    pool = np.flatnonzero(gallery.is_mistake & (gallery.labels == gallery.labels[i])
+                          & (gallery.predictions == gallery.predictions[i]))
+    assert len(pool) <= 24                        # all of them on one sheet, in test-set order
+    view.wait_for_function(f"document.querySelector('#gallery-words').innerText"
+                           f".startsWith('{len(pool)} of {len(pool)} mistakes')", timeout=15000)
+    k = int(np.flatnonzero(pool == i)[0])
+    _, layout = labelled_sheet([gallery.images[0]], [["", ""]], [False])
+    click_sheet(view, ((k % layout.columns) + 0.5) * layout.cell_w,
+                ((k // layout.columns) + 0.4) * layout.cell_h)
+    view.wait_for_function("document.querySelector('#gallery-words').innerText"
+                           ".includes('Sent test image #1039')", timeout=15000)
+    view.wait_for_function("() => !document.querySelector('.nv-padnote').hidden", timeout=15000)
+    shown = state(view)
+    assert "#1039" in shown["note"]
+    assert shown["answer"] == f"{predicted} with {100 * gallery.confidences[i]:.1f} %"
+    assert abs(max(shown["probabilities"]) - float(gallery.confidences[i])) <= 2e-3
+    assert np.abs(np.asarray(shown["pixels"]) - gallery.images[i].ravel() / 255).max() <= 1e-5
+
+
+def click_sheet(page, px: float, py: float):
+    """Click natural pixel (px, py) of the gallery sheet, which the page shows scaled to fit
+    its box (object-fit: contain)."""
+    page.wait_for_function("document.querySelector('#gallery-sheet img')?.naturalWidth > 0")
+    box = page.locator("#gallery-sheet img").bounding_box()
+    nw, nh = page.evaluate("() => { const i = document.querySelector('#gallery-sheet img');"
+                           " return [i.naturalWidth, i.naturalHeight]; }")
+    r = min(box["width"] / nw, box["height"] / nh, 1)
+    left, top = box["x"] + (box["width"] - nw * r) / 2, box["y"] + (box["height"] - nh * r) / 2
+    page.mouse.click(left + px * r, top + py * r)
+
+
+# ---------------------------------------------------------------------------- a phone
+
+def test_on_a_phone_a_finger_draws_and_nothing_scrolls_sideways(chromium, app_url):
+    context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = open_view(context.new_page(), app_url)
+    try:
+        box = page.locator("canvas.pad").bounding_box()
+        cdp = context.new_cdp_session(page)
+
+        def touch(kind, fx=None, fy=None):
+            points = [] if fx is None else [{"x": box["x"] + fx * box["width"],
+                                             "y": box["y"] + fy * box["height"]}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        touch("touchStart", 0.5, 0.15)
+        for k in range(1, 8):
+            touch("touchMove", 0.5, 0.15 + 0.7 * k / 7)
+        touch("touchEnd")
+        page.wait_for_function("() => document.querySelector('.nv-answer').innerText.startsWith('1 with')",
+                               timeout=10000)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        # The columns are stacked in the order the data flows.
+        tops = page.evaluate("""() => ['pad', 'input', 'C1', 'S2', 'C3', 'S4', 'C5', 'F6', 'output']
+            .map(n => document.querySelector(`[data-column="${n}"]`).getBoundingClientRect().top)""")
+        assert tops == sorted(tops)
+    finally:
+        context.close()
