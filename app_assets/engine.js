@@ -245,7 +245,8 @@ function saliencyMap(grad, [C, H, W]) {
 function tracePool(s, source, channel, [top, left]) {
   const [, H, W] = s.inShape, [kh, kw] = s.kernel, inputs = new Float32Array(kh * kw);
   for (let r = 0; r < kh; r++) {
-    for (let q = 0; q < kw; q++) inputs[r * kw + q] = source[(channel * H + top + r) * W + left + q];
+    const row = (channel * H + top + r) * W + left;
+    for (let q = 0; q < kw; q++) inputs[r * kw + q] = source[row + q];
   }
   const isMax = s.kind === "maxpool", win = argmax(inputs);
   return {kind: "pool", inputs, shape: [1, kh, kw], origin: [top, left],
@@ -336,7 +337,7 @@ function convTaps([C, H, W], [OH, OW], [kh, kw], [sh, sw], [ph, pw]) {
 }
 
 /** A row of the layer table with what computing it needs: shapes, weights, taps, and the
- * named output it reads (`source`). A weight that does not fit the input is refused here. */
+ * named output it reads (`source`: {name, shape}). Weights that do not fit are refused. */
 function buildStage(row, inShape, source, tensors) {
   const s = {...row, inShape, outShape: inShape, source};
   const param = (name, size) => {
@@ -379,11 +380,11 @@ export class Network {
     Object.assign(this, {name: meta.model, title: meta.title, classes: meta.classes, meta,
       inputShape: {channels, height, width}, mean: meta.mean, std: meta.std,
       mirrorAverage: Boolean(meta.mirror_average)});
-    let source = {name: "input", shape: this.#shape};
+    let shape = this.#shape, source = {name: "input", shape};
     this.#stages = meta.layers.map((row) => {
-      const stage = buildStage(row, source.shape, source.name, tensors);
-      if (row.name) source = {name: row.name, shape: stage.outShape};
-      else source = {...source, flat: stage.outShape};   // a flatten: still the same values
+      const stage = buildStage(row, shape, source, tensors);
+      shape = stage.outShape;
+      if (row.name) source = {name: row.name, shape};   // the flatten has none: not kept
       return stage;
     });
     this.layers = meta.layers.map((row, i) => ({...row, shape: this.#stages[i].outShape}));
@@ -414,7 +415,7 @@ export class Network {
     this.#stages.forEach((s, i) => {
       if (s.name) outputs[s.name] = {shape: s.outShape, data: values[i + 1]};
     });
-    const ownLogits = values[values.length - 1];
+    const ownLogits = values.at(-1);
     // The mirror image only lends its logits to the answer, as Classifier.answer does.
     const mirrorLogits = this.mirrorAverage ? this.#values(mirrored(input, this.#shape)).pop()
       : null;
@@ -443,7 +444,8 @@ export class Network {
     let gradCam = null;
     if (this.camLayer) {
       const {data, shape} = run.outputs[this.camLayer];
-      gradCam = resizeBilinear(gradCamMap(data, camGrad, shape), shape.slice(1), this.#shape.slice(1));
+      const cam = gradCamMap(data, camGrad, shape);
+      gradCam = resizeBilinear(cam, shape.slice(1), this.#shape.slice(1));
     }
     return {gradCam, saliency, camLayer: this.camLayer,
       gradCamMax: gradCam && gradCam[argmax(gradCam)], saliencyMax: saliency[argmax(saliency)]};
@@ -453,14 +455,15 @@ export class Network {
    * depends on, as lenet.trace.receptive_field; a linear layer sees the whole input. */
   receptiveField(layer, y = 0, x = 0) {
     const [, H, W] = this.#shape;
-    let i = this.#stages.findIndex((s) => s.name && s.name === layer), [top, left] = [y, x];
+    let i = this.#stages.findIndex((s) => s.name && s.name === layer);
     if (i < 0) throw new Error(`no layer '${layer}' in ${this.name}`);
-    let [bottom, right] = [y, x];
+    let top = y, left = x, bottom = y, right = x;
     for (; i >= 0; i--) {
       const {kind, kernel, stride, padding} = this.#stages[i];
       if (kind === "linear") return [0, 0, H - 1, W - 1];
       if (!kernel) continue;
-      [top, left] = [top * stride[0] - padding[0], left * stride[1] - padding[1]];
+      top = top * stride[0] - padding[0];
+      left = left * stride[1] - padding[1];
       bottom = bottom * stride[0] - padding[0] + kernel[0] - 1;
       right = right * stride[1] - padding[1] + kernel[1] - 1;
     }
@@ -470,11 +473,11 @@ export class Network {
   /** What one unit reads in the layer before it: the source's channels, and its window in
    * the source's own coordinates (inclusive, clipped; null for a linear layer). */
   reads(layer, channel, y = 0, x = 0) {
-    const s = this.#stages[this.#traceable(layer, channel, y, x)], [C, H, W] = s.inShape;
-    const [top, left] = s.kind === "linear" ? [] : origin(s, y, x);
-    const channels = Array.from({length: s.kind === "linear" ? s.inputs : C}, (_, c) => c);
-    if (s.kind === "linear") return {source: s.source, channels, window: null};
-    return {source: s.source, channels: s.kind === "conv" ? channels : [channel],
+    const s = this.#stages[this.#traceable(layer, channel, y, x)], source = s.source.name;
+    const all = Array.from({length: s.source.shape[0]}, (_, c) => c);
+    if (s.kind === "linear") return {source, channels: all, window: null};
+    const [top, left] = origin(s, y, x), [, H, W] = s.inShape;
+    return {source, channels: s.kind === "conv" ? all : [channel],
       window: clip([top, left, top + s.kernel[0] - 1, left + s.kernel[1] - 1], H, W)};
   }
 
@@ -485,7 +488,7 @@ export class Network {
     const i = this.#traceable(layer, channel, y, x), s = this.#stages[i];
     const before = this.#runValues(run)[i], [, OH, OW] = s.outShape;
     const at = s.kind === "linear" ? channel : (channel * OH + y) * OW + x;
-    const common = {model: this.name, layer: s.name, channel, y, x, source: s.source,
+    const common = {model: this.name, layer: s.name, channel, y, x, source: s.source.name,
       receptive_field: this.receptiveField(s.name, y, x),
       map_value_before: run.outputs[s.name].data[at], weights: null, products: null,
       bias: null, pre_activation: null, activation: null, origin: null, pool: null,
@@ -496,10 +499,8 @@ export class Network {
     const next = this.#stages[i + 1]?.kind, activation = next in ACTIVATION_NAMES ? next : null;
     if (s.kind === "linear") {                 // where each flattened value sat in the source
       const n = before.length, weights = s.weight.slice(channel * n, (channel + 1) * n);
-      const sourceShape = this.#stages[i - 1]?.kind === "flatten" ? this.#stages[i - 1].inShape
-        : s.inShape;
       return {...common, ...traceSum("linear", Float32Array.from(before), weights, [n],
-        s.bias[channel], activation, (j) => unravel(j, sourceShape))};
+        s.bias[channel], activation, (j) => unravel(j, s.source.shape))};
     }
     const P = OH * OW, n = s.taps.length / P;  // the kernel's taps at this position
     const reads = Int32Array.from({length: n}, (_, k) => s.taps[k * P + y * OW + x]);
@@ -514,15 +515,14 @@ export class Network {
 
   #checkInput(x) {
     const n = product(this.#shape);
-    if (x?.length !== n) {
-      throw new Error(`${this.name} takes ${n} values (${this.#shape.join(" x ")}), not ${x?.length}`);
-    }
+    const shape = this.#shape.join(" x ");
+    if (x?.length !== n) throw new Error(`${this.name} takes ${n} values (${shape}), not ${x?.length}`);
   }
 
   /** Every stage's input and output along one pass: values[i] feeds stage i. */
   #values(input) {
     const values = [input];
-    for (const s of this.#stages) values.push(KINDS[s.kind].forward(values[values.length - 1], s));
+    for (const s of this.#stages) values.push(KINDS[s.kind].forward(values.at(-1), s));
     return values;
   }
 
@@ -530,7 +530,7 @@ export class Network {
   #runValues(run) {
     const values = [run.input];
     for (const s of this.#stages) {
-      values.push(s.name ? run.outputs[s.name].data : values[values.length - 1]);
+      values.push(s.name ? run.outputs[s.name].data : values.at(-1));
     }
     return values;
   }
@@ -542,8 +542,8 @@ export class Network {
     if (i > 0 && this.#stages[i].kind in ACTIVATION_NAMES) i -= 1;
     const s = this.#stages[i];
     if (!TRACEABLE.has(s?.kind)) {
-      const names = this.#stages.filter((t) => TRACEABLE.has(t.kind)).map((t) => t.name);
-      throw new Error(`no layer '${layer}' to trace in ${this.name}; choose one of ${names.join(", ")}`);
+      const names = this.#stages.filter((t) => TRACEABLE.has(t.kind)).map((t) => t.name).join(", ");
+      throw new Error(`no layer '${layer}' to trace in ${this.name}; choose one of ${names}`);
     }
     const [C, H, W] = s.outShape, inside = (v, n) => Number.isInteger(v) && v >= 0 && v < n;
     if (!inside(channel, C)) throw new Error(`${s.name} has channels 0-${C - 1}, not ${channel}`);

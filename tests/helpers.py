@@ -54,3 +54,16 @@ def random_classifier(name: str, seed: int = 0) -> Classifier:
 def centre_of_mass(a: np.ndarray) -> tuple[float, float]:
     ys, xs = np.indices(a.shape)
     return float((ys * a).sum() / a.sum()), float((xs * a).sum() / a.sum())
+
+
+def drawing_value(png: bytes) -> str:
+    """The draw tab's view value after a stroke (app_assets/draw_tab.js): the pad's PNG."""
+    import json
+    return json.dumps({"kind": "drawing", "drawing": data_url(png)})
+
+
+def pad_pixels(png: bytes) -> torch.Tensor:
+    """A drawing as the draw tab shows it, through the pad's recipe: (1, 28, 28) in [0, 1]."""
+    import io
+    from lenet.pad import pad_digit, pad_ink
+    return torch.from_numpy(pad_digit(pad_ink(Image.open(io.BytesIO(png)))).pixels[None])

@@ -12,7 +12,7 @@ from PIL import Image
 
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier, render_pictures
-from helpers import data_url, ring, seven_png
+from helpers import data_url, pad_pixels, ring, seven_png
 
 THREADS, ROUNDS = 6, 12
 
@@ -95,7 +95,7 @@ def test_clients_drawing_at_once_each_get_their_own_pictures(server):
     sources = drawings()
     alone = []
     for png in sources:
-        result = clf.predict(png)
+        result = clf.predict_pixels(pad_pixels(png).numpy())   # the pad's recipe, as the API
         shown = render_pictures(clf, result)
         alone.append((result.label, [np.asarray(p.convert("RGB")) for p in
                                      (shown.grad_cam, shown.saliency,
@@ -110,7 +110,7 @@ def test_clients_drawing_at_once_each_get_their_own_pictures(server):
             which = (k + r) % 2
             value = data_url(sources[which])
             _, label, _, _ = clients[k].predict(value, api_name="/classify_sketch")
-            cam, sal, _steps, *maps = clients[k].predict(value, EXPLAIN_TOP,
+            cam, sal, _steps, *maps = clients[k].predict(value, EXPLAIN_TOP, None,
                                                          api_name="/sketch_pictures")
             pictures = [np.asarray(Image.open(g["path"]).convert("RGB"))
                         for g in (cam, sal, *maps)]

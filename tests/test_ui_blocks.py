@@ -15,7 +15,7 @@ from lenet.blocks import maps_grid, run_block
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier
 from ui.blocks import DEFAULTS, EMPTY_SOURCE, BlocksTab, sample_picture
-from helpers import seven_png
+from helpers import drawing_value, seven_png
 
 LAPLACIAN = torch.tensor([[0., 1, 0], [1, -4, 1], [0, 1, 0]])[None, None]
 STATUS, WORDS, FORMULAS, SEEN, CONV, RELU, POOL = range(7)
@@ -122,7 +122,7 @@ def test_an_empty_source_asks_for_a_picture_without_a_warning(tab, source):
 def test_the_drawing_is_used_grey_as_drawn(tab):
     png = seven_png()
     image = Image.open(io.BytesIO(png))
-    out = run(tab, source="my drawing", drawing=png,
+    out = run(tab, source="my drawing", drawing=drawing_value(png),
               kernel="vertical derivative [1, 0, −1]ᵀ and its negative", relu=True)
     assert "input 1×112×112" in out[STATUS]
     assert out[SEEN].mode == "L"

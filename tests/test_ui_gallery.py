@@ -1,6 +1,7 @@
 """The test-set gallery tab and the model comparison, through their handlers: what a sheet
 shows against the gallery file itself, and a click sending the right picture on."""
 import numpy as np
+import pytest
 import gradio as gr
 from PIL import Image
 
@@ -9,7 +10,9 @@ from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier
 from lenet.sheet import labelled_sheet
 from helpers import seven_png
+from ui.common import shown_input
 from ui.gallery import ANY, MISTAKES, RANDOM
+from lenet.images import InputError
 
 
 def click(x, y):
@@ -50,23 +53,21 @@ def test_clicking_a_test_image_sends_that_image_to_its_tab():
     tabs, digit, photo, words = app.GALLERY.pick("lenet5", positions,
                                                  click(layout.cell_w * 2 + 20, 30))  # third
     _, gallery, _ = app.GALLERY.galleries["lenet5"]
-    sent = np.asarray(Image.open(digit))
-    assert np.array_equal(sent, gallery.images[positions[2]][..., 0])
+    sent = shown_input(digit)     # the draw view's value: the image's pixels, as they are
+    assert sent.kind == "gallery"
+    assert np.abs(sent.pixels * 255 - gallery.images[positions[2]][..., 0]).max() <= 1e-3
     assert tabs.selected == "draw" and f"#{gallery.indices[positions[2]]}" in words
     _, _, positions = app.GALLERY.show("convnet", RANDOM, ANY, ANY, 0)
     tabs, digit, photo, _ = app.GALLERY.pick("convnet", positions, click(10, 10))
-    assert tabs.selected == "photo"
-    assert np.array_equal(np.asarray(Image.open(photo)), app.GALLERY.galleries["convnet"][1]
-                          .images[positions[0]])
+    convnet = app.GALLERY.galleries["convnet"][1]
+    assert tabs.selected == "photo" and photo == f"convnet:{convnet.indices[positions[0]]}"
+    assert np.array_equal(np.asarray(Image.open(app.GALLERY.file_for(photo))),
+                          convnet.images[positions[0]])
 
 
-def test_the_three_digit_models_compared_on_one_drawing():
-    out = app.DRAW.compare(seven_png())
-    assert len(out) == 9
-    for k, name in enumerate(("lenet5", "lenet5-classic", "dense")):
-        title, confidences, picture = out[3 * k: 3 * k + 3]
-        clf = Classifier.from_checkpoint(default_checkpoint(name))
-        alone = clf.predict(seven_png())
-        assert confidences == alone.confidences() and isinstance(picture, Image.Image)
-        assert f"{100 * clf.meta['test_accuracy']:.2f} %" in title
-    assert app.DRAW.compare(None)[1] is None
+@pytest.mark.parametrize("reference", ["/etc/passwd", "/nonexistent/file.png",
+                                       "docs/screenshot.png", "convnet:99999999", "lenet5:-1",
+                                       "convnet:../../etc/passwd", ""])
+def test_only_gallery_references_become_pictures(reference):
+    with pytest.raises(InputError, match="^that is not a test-set gallery image$"):
+        app.GALLERY.file_for(reference)

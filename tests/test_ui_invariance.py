@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import seven_png
+from helpers import drawing_value, pad_pixels, seven_png
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier
 from lenet.invariance import input_pixels, pixels_to_image, transform
@@ -42,7 +42,7 @@ def photo(tmp_path_factory):
 
 
 def sources(photo):
-    return {DIGIT: (seven_png(), None), PHOTO: (None, photo)}
+    return {DIGIT: (drawing_value(seven_png()), None), PHOTO: (None, photo)}
 
 
 @pytest.mark.parametrize("source", [DIGIT, PHOTO])
@@ -50,7 +50,8 @@ def test_untouched_input_gives_the_plain_prediction(tab, models, photo, source):
     drawing, upload = sources(photo)[source]
     *view, rotation, shift, occlusion, caption, loaded, _, _, _ = tab.load(
         source, drawing, upload, *sliders())
-    plain = models[source].predict(drawing if source == DIGIT else upload)
+    plain = (models[source].predict_pixels(pad_pixels(seven_png()).numpy()) if source == DIGIT
+             else models[source].predict(upload))
     status, seen, label = tab.step(loaded, *sliders())
     assert list(label) == list(models[source].classes)
     np.testing.assert_allclose(list(label.values()), plain.probabilities, atol=1e-5)
@@ -67,7 +68,8 @@ def test_untouched_input_gives_the_plain_prediction(tab, models, photo, source):
 def test_curves_at_zero_equal_the_plain_prediction(tab, models, photo, source):
     drawing, upload = sources(photo)[source]
     loaded = tab.load(source, drawing, upload, *sliders())[7]
-    plain = models[source].predict(drawing if source == DIGIT else upload)
+    plain = (models[source].predict_pixels(pad_pixels(seven_png()).numpy()) if source == DIGIT
+             else models[source].predict(upload))
     turned, moved, hidden = tab.measure(loaded, *sliders())
     np.testing.assert_allclose(turned.probabilities[list(turned.values).index(0)],
                                plain.probabilities, atol=1e-5)
@@ -89,9 +91,9 @@ def test_the_live_prediction_is_a_point_on_each_curve(tab, photo, source):
 
 
 def test_a_shift_of_three_moves_the_picture_three_columns(tab, models):
-    loaded = tab.load(DIGIT, seven_png(), None, *sliders())[7]
+    loaded = tab.load(DIGIT, drawing_value(seven_png()), None, *sliders())[7]
     _, seen, label = tab.step(loaded, *sliders(shift_x=3))
-    pixels = input_pixels(models[DIGIT], seven_png())
+    pixels = pad_pixels(seven_png())
     expected = pixels_to_image(transform(pixels, shift_x=3))
     assert np.array_equal(np.asarray(seen), np.asarray(expected))
     # independently: the untouched picture three columns to the right, paper coming in
@@ -104,7 +106,7 @@ def test_a_shift_of_three_moves_the_picture_three_columns(tab, models):
 
 
 def test_sliders_change_the_prediction_live(tab):
-    loaded = tab.load(DIGIT, seven_png(), None, *sliders())[7]
+    loaded = tab.load(DIGIT, drawing_value(seven_png()), None, *sliders())[7]
     still = tab.step(loaded, *sliders())[2]["7"]
     for changed in (dict(rotation=60), dict(scale=0.5), dict(stroke=2), dict(noise=0.5),
                     dict(erase_size=16)):
@@ -123,7 +125,8 @@ def test_an_empty_source_asks_for_one(tab, source, prompt):
 def test_a_blank_drawing_asks_for_a_digit(tab):
     buffer = io.BytesIO()
     Image.new("RGB", (112, 112), "white").save(buffer, "PNG")
-    assert tab.load(DIGIT, buffer.getvalue(), None, *sliders())[0].startswith("Draw a digit")
+    assert tab.load(DIGIT, drawing_value(buffer.getvalue()), None,
+                    *sliders())[0].startswith("Draw a digit")
 
 
 def test_stroke_on_a_photo_is_ignored_with_a_note(tab, photo):
