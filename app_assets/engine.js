@@ -500,7 +500,7 @@ export class Network {
     if (s.kind === "linear") {                 // where each flattened value sat in the source
       const n = before.length, weights = s.weight.slice(channel * n, (channel + 1) * n);
       return {...common, ...traceSum("linear", Float32Array.from(before), weights, [n],
-        s.bias[channel], activation, (j) => unravel(j, s.source.shape))};
+        s.bias[channel], activation, (j) => unravel(j, s.inShape))};
     }
     const P = OH * OW, n = s.taps.length / P;  // the kernel's taps at this position
     const reads = Int32Array.from({length: n}, (_, k) => s.taps[k * P + y * OW + x]);

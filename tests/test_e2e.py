@@ -1,19 +1,12 @@
 """End to end in real Chromium (Debian's, driven by Playwright). Each test sets up the tab
 state it needs; each asserts the exact answer the engine gives the same input alone."""
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM
 from conftest import SHARED_DATA
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not shutil.which(CHROMIUM) and not shutil.which("chromium"):
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
 
 SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
 DRAW_TAB, PHOTO_TAB = "Draw a digit (MNIST · LeNet-5)", "Classify a photo (CIFAR-10 · ConvNet)"

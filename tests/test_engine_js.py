@@ -5,6 +5,7 @@ checkpoint file that is not one gets. Arrays cross between Python and the page a
 from __future__ import annotations
 
 import json
+import shutil
 import struct
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 import torch
 from safetensors.torch import save as safetensors_bytes
 
+from browser import CHROMIUM
 from conftest import ROOT, SHARED_DATA
 from helpers import ring
 from lenet.checkpoint import default_checkpoint
@@ -19,6 +21,11 @@ from lenet.data import load_split, normalize
 from lenet.inference import Classifier, attribution_maps
 from lenet.synth import render
 from lenet.trace import TraceError, receptive_field, trace, traceable_layers
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+if not shutil.which(CHROMIUM) and not shutil.which("chromium"):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
+                allow_module_level=True)
 
 MODELS = ("lenet5", "lenet5-classic", "dense", "convnet")
 TOLERANCE = 1e-4       # max |JS - torch| for a layer's values (float32 rounding is ~1e-6)
@@ -126,6 +133,13 @@ def compared(classifiers, js_page):
             "repeats": 60 if name in ("lenet5", "convnet") else 0})
         found[name] = dict(labels=list(inputs), reference=reference, page=page)
     return found
+
+
+def realistic(compared, name: str) -> int:
+    """The index of a drawn digit or a real photo among ``compared[name]``'s inputs."""
+    labels = compared[name]["labels"]
+    return next((i for i, label in enumerate(labels) if label.startswith(("drawn", "photo"))),
+                labels.index("random"))
 
 
 def worst(a, b) -> float:
@@ -251,7 +265,7 @@ def same_top_terms(page: list[dict], python: list[dict]) -> None:
 @pytest.mark.parametrize("name", ["lenet5", "convnet", "lenet5-classic", "dense"])
 def test_trace_matches_python(name, classifiers, compared, js_page):
     clf = classifiers[name]
-    tensor = compared[name]["reference"][1]["tensor"]          # a drawn digit or a real photo
+    tensor = compared[name]["reference"][realistic(compared, name)]["tensor"]
     queries = trace_queries(clf)
     page = js_page.evaluate(TRACE_JS, {"url": url(name), "input": flat(tensor), "queries": queries})
     for (layer, channel, y, x), mine in zip(queries, page):
@@ -290,14 +304,14 @@ def test_trace_matches_python(name, classifiers, compared, js_page):
 def test_traces_cover_padding_and_pool_winners(classifiers, compared):
     """Guards the test above: it met the padding and max-pool winners away from the corner."""
     clf = classifiers["lenet5"]
-    tensor = compared["lenet5"]["reference"][1]["tensor"]
+    tensor = compared["lenet5"]["reference"][realistic(compared, "lenet5")]["tensor"]
     traces = [trace(clf, tensor, *q).as_dict() for q in trace_queries(clf)]
     assert any(t["layer"] == "C1" and t["origin"][0] < 0 for t in traces)
     assert any(t["pool"] == "max" and t["winner"] != [0, 0] for t in traces)
 
 
-def test_an_activation_is_traced_as_the_layer_before_it(classifiers, compared, js_page):
-    tensor = compared["lenet5"]["reference"][1]["tensor"]
+def test_an_activation_is_traced_as_the_layer_before_it(compared, js_page):
+    tensor = compared["lenet5"]["reference"][realistic(compared, "lenet5")]["tensor"]
     page = js_page.evaluate(TRACE_JS, {"url": url("lenet5"), "input": flat(tensor),
                                        "queries": [["C3_relu", 2, 3, 4], ["C3", 2, 3, 4]]})
     assert page[0] == page[1] and page[0]["layer"] == "C3"
@@ -319,7 +333,7 @@ def test_receptive_field_matches_python(name, classifiers, js_page):
 
 def test_trace_errors_name_the_valid_range(classifiers, js_page):
     clf = classifiers["lenet5"]
-    run = torch.zeros(1, 1, 28, 28)
+    blank = torch.zeros(1, 1, 28, 28)
     bad = [("S9", 0, 0, 0), ("C1", 6, 0, 0), ("C1", 0, 28, 3), ("F6", 1, 1, 0), ("S2", -1, 0, 0)]
     page = js_page.evaluate("""async ({url, bad}) => {
         const net = await (await import('/app_assets/engine.js')).loadNetwork(url);
@@ -328,7 +342,7 @@ def test_trace_errors_name_the_valid_range(classifiers, js_page):
     }""", {"url": url("lenet5"), "bad": bad})
     for query, message in zip(bad, page):
         with pytest.raises(TraceError) as python:
-            trace(clf, run, *query)
+            trace(clf, blank, *query)
         assert message == str(python.value)
 
 
@@ -372,13 +386,13 @@ def test_a_checkpoint_read_off_alignment_answers_as_torch(classifiers, compared,
     raw = (ROOT / "checkpoints" / "lenet5.safetensors").read_bytes()
     n = struct.unpack("<Q", raw[:8])[0]
     shifted = struct.pack("<Q", n + 1) + raw[8:8 + n] + b" " + raw[8 + n:]
-    tensor = compared["lenet5"]["reference"][1]["tensor"]
+    reference = compared["lenet5"]["reference"][realistic(compared, "lenet5")]
     logits = js_page.evaluate("""async ({bytes, input}) => {
         const e = await import('/app_assets/engine.js');
         const net = e.networkFromBuffer(new Uint8Array(bytes).buffer);
         return Array.from(net.forward(Float32Array.from(input)).logits);
-    }""", {"bytes": list(shifted), "input": flat(tensor)})
-    assert worst(logits, flat(compared["lenet5"]["reference"][1]["logits"])) <= TOLERANCE
+    }""", {"bytes": list(shifted), "input": flat(reference["tensor"])})
+    assert worst(logits, flat(reference["logits"])) <= TOLERANCE
 
 
 @pytest.mark.parametrize("content", [
@@ -400,3 +414,12 @@ def test_normalize_matches_the_training_recipe(classifiers, js_page):
         return Array.from(net.normalize(Float32Array.from(pixels)));
     }""", {"url": url("convnet"), "pixels": pixels.ravel().tolist()})
     assert worst(page, flat(normalize(torch.from_numpy(pixels), clf.mean, clf.std))) <= 1e-6
+
+
+def test_a_missing_checkpoint_gets_one_line(js_page):
+    error = js_page.evaluate("""async () => {
+        const e = await import('/app_assets/engine.js');
+        try { await e.loadNetwork('/checkpoints/no-such-model.safetensors'); return null; }
+        catch (err) { return err.message; }
+    }""")
+    assert "HTTP 404" in error and "\n" not in error
