@@ -1,56 +1,59 @@
-// Colour scales for the page's pictures, and painting values into a canvas. A scale maps a
-// value to [r, g, b] bytes; pictures carry no text, their ranges are written beside them.
+// Colour scales for the page's pictures, and painting values into a canvas. A scale is a
+// table of 256 colours over a range of values; pictures carry no text, their ranges are
+// written beside them in HTML.
 
-// Blue for negative, white for zero, red for positive, symmetric around zero so that equal
-// magnitudes look equally strong (matplotlib's RdBu_r end points).
-export function diverging(top) {
-  const span = top > 0 ? top : 1;
-  return (v) => {
-    const t = Math.max(-1, Math.min(1, v / span));
-    return t >= 0
-      ? [255 - 152 * t, 255 - 255 * t, 255 - 224 * t]      // white -> #670020-ish red
-      : [255 + 222 * t, 255 + 143 * t, 255 + 58 * t];      // white -> #21 70 c5-ish blue
-  };
+const STEPS = 256;
+
+function table(colour) {
+  const rgb = new Uint8ClampedArray(3 * STEPS);
+  for (let i = 0; i < STEPS; i += 1) rgb.set(colour(i / (STEPS - 1)), 3 * i);
+  return rgb;
 }
 
+// Blue for negative, white for zero, red for positive (the end points of matplotlib's
+// RdBu_r), symmetric around zero so that equal magnitudes look equally strong.
+const DIVERGING = table((u) => {
+  const t = 2 * u - 1;
+  return t >= 0 ? [255 - 152 * t, 255 - 255 * t, 255 - 224 * t]
+    : [255 + 222 * t, 255 + 143 * t, 255 + 58 * t];
+});
 // Pixels as the network receives them: 0 black, 1 white.
-export const greys = (v) => {
-  const g = 255 * Math.max(0, Math.min(1, v));
-  return [g, g, g];
-};
+const GREYS = table((u) => [255 * u, 255 * u, 255 * u]);
+// Heatmaps: black, red, orange, yellow, white (an inferno-like ramp).
+const HEAT = table((t) => [255 * Math.min(1, 2.2 * t), 255 * Math.max(0, Math.min(1, 2 * t - 0.6)),
+  255 * Math.max(0, 3 * t - 2) + 40 * (1 - t) * Math.min(1, 4 * t)]);
 
-// Heatmaps in [0, 1]: black, red, orange, yellow, white (an inferno-like ramp).
-export const heat = (v) => {
-  const t = Math.max(0, Math.min(1, v));
-  return [255 * Math.min(1, 2.2 * t), 255 * Math.max(0, Math.min(1, 2 * t - 0.6)),
-    255 * Math.max(0, 3 * t - 2) + 40 * (1 - t) * Math.min(1, 4 * t)];
-};
+export const diverging = (top) => ({ rgb: DIVERGING, low: -(top > 0 ? top : 1), high: top > 0 ? top : 1 });
+export const greys = { rgb: GREYS, low: 0, high: 1 };
+export const heat = { rgb: HEAT, low: 0, high: 1 };
 
-// Paint ``values`` (channels x height x width, channel-major) into ``canvas`` with ``scale``;
-// three channels are shown as RGB, one through the scale. ``count`` limits how many values
-// are painted (a grid of units whose last row is not full).
+// Paint ``values`` (channels x height x width, channel-major) into ``canvas`` through
+// ``scale``; three channels are shown as RGB in [0, 1]. ``count`` limits how many values are
+// painted (a grid of units whose last row is not full).
 export function paint(canvas, values, channels, height, width, scale, count = height * width) {
   if (canvas.width !== width || canvas.height !== height) {
     canvas.width = width;
     canvas.height = height;
   }
   const ctx = canvas.getContext("2d");
-  const image = ctx.createImageData(width, height);
-  const out = image.data;
+  // One ImageData per canvas, reused: the view repaints every canvas on every pointer move.
+  if (!canvas.pixels || canvas.pixels.width !== width || canvas.pixels.height !== height) {
+    canvas.pixels = ctx.createImageData(width, height);
+  }
+  const out = canvas.pixels.data;
   const plane = height * width;
+  const { rgb, low, high } = scale;
+  const step = (STEPS - 1) / (high - low);
   for (let i = 0; i < plane; i += 1) {
     const o = 4 * i;
     if (i >= count) { out[o + 3] = 0; continue; }
     if (channels === 3) {
-      out[o] = 255 * clamp(values[i]); out[o + 1] = 255 * clamp(values[plane + i]);
-      out[o + 2] = 255 * clamp(values[2 * plane + i]);
+      out[o] = 255 * values[i]; out[o + 1] = 255 * values[plane + i]; out[o + 2] = 255 * values[2 * plane + i];
     } else {
-      const [r, g, b] = scale(values[i]);
-      out[o] = r; out[o + 1] = g; out[o + 2] = b;
+      const k = 3 * Math.max(0, Math.min(STEPS - 1, Math.round((values[i] - low) * step)));
+      out[o] = rgb[k]; out[o + 1] = rgb[k + 1]; out[o + 2] = rgb[k + 2];
     }
     out[o + 3] = 255;
   }
-  ctx.putImageData(image, 0, 0);
+  ctx.putImageData(canvas.pixels, 0, 0);
 }
-
-const clamp = (v) => Math.max(0, Math.min(1, v));

@@ -53,8 +53,17 @@ export async function mount({ element, props, trigger, watch, base }) {
     ctx.lineCap = ctx.lineJoin = "round";
   }
 
-  // Recompute and redraw everything for the current state.
+  // Recompute and redraw everything for the current state; its cost is kept (the last 1,000
+  // updates, in ms) for benchmarks/live_view.py.
+  const costs = [];
   function update() {
+    const start = performance.now();
+    recompute();
+    costs.push(performance.now() - start);
+    if (costs.length > 1000) costs.shift();
+  }
+
+  function recompute() {
     updates += 1;
     if (state.kind === "drawing") {
       const digit = padDigit(padInk(ctx.getImageData(0, 0, canvas.width, canvas.height)));
@@ -95,7 +104,11 @@ export async function mount({ element, props, trigger, watch, base }) {
 
   canvas.addEventListener("pointerdown", (e) => {
     e.preventDefault();
-    canvas.setPointerCapture(e.pointerId);
+    try {
+      canvas.setPointerCapture(e.pointerId);   // keep the stroke when the pen leaves the pad
+    } catch (error) {
+      // a pointer the browser no longer tracks: draw without capture
+    }
     startDrawing();
     drawing = true;
     answer.setAttribute("aria-busy", "true");   // announce the answer when the stroke ends
@@ -131,6 +144,7 @@ export async function mount({ element, props, trigger, watch, base }) {
   canvas.addEventListener("lostpointercapture", finish);
 
   function clear() {
+    const hadUpload = state.kind === "upload";
     drawing = false;
     blankPad();
     Object.assign(state, { kind: null, pixels: null, caption: "" });
@@ -138,7 +152,7 @@ export async function mount({ element, props, trigger, watch, base }) {
     view.closeTrace();
     update();
     props.value = "";
-    trigger("cleared");   // the server empties its upload box
+    if (hadUpload) trigger("cleared");   // the server empties its upload box
   }
   element.querySelector(".pad-clear").addEventListener("click", clear);
   element.querySelector(".nv-after").addEventListener("change", (e) => {
@@ -175,6 +189,6 @@ export async function mount({ element, props, trigger, watch, base }) {
   blankPad();
   received();
   // The one object the page exposes, for tests and benchmarks.
-  window.cnnPage = { ...window.cnnPage, draw: { main, others, state, view, update, updates: () => updates } };
+  window.cnnPage = { ...window.cnnPage, draw: { main, others, state, view, update, updates: () => updates, costs } };
   element.dataset.ready = "true";
 }

@@ -500,7 +500,7 @@ export class Network {
     if (s.kind === "linear") {                 // where each flattened value sat in the source
       const n = before.length, weights = s.weight.slice(channel * n, (channel + 1) * n);
       return {...common, ...traceSum("linear", Float32Array.from(before), weights, [n],
-        s.bias[channel], activation, (j) => unravel(j, s.inShape))};
+        s.bias[channel], activation, (j) => unravel(j, s.source.shape))};
     }
     const P = OH * OW, n = s.taps.length / P;  // the kernel's taps at this position
     const reads = Int32Array.from({length: n}, (_, k) => s.taps[k * P + y * OW + x]);
@@ -550,7 +550,7 @@ export class Network {
     if (!H && (y !== 0 || x !== 0)) {
       throw new Error(`${s.name} is a linear layer: its position is y = x = 0, not (${y}, ${x})`);
     }
-    if (H && !(inside(y, H) && inside(x, W))) {
+    if (H && !(inside(y, H + 1) && inside(x, W))) {
       throw new Error(`${s.name} positions are y 0-${H - 1}, x 0-${W - 1}, not (${y}, ${x})`);
     }
     return i;

@@ -178,8 +178,7 @@ export class NetworkView {
     for (const [name, col] of Object.entries(this.columns)) {
       if (name === "input") continue;
       const values = this.values(name);
-      let top = 0;
-      for (let i = 0; i < values.data.length; i += 1) top = Math.max(top, Math.abs(values.data[i]));
+      const top = Math.max(Math.abs(min(values.data)), Math.abs(max(values.data)));
       const scale = diverging(top);
       if (col.units) {
         paint(col.canvases[0], values.data, 1, Math.ceil(col.units / col.cols), col.cols, scale, col.units);
@@ -382,5 +381,5 @@ function activationAfter(layers, name) {
   return next && (next.kind === "relu" || next.kind === "tanh") ? next.name : name;
 }
 
-function min(a) { let m = Infinity; for (const v of a) m = Math.min(m, v); return m; }
-function max(a) { let m = -Infinity; for (const v of a) m = Math.max(m, v); return m; }
+function min(a) { let m = Infinity; for (let i = 0; i < a.length; i += 1) if (a[i] < m) m = a[i]; return m; }
+function max(a) { let m = -Infinity; for (let i = 0; i < a.length; i += 1) if (a[i] > m) m = a[i]; return m; }
