@@ -39,11 +39,12 @@ export function parseSafetensors(buffer) {
   } catch {
     fail("it has no lenet metadata");
   }
+  if (meta?.constructor !== Object) fail("its lenet metadata is not a table");
   const tensors = {}, start = 8 + headerLength;
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     if (entry?.dtype !== "F32") fail(`tensor ${name} is ${entry?.dtype}, not F32`);
-    const [begin, end] = entry.data_offsets, count = product(entry.shape);
+    const [begin, end] = entry.data_offsets ?? [], count = product(entry.shape ?? [NaN]);
     if (end - begin !== 4 * count || start + end > buffer.byteLength) fail(`${name} is cut short`);
     // A view needs 4-byte alignment, else a copy. Browsers are little-endian, like the file.
     const data = (start + begin) % 4 === 0 ? new Float32Array(buffer, start + begin, count)
@@ -137,7 +138,7 @@ function convBackward(grad, s) {
 }
 
 function linearBackward(grad, s) {
-  const n = s.inputs, acc = new Float64Array(n);
+  const n = product(s.inShape), acc = new Float64Array(n);
   for (let o = 0; o < grad.length; o++) {
     if (grad[o] === 0) continue;
     for (let i = 0, row = o * n; i < n; i++) acc[i] += grad[o] * s.weight[row + i];
@@ -313,9 +314,10 @@ function argmax(values) {
 
 /** A flat row-major index -> its position in `shape`. */
 function unravel(index, shape) {
-  const out = [];
-  for (let d = shape.length - 1; d >= 0; d--, index = Math.floor(index / shape[d + 1])) {
-    out.unshift(index % shape[d]);
+  const out = new Array(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = index % shape[d];
+    index = Math.floor(index / shape[d]);
   }
   return out;
 }
@@ -329,8 +331,9 @@ function convTaps([C, H, W], [OH, OW], [kh, kw], [sh, sw], [ph, pw]) {
   for (let k = 0; k < C * kh * kw; k++) {
     const [c, ky, kx] = unravel(k, [C, kh, kw]);
     for (let y = 0; y < OH; y++) for (let x = 0; x < OW; x++) {
-      const iy = y * sh - ph + ky, ix = x * sw - pw + kx, inside = iy >= 0 && iy < H && ix >= 0;
-      taps[k * P + y * OW + x] = inside && ix < W ? (c * H + iy) * W + ix : -1;
+      const iy = y * sh - ph + ky, ix = x * sw - pw + kx;
+      const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+      taps[k * P + y * OW + x] = inside ? (c * H + iy) * W + ix : -1;
     }
   }
   return taps;
@@ -363,6 +366,7 @@ function buildStage(row, inShape, source, tensors) {
   } else if (!(row.kind in ACTIVATION_NAMES)) {
     throw new Error(`checkpoint: layer ${row.name} is a ${row.kind}, unknown to engine.js`);
   }
+  Object.freeze(s.outShape);        // shared by every run's outputs: nobody may change it
   return s;
 }
 
@@ -515,8 +519,8 @@ export class Network {
 
   #checkInput(x) {
     const n = product(this.#shape);
-    const shape = this.#shape.join(" x ");
-    if (x?.length !== n) throw new Error(`${this.name} takes ${n} values (${shape}), not ${x?.length}`);
+    const shape = this.#shape.join(" x "), got = x?.length;
+    if (got !== n) throw new Error(`${this.name} takes ${n} values (${shape}), not ${got}`);
   }
 
   /** Every stage's input and output along one pass: values[i] feeds stage i. */
@@ -550,7 +554,7 @@ export class Network {
     if (!H && (y !== 0 || x !== 0)) {
       throw new Error(`${s.name} is a linear layer: its position is y = x = 0, not (${y}, ${x})`);
     }
-    if (H && !(inside(y, H + 1) && inside(x, W))) {
+    if (H && !(inside(y, H) && inside(x, W))) {
       throw new Error(`${s.name} positions are y 0-${H - 1}, x 0-${W - 1}, not (${y}, ${x})`);
     }
     return i;

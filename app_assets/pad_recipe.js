@@ -11,8 +11,8 @@ const MNIST_STROKE = 2.6;    // MNIST's median stroke width, 2 * area / boundary
 const INK = 0.2;             // ink above this counts when cropping and for "nothing drawn"
 const MIN_INK = 2;           // fewer pixels of ink than this: nothing drawn
 const THICKEN_BELOW = 0.8;   // x MNIST_STROKE: thinner strokes are thickened to MNIST_STROKE
-const THIN_ABOVE = 1.6;      // x MNIST_STROKE: fatter strokes are thinned to THIN_TO
-const THIN_TO = 1.3;         // x MNIST_STROKE
+const THIN_ABOVE = 2.0;      // x MNIST_STROKE: fatter strokes are thinned to THIN_TO
+const THIN_TO = 1.6;         // x MNIST_STROKE
 const TARGET = (MNIST_CENTRE + 0.5) * FINE - 0.5;   // coarse pixel 14's centre, in fine pixels
 const TIE = 1e-9;            // half-way offsets round up on both sides (see lenet/pad.py)
 

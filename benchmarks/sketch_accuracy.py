@@ -79,20 +79,25 @@ def label_of(clf: Classifier, digit: Digit) -> str:
 # ---------------------------------------------------------------------------- pad drawings
 
 def pad_drawing(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
-    """One 28x28 uint8 MNIST digit as drawn on the pad: its centre line (the digit enlarged
-    4x and thinned) traced with the pad's pen, PAD_HEIGHTS tall, anywhere on the canvas."""
+    """One 28x28 uint8 MNIST digit as drawn on the pad: ``pad_points`` traced with the pad's
+    pen (a disc on every point, drawn at SUPERSAMPLE x and reduced), black on white RGB."""
+    canvas = Image.new("L", (PAD_SIDE * SUPERSAMPLE,) * 2, 255)
+    draw, r = ImageDraw.Draw(canvas), PAD_PEN / 2 * SUPERSAMPLE
+    for row, col in pad_points(digit, rng) * SUPERSAMPLE:
+        draw.ellipse([col - r, row - r, col + r, row + r], fill=0)
+    return canvas.reduce(SUPERSAMPLE).convert("RGB")
+
+
+def pad_points(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(N, 2) row and column on the pad, in canvas pixels, of a digit's centre line (the
+    digit enlarged 4x and thinned), PAD_HEIGHTS tall, anywhere the pen stays on the pad."""
     big = np.asarray(Image.fromarray(digit).resize((112, 112), Image.BICUBIC)) > 100
-    points = np.argwhere(thin(big)).astype(np.float64)        # (N, 2): row, column
+    points = np.argwhere(thin(big)).astype(np.float64)
     # MNIST digits fill a 20x20 box, 80 pixels here; scale that box to the drawn height.
     points *= rng.uniform(*PAD_HEIGHTS) / 80
     low, high = points.min(0) - PAD_PEN / 2, points.max(0) + PAD_PEN / 2
     room = PAD_SIDE - (high - low)
-    points += -low + np.where(room > 0, rng.uniform(0, 1, 2) * np.maximum(room, 0), room / 2)
-    canvas = Image.new("L", (PAD_SIDE * SUPERSAMPLE,) * 2, 255)
-    draw, r = ImageDraw.Draw(canvas), PAD_PEN / 2 * SUPERSAMPLE
-    for row, col in points * SUPERSAMPLE:
-        draw.ellipse([col - r, row - r, col + r, row + r], fill=0)
-    return canvas.reduce(SUPERSAMPLE).convert("RGB")
+    return points - low + np.where(room > 0, rng.uniform(0, 1, 2) * np.maximum(room, 0), room / 2)
 
 
 def thin(a: np.ndarray) -> np.ndarray:

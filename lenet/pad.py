@@ -30,9 +30,12 @@ __all__ = ["pad_ink", "pad_digit", "pad_recipe", "PadRecipe"]
 
 INK = 0.2             # ink above this counts when cropping and when deciding "nothing drawn"
 MIN_INK = 2           # fewer pixels of ink than this: nothing drawn
-THICKEN_BELOW = 0.8   # x MNIST_STROKE: thinner strokes are thickened to MNIST_STROKE
-THIN_ABOVE = 1.6      # x MNIST_STROKE: fatter strokes are thinned to THIN_TO
-THIN_TO = 1.3         # x MNIST_STROKE
+# Stroke widths, as multiples of MNIST_STROKE. LeNet-5 reads fat strokes better than the
+# general recipe's thinning leaves them, so strokes are thinned later and less than there
+# (chosen with benchmarks/sketch_accuracy.py on thin, pad and fat pens).
+THICKEN_BELOW = 0.8   # thinner strokes are thickened to MNIST_STROKE
+THIN_ABOVE = 2.0      # fatter strokes are thinned to THIN_TO
+THIN_TO = 1.6
 # The fine-pixel coordinate of the centre of coarse pixel 14: (14 + 0.5) * 4 - 0.5 = 57.5.
 TARGET = (MNIST_CENTRE + 0.5) * FINE - 0.5
 # Symmetric drawings put the centre of mass exactly half-way between two offsets, where the

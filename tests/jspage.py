@@ -2,7 +2,7 @@
 the repository root served on a free port by the standard library, no Gradio in between.
 
     def test_something(js_page):
-        result = js_page.evaluate("async () => (await import('/app_assets/engine.js')).VERSION")
+        net = js_page.evaluate("async () => (await import('/app_assets/engine.js')).loadNetwork('/checkpoints/lenet5.safetensors').then(n => n.name)")
 """
 from __future__ import annotations
 

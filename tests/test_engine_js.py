@@ -5,7 +5,6 @@ checkpoint file that is not one gets. Arrays cross between Python and the page a
 from __future__ import annotations
 
 import json
-import shutil
 import struct
 
 import numpy as np
@@ -13,7 +12,6 @@ import pytest
 import torch
 from safetensors.torch import save as safetensors_bytes
 
-from browser import CHROMIUM
 from conftest import ROOT, SHARED_DATA
 from helpers import ring
 from lenet.checkpoint import default_checkpoint
@@ -21,11 +19,6 @@ from lenet.data import load_split, normalize
 from lenet.inference import Classifier, attribution_maps
 from lenet.synth import render
 from lenet.trace import TraceError, receptive_field, trace, traceable_layers
-
-pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not shutil.which(CHROMIUM) and not shutil.which("chromium"):
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
 
 MODELS = ("lenet5", "lenet5-classic", "dense", "convnet")
 TOLERANCE = 1e-4       # max |JS - torch| for a layer's values (float32 rounding is ~1e-6)
@@ -37,6 +30,8 @@ FORWARD_JS = """async ({url, inputs, classes, repeats}) => {
   const e = await import('/app_assets/engine.js');
   """ + LIST + """
   const net = await e.loadNetwork(url);
+  // Every run first, its maps and lists only at the end: a run the page keeps must survive
+  // later calls unchanged.
   const runs = inputs.map((x) => net.forward(Float32Array.from(x)));
   // A rough time per call (not a test: timings belong in benchmarks/).
   const x = Float32Array.from(inputs[0]), times = {forward: [], both: []};
@@ -52,11 +47,13 @@ FORWARD_JS = """async ({url, inputs, classes, repeats}) => {
   return {
     network: {name: net.name, classes: net.classes, inputShape: net.inputShape,
               mirrorAverage: net.mirrorAverage, camLayer: net.camLayer,
-              shapes: Object.fromEntries(net.layers.filter((l) => l.name).map((l) => [l.name, l.shape]))},
+              shapes: Object.fromEntries(net.layers.filter((l) => l.name)
+                                              .map((l) => [l.name, l.shape]))},
     timing: repeats ? {forward: median(times.forward), both: median(times.both)} : null,
     runs: runs.map((r, n) => ({
       keys: Object.keys(r.outputs),
-      outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, {shape: v.shape, data: list(v.data)}])),
+      outputs: Object.fromEntries(Object.entries(r.outputs)
+                                    .map(([k, v]) => [k, {shape: v.shape, data: list(v.data)}])),
       ownLogits: list(r.ownLogits), mirrorLogits: list(r.mirrorLogits), logits: list(r.logits),
       probabilities: list(r.probabilities), top: r.top,
       maps: classes[n].map((k) => {
@@ -81,8 +78,11 @@ def inputs_for(clf: Classifier) -> dict[str, torch.Tensor]:
     """Varied normalised (1, C, H, W) inputs: what users give, noise, and nothing at all."""
     rng = np.random.default_rng(0)
     c, h, w = clf.channels, clf.height, clf.width
-    as_input = lambda pixels: normalize(torch.as_tensor(pixels, dtype=torch.float32).reshape(1, c, h, w),  # noqa: E731
-                                        clf.mean, clf.std)
+
+    def as_input(pixels) -> torch.Tensor:
+        pixels = torch.as_tensor(pixels, dtype=torch.float32).reshape(1, c, h, w)
+        return normalize(pixels, clf.mean, clf.std)
+
     if clf.is_digit_model:
         digits = [ring()]
         if (SHARED_DATA / "MNIST" / "raw").is_dir():      # real test digits, drawn as users do
@@ -143,7 +143,8 @@ def realistic(compared, name: str) -> int:
 
 
 def worst(a, b) -> float:
-    return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)))) if len(a) else 0.0
+    """The largest |a - b|, in float64."""
+    return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
 
 
 # ---------------------------------------------------------------------------- the network
@@ -152,7 +153,8 @@ def worst(a, b) -> float:
 def test_network_description_matches_the_classifier(name, classifiers, compared):
     clf, network = classifiers[name], compared[name]["page"]["network"]
     assert network["name"] == clf.name and tuple(network["classes"]) == clf.classes
-    assert network["inputShape"] == {"channels": clf.channels, "height": clf.height, "width": clf.width}
+    assert network["inputShape"] == {"channels": clf.channels, "height": clf.height,
+                                     "width": clf.width}
     assert network["mirrorAverage"] == clf.mirror_average
     assert network["camLayer"] == clf.cam_output
     assert {k: tuple(v) for k, v in network["shapes"].items()} == clf.shapes
@@ -202,12 +204,13 @@ def test_grad_cam_and_saliency_match_autograd(name, classifiers, compared):
         for k, maps in zip(ref["classes"], run["maps"]):
             cam, sal = ref["maps"][k]
             assert maps["camLayer"] == classifiers[name].cam_output
-            assert worst(maps["saliency"], sal.ravel()) <= 1e-4 * sal.max() + 1e-6, f"{label} class {k}"
+            where = f"{label} class {k}"
+            assert worst(maps["saliency"], sal.ravel()) <= 1e-4 * sal.max() + 1e-6, where
             assert maps["saliencyMax"] == pytest.approx(float(sal.max()), rel=1e-4, abs=1e-6)
             if cam is None:
                 assert maps["gradCam"] is None
                 continue
-            assert worst(maps["gradCam"], cam.ravel()) <= 1e-4 * cam.max() + 1e-6, f"{label} class {k}"
+            assert worst(maps["gradCam"], cam.ravel()) <= 1e-4 * cam.max() + 1e-6, where
             assert maps["gradCamMax"] == pytest.approx(float(cam.max()), rel=1e-4, abs=1e-6)
 
 
@@ -338,7 +341,9 @@ def test_trace_errors_name_the_valid_range(classifiers, js_page):
     page = js_page.evaluate("""async ({url, bad}) => {
         const net = await (await import('/app_assets/engine.js')).loadNetwork(url);
         const run = net.forward(new Float32Array(28 * 28));
-        return bad.map((q) => { try { net.trace(run, ...q); return null; } catch (err) { return err.message; } });
+        return bad.map((q) => {
+            try { net.trace(run, ...q); return null; } catch (err) { return err.message; }
+        });
     }""", {"url": url("lenet5"), "bad": bad})
     for query, message in zip(bad, page):
         with pytest.raises(TraceError) as python:
@@ -352,7 +357,9 @@ PARSE_JS = """async ({bytes}) => {
   const e = await import('/app_assets/engine.js');
   try {
     const {meta, tensors} = e.parseSafetensors(new Uint8Array(bytes).buffer);
-    return {meta, tensors: Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, {shape: t.shape, data: Array.from(t.data)}]))};
+    const plain = Object.entries(tensors)
+      .map(([k, t]) => [k, {shape: t.shape, data: Array.from(t.data)}]);
+    return {meta, tensors: Object.fromEntries(plain)};
   } catch (err) {
     return {error: err.message};
   }
@@ -365,7 +372,8 @@ def safetensors_file(tensors: dict[str, np.ndarray], meta: dict, pad: int) -> by
     header, offset, data = {"__metadata__": {"lenet": json.dumps(meta)}}, 0, b""
     for name, array in tensors.items():
         raw = array.astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(raw)]}
+        header[name] = {"dtype": "F32", "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
         offset, data = offset + len(raw), data + raw
     text = json.dumps(header).encode() + b" " * pad
     return struct.pack("<Q", len(text)) + text + data
@@ -374,8 +382,10 @@ def safetensors_file(tensors: dict[str, np.ndarray], meta: dict, pad: int) -> by
 @pytest.mark.parametrize("pad", [0, 1, 2, 3])
 def test_tensors_are_read_at_any_alignment(pad, js_page):
     rng = np.random.default_rng(pad)
-    tensors = {"a": rng.normal(size=(3, 2)).astype(np.float32), "b": rng.normal(size=5).astype(np.float32)}
-    page = js_page.evaluate(PARSE_JS, {"bytes": list(safetensors_file(tensors, {"model": "x"}, pad))})
+    tensors = {"a": rng.normal(size=(3, 2)).astype(np.float32),
+               "b": rng.normal(size=5).astype(np.float32)}
+    content = safetensors_file(tensors, {"model": "x"}, pad)
+    page = js_page.evaluate(PARSE_JS, {"bytes": list(content)})
     assert page["meta"] == {"model": "x"}
     for name, array in tensors.items():
         assert page["tensors"][name] == {"shape": list(array.shape), "data": array.ravel().tolist()}
