@@ -10,6 +10,7 @@ const MNIST_CENTRE = 14.0;   // MNIST's mean centre of mass, row and column
 const MNIST_STROKE = 2.6;    // MNIST's median stroke width, 2 * area / boundary
 const INK = 0.2;             // ink above this counts when cropping and for "nothing drawn"
 const MIN_INK = 2;           // fewer pixels of ink than this: nothing drawn
+// Stroke widths as multiples of MNIST_STROKE (why these: lenet/pad.py).
 const THICKEN_BELOW = 0.8;   // x MNIST_STROKE: thinner strokes are thickened to MNIST_STROKE
 const THIN_ABOVE = 2.0;      // x MNIST_STROKE: fatter strokes are thinned to THIN_TO
 const THIN_TO = 1.6;         // x MNIST_STROKE
@@ -162,7 +163,9 @@ function strokeWidth({ width, height, ink }) {
 
 function padded({ width, height, ink }, r) {
   const w = width + 2 * r, out = new Float64Array(w * (height + 2 * r));
-  for (let y = 0; y < height; y++) out.set(ink.subarray(y * width, (y + 1) * width), (y + r) * w + r);
+  for (let y = 0; y < height; y++) {
+    out.set(ink.subarray(y * width, (y + 1) * width), (y + r) * w + r);
+  }
   return { width: w, height: height + 2 * r, ink: out };
 }
 

@@ -6,7 +6,8 @@ saliency, every picture redrawn; p50/p95 ms), updates per second while drawing (
 driven by Playwright's mouse, and by pointer events dispatched in the page at 120 Hz, as a
 fast pen sends them), requests to the server per drawing, and pen-up -> final view painted.
 The reference: pen-up -> label through ``/classify_sketch`` (gradio_client, the same
-drawing's PNG), as the page used to ask after every stroke.
+drawing's PNG), as the page used to ask after every stroke. Also the cold start, ``python
+app.py`` to the first page served, beside a bare Gradio app (``benchmarks/bare_app.py``).
 
     python benchmarks/live_view.py [--strokes 20]
 """
@@ -62,8 +63,10 @@ def main() -> None:
     p.add_argument("--strokes", type=int, default=20)
     args = p.parse_args()
     from playwright.sync_api import sync_playwright
+    bare, bare_cold = start_app(free_port(), script="benchmarks/bare_app.py")
+    stop_app(bare)
     port = free_port()
-    proc, _ = start_app(port)
+    proc, cold = start_app(port)
     url = f"http://127.0.0.1:{port}/"
     try:
         with sync_playwright() as pw:
@@ -125,6 +128,7 @@ def main() -> None:
           f"max {max(ups):6.2f} ms")
     print(f"requests while the pen moved   {during_requests} in {args.strokes} drawings; "
           f"{after_requests} in all, pen-ups and Clear included")
+    print(f"cold start to the first page: app.py {cold:.2f} s, bare Gradio app {bare_cold:.2f} s")
     print(f"reference: pen-up -> label through /classify_sketch   p50 "
           f"{statistics.median(round_trips):6.1f} ms   p95 {percentile(round_trips, 0.95):6.1f} ms")
 
