@@ -76,6 +76,8 @@ def main() -> None:
             page.on("request", lambda r: joins.append(r.url) if "/queue/join" in r.url else None)
             page.goto(url)
             page.locator("#draw-view [data-ready=true]").wait_for(state="attached", timeout=60000)
+            page.wait_for_timeout(1000)   # the page's own start-up requests (the gallery)
+            baseline = len(joins)
 
             # 1. Strokes through the browser's input pipeline (Playwright's mouse).
             driven, pngs, during_requests = [], [], 0
@@ -96,7 +98,7 @@ def main() -> None:
                 page.mouse.up()
                 driven.append((page.evaluate("window.cnnPage.draw.updates()") - before) / seconds)
                 pngs.append(page.evaluate("document.querySelector('canvas.pad').toDataURL('image/png')"))
-            after_requests = len(joins)
+            after_requests = len(joins) - baseline
             costs = page.evaluate("window.cnnPage.draw.costs.slice()")
 
             # 2. A fast pen: pointer events dispatched in the page at 120 Hz.
@@ -127,7 +129,7 @@ def main() -> None:
     print(f"pen-up -> final view painted   p50 {statistics.median(ups):6.2f} ms   "
           f"max {max(ups):6.2f} ms")
     print(f"requests while the pen moved   {during_requests} in {args.strokes} drawings; "
-          f"{after_requests} in all, pen-ups and Clear included")
+          f"{after_requests} from the first stroke to the last pen-up, Clear included")
     print(f"cold start to the first page: app.py {cold:.2f} s, bare Gradio app {bare_cold:.2f} s")
     print(f"reference: pen-up -> label through /classify_sketch   p50 "
           f"{statistics.median(round_trips):6.1f} ms   p95 {percentile(round_trips, 0.95):6.1f} ms")
