@@ -33,7 +33,9 @@ from lenet import synth
 from lenet.checkpoint import default_checkpoint
 from lenet.data import load_split
 from lenet.inference import Classifier, render_pictures
-from lenet.input_steps import recipe_strip
+from lenet.images import open_image
+from lenet.input_steps import pad_strip
+from lenet.pad import pad_digit, pad_ink
 
 
 DATA = ROOT.parent / "shared" / "data"
@@ -82,11 +84,11 @@ def make_drawings(count: int, clf: Classifier, seed: int = 0) -> list[Drawing]:
 def solo(clf: Classifier, drawing: Drawing) -> None:
     """What the engine gives ``drawing`` with nothing else running: the label and pictures."""
     png = base64.b64decode(drawing.value.partition(",")[2])
-    result = clf.predict(png)
+    result = clf.predict_pixels(pad_digit(pad_ink(open_image(png))).pixels[None])  # as the API
     shown = render_pictures(clf, result)  # the app draws them with the same defaults
     drawing.label = result.label
     drawing.pictures = tuple(pixels_digest(im) for im in (
-        shown.grad_cam, shown.saliency, recipe_strip(png, digit=True, size=clf.height),
+        shown.grad_cam, shown.saliency, pad_strip(png),
         *[shown.feature_maps[n] for n in clf.layer_names],
         *[shown.hidden[n] for n in clf.hidden_names]))
 

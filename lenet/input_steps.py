@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 
 from .preprocess import (DIGIT_BOX, DIGIT_CANVAS, FINE, centre_square, digit_recipe,
                          opaque_rgb, open_image, photo_to_array, stroke_width, to_rgba)
+from .pad import pad_ink, pad_recipe
 from .visualize import _font
 
 VIEW_SIDE = 512   # pictures of the received image are reduced to at most this, for display
@@ -53,6 +54,29 @@ def digit_steps(image: Image.Image) -> list[Step]:
     return steps
 
 
+def pad_steps(image: Image.Image) -> list[Step]:
+    """The pad's recipe (``lenet.pad``) as (caption, picture) pairs: received -> ink ->
+    cropped and fitted into 20x20 (stroke thickened, thinned or kept) -> placed by centre of
+    mass -> the network's input, exactly ``pad_digit(pad_ink(image)).pixels``."""
+    ink = pad_ink(image)
+    recipe = pad_recipe(ink)
+    steps = [(f"received: {image.width}x{image.height} {image.mode}", _view(image))]
+    if recipe.box is not None:
+        top, left, bottom, right = recipe.box
+        steps.append((f"cropped to the ink: {right - left}x{bottom - top}",
+                      _grey(ink[top:bottom, left:right])))
+        steps.append((f"fitted into {DIGIT_BOX}x{DIGIT_BOX} at {FINE}x; stroke "
+                      f"{recipe.stroke:.1f} px {recipe.adjusted}", _grey(recipe.fitted)))
+    pixels = recipe.digit.pixels
+    if recipe.placed is not None:
+        cy, cx = _centre_of_mass(pixels)
+        steps.append((f"placed in {DIGIT_CANVAS}x{DIGIT_CANVAS}: centre of mass at row "
+                      f"{cy:.1f}, column {cx:.1f}", _mark(recipe.placed, cy, cx)))
+    what = "nothing drawn" if recipe.digit.empty else "ink = 1"
+    steps.append((f"what the network gets: {DIGIT_CANVAS}x{DIGIT_CANVAS}, {what}", _grey(pixels)))
+    return steps
+
+
 def photo_steps(image: Image.Image, size: int = 32) -> list[Step]:
     """The photo recipe as (caption, picture) pairs: received -> centre square (the box
     drawn on the photo) -> ``size`` x ``size`` by Lanczos, exactly ``photo_to_array``."""
@@ -69,6 +93,11 @@ def photo_steps(image: Image.Image, size: int = 32) -> list[Step]:
             (f"centre square {right - left}x{bottom - top} at ({left}, {top})", shown),
             (f"{size}x{size} (Lanczos): what the network gets",
              Image.fromarray(photo_to_array(rgb, size), "RGB"))]
+
+
+def pad_strip(source, height: int = 96) -> Image.Image:
+    """``pad_steps`` of a drawing (path, bytes, PIL image) as one captioned picture."""
+    return steps_strip(pad_steps(open_image(source)), height)
 
 
 def recipe_strip(source, digit: bool, size: int, height: int = 96) -> Image.Image:

@@ -77,3 +77,25 @@ def test_an_interrupted_write_leaves_the_old_file_intact(tmp_path, monkeypatch):
         atomic_write_bytes(path, b"new contents that never fully land")
     assert path.read_bytes() == b"old contents"
     assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]
+
+
+def test_a_saved_checkpoint_describes_its_layers_for_a_reader_without_torch(tmp_path):
+    """The layer table names every stage with its sizes and the tensors that hold its
+    weights; the test-time rule follows the training flag."""
+    from safetensors.numpy import load_file
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(path, LeNet5(), {**META, "hyperparameters": {"flip": False}})
+    meta = read_checkpoint(path)[1]
+    table = {row["name"]: row for row in meta["layers"]}
+    assert table["C1"] == {"name": "C1", "kind": "conv", "inputs": 1, "outputs": 6,
+                           "kernel": [5, 5], "stride": [1, 1], "padding": [2, 2],
+                           "weight": "features.C1.weight", "bias": "features.C1.bias"}
+    assert table["S2"]["kind"] == "maxpool" and table["S2"]["stride"] == [2, 2]
+    assert table["C1_relu"]["kind"] == "relu" and table[""]["kind"] == "flatten"
+    tensors = load_file(str(path))
+    for row in meta["layers"]:
+        if "weight" in row:
+            assert tensors[row["weight"]].shape[0] == row["outputs"]
+    assert meta["mirror_average"] is False
+    save_checkpoint(path, ConvNet(), {**META, "model": "convnet", "hyperparameters": {"flip": True}})
+    assert read_checkpoint(path)[1]["mirror_average"] is True

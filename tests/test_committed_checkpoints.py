@@ -6,7 +6,7 @@ from lenet.checkpoint import default_checkpoint, load_checkpoint
 from lenet.data import load_split
 from lenet.engine import evaluate
 from lenet.inference import Classifier
-from lenet.models import count_parameters
+from lenet.models import count_parameters, layer_table
 from conftest import SHARED_DATA
 from helpers import ring
 
@@ -65,3 +65,14 @@ def test_the_app_engine_serves_the_mnist_variants(name):
         assert result.activations == {}
     else:
         assert (clf.cam_layer, clf.cam_output) == ("C3", "C3_tanh") and cam.shape == (28, 28)
+
+
+@pytest.mark.parametrize("name", list(FLOORS))
+def test_committed_checkpoints_state_their_layers_and_test_time_rule(name):
+    """What the page's engine rebuilds each network from (app_assets/engine.js)."""
+    model, meta = load_checkpoint(default_checkpoint(name))
+    assert meta["layers"] == layer_table(model)
+    names = [row["name"] for row in meta["layers"] if row["name"]]
+    assert names == [n for n, _ in model.features.named_children()] + \
+        [n for n, _ in model.classifier.named_children()]
+    assert meta["mirror_average"] is (name == "convnet")   # trained with flips: photos only

@@ -2,6 +2,8 @@
 hooks, the course's parameter counts, torch.softmax, the grids' own colours, and the
 preprocessing functions the app really calls."""
 
+import io
+
 import numpy as np
 import pytest
 import torch
@@ -219,3 +221,18 @@ def test_steps_strip_enlarges_small_pictures_crisply_and_captions_them():
     assert len(grey) < 40 * 20                     # only the arrow is neither black nor white
     assert (tiles == 0).all(-1).sum() == 2 * 8 * 10 * 10   # 8 black cells of 10x10, twice
     assert (strip[46:] < 150).any()                # captions under the pictures
+
+
+def test_the_pads_steps_end_with_exactly_what_the_network_gets():
+    from lenet.input_steps import pad_steps
+    from lenet.pad import pad_digit, pad_ink
+    from helpers import seven_png
+    image = Image.open(io.BytesIO(seven_png(280)))
+    steps = pad_steps(image)
+    captions = [caption for caption, _ in steps]
+    assert captions[0].startswith("received: 280x280") and "cropped to the ink" in captions[1]
+    assert "fitted into 20x20" in captions[2] and "centre of mass" in captions[3]
+    expected = (pad_digit(pad_ink(image)).pixels * 255).round().astype(np.uint8)
+    assert np.array_equal(np.asarray(steps[-1][1]), expected)
+    blank = pad_steps(Image.new("RGB", (280, 280), "white"))
+    assert len(blank) == 2 and "nothing drawn" in blank[-1][0]

@@ -115,13 +115,16 @@ class Analyst:
     (Gradio names uploads by their content's hash, so both are safe cache keys).
     """
 
-    def __init__(self, clf: Classifier, cache_size: int = 256, predictor=None):
+    def __init__(self, clf: Classifier, cache_size: int = 256, predictor=None, strip=None):
+        """``predictor`` and ``strip``: how an input is classified and how its preparation is
+        pictured, when not by the general recipe (the pad's drawings)."""
         self.clf = clf
         self.predict: SingleFlight[Prediction] = SingleFlight(predictor or clf.predict, cache_size)
         # The preprocessing strip, drawn once per input however often its pictures are
         # asked for again (another class to explain, the activation toggle).
         self.steps: SingleFlight[Image.Image] = SingleFlight(
-            lambda source: recipe_strip(source, clf.is_digit_model, clf.height), cache_size // 4)
+            strip or (lambda source: recipe_strip(source, clf.is_digit_model, clf.height)),
+            cache_size // 4)
         self.no_pictures = (None,) * (3 + len(clf.layer_names) + len(clf.hidden_names))
         self.lines = {info.name: info.summary
                       for info in describe_layers(clf.model, tuple(clf.meta["input_shape"]))}

@@ -16,6 +16,7 @@ from PIL import Image
 
 from lenet.images import open_image
 from lenet.inference import Classifier, InputError, Prediction
+from lenet.input_steps import pad_strip
 from lenet.pad import pad_digit, pad_ink
 
 from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst, RawImage, decode_data_url, guarded,
@@ -36,7 +37,7 @@ class DrawTab:
         self.others = list(others)
         self.paths = paths or {}     # model name -> its checkpoint file, served to the page
         # The API's steps share one prediction per drawing (keyed by the PNG's bytes).
-        self.analyst = Analyst(clf, predictor=self._predict_drawing)
+        self.analyst = Analyst(clf, predictor=self._predict_drawing, strip=pad_strip)
         no_label = (None, None, None, None)
         self.classify_sketch = guarded(no_label, warn=True)(self._classify_sketch)
         self.sketch_pictures = guarded(self.analyst.no_pictures, warn=False)(self._sketch_pictures)
