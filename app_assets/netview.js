@@ -363,7 +363,9 @@ export class NetworkView {
     const width = Math.min(panel.offsetWidth || 420, box.width);
     let left = r.right - box.left + 12;
     if (left + width > box.width) left = Math.max(0, r.left - box.left - width - 12);
-    const top = Math.max(0, Math.min(r.top - box.top - 20, wrap.scrollHeight - panel.offsetHeight));
+    // Level with the unit, but inside the window when the panel is tall.
+    const bottom = window.innerHeight - 8 - box.top - panel.offsetHeight;
+    const top = Math.max(0, Math.min(r.top - box.top - 20, bottom));
     panel.style.left = `${left}px`;
     panel.style.top = `${top}px`;
   }

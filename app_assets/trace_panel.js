@@ -73,6 +73,7 @@ export function traceHtml(t, { classes, outputName, run }) {
     return html;
   }
   const size = t.products.length;
+  html += sums(t, size) + activation(t);   // the result first, then how it was made
   if (t.kind === "conv" && size <= TABLE_LIMIT) {
     const [c, kh, kw] = t.shape;
     html += `<p>The kernel (${c} × ${kh}×${kw} weights) lies on the input patch; each input
@@ -87,7 +88,6 @@ export function traceHtml(t, { classes, outputName, run }) {
   } else {
     html += terms({ ...t, size });
   }
-  html += sums(t, size) + activation(t);
   if (t.layer === outputName && run) {
     if (run.mirrorLogits) {
       html += `<p>The answer uses this logit's mean with the mirror image's:
