@@ -28,7 +28,7 @@ from ui.gallery import GalleryTab
 from ui.invariance import InvarianceTab
 from ui.photo import PhotoTab
 
-MAX_FILE_SIZE = "10mb"      # uploads above this are refused by Gradio before reaching Python
+MAX_FILE_SIZE = "50mb"      # Gradio refuses larger files; ui.common answers above 10 MB in words
 QUEUE_SIZE = 64             # waiting requests beyond this are turned away ("queue full")
 TORCH_THREADS = 1           # one small image per request: threads cost more than they save
 log = logging.getLogger("app")
@@ -86,8 +86,9 @@ SERVED = {name: checkpoint_path(name) for name in MODELS}
 gr.set_static_paths([ROOT / "app_assets", *SERVED.values()])
 DRAW = DrawTab(DIGITS, [MODELS[name] for name in VARIANTS if name in MODELS],
                paths={name: served_path(path) for name, path in SERVED.items()})
-GALLERY = GalleryTab(load_galleries(MODELS), to_draw=DRAW.gallery_value)
-PHOTO = PhotoTab(PHOTOS, gallery_file=GALLERY.file_for)
+PHOTO = PhotoTab(PHOTOS, path=served_path(SERVED["convnet"]))
+GALLERY = GalleryTab(load_galleries(MODELS),
+                     to_view={"draw": DRAW.gallery_value, "photo": PHOTO.gallery_value})
 BLOCKS, LAB = BlocksTab(DIGITS, PHOTOS), InvarianceTab(DIGITS, PHOTOS)
 OPENED = lane("opened")   # a tab's first result when a visitor opens it
 
@@ -95,14 +96,14 @@ with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800), fill_width=True
     gr.Markdown("## How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to "
                 "the course's **ConvNet** (CIFAR-10), and look inside: every layer, live.",
                 elem_id="page-title")
-    with gr.Tabs() as tabs:
+    with gr.Tabs(overflow_behavior="wrap") as tabs:   # every tab one tap away on a phone
         with gr.Tab(draw.TITLE, id="draw"):
             DRAW.build()
         with gr.Tab(photo.TITLE, id="photo"):
             PHOTO.build()
         if GALLERY.galleries:
             with gr.Tab(gallery.TITLE, id="gallery"):
-                GALLERY.build(tabs, DRAW.view, PHOTO.inbox)
+                GALLERY.build(tabs, DRAW.view, PHOTO.view, PHOTO.shown)
             demo.load(*GALLERY.loaded, api_name=False)
         with gr.Tab(blocks.TITLE, id="blocks") as blocks_tab:
             BLOCKS.build(DRAW.view, PHOTO.shown)

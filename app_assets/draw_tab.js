@@ -11,18 +11,14 @@
 // what the server set: {"kind": "upload" | "gallery", "pixels": [...], "caption": "..."},
 // {"kind": "message", "text": "..."}, or "" for nothing.
 
-import { loadNetwork } from "./engine.js";
-import { padDigit, padInk } from "./pad_recipe.js";
+import { loadModels, parseValue, percent, softmaxMath } from "./live.js";
 import { NetworkView } from "./netview.js";
+import { padDigit, padInk } from "./pad_recipe.js";
 
 const PEN = 18;   // canvas pixels; the recipe measures the stroke, so this only sets the look
 
-function percent(p) { return `${(100 * p).toFixed(1)} %`; }
-
 export async function mount({ element, props, trigger, watch, base }) {
-  const root = new URL("../../", base);   // base is <root>/gradio_api/file=app_assets/
-  const url = (path) => new URL(`gradio_api/file=${path}`, root).href;
-  const [main, ...others] = await Promise.all(props.models.map((m) => loadNetwork(url(m.path))));
+  const [main, ...others] = await loadModels(props, base);
   const view = new NetworkView(element, main);
   const answer = element.querySelector(".nv-answer");
   const note = element.querySelector(".nv-padnote");
@@ -162,12 +158,7 @@ export async function mount({ element, props, trigger, watch, base }) {
 
   // ------------------------------------------------------------------ from the server
   function received() {
-    let value = null;
-    try {
-      value = props.value ? JSON.parse(props.value) : null;
-    } catch (error) {
-      value = null;
-    }
+    const value = parseValue(props.value);
     if (!value || value.kind === "drawing") {   // cleared, or our own drawing echoed back
       if (!value) { blankPad(); Object.assign(state, { kind: null, pixels: null, caption: "" }); note.hidden = true; update(); }
       return;

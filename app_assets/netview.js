@@ -8,6 +8,7 @@
 // of maps, linear layers grids of units, the last layer the named outputs.
 
 import { diverging, greys, heat, paint } from "./colours.js";
+import { softmaxMath } from "./live.js";
 import { traceHtml } from "./trace_panel.js";
 
 const COLUMN_HEIGHT = 360;   // CSS pixels the tallest grid of maps may take on a laptop
@@ -15,12 +16,14 @@ const GAP = 4;               // CSS pixels between tiles
 const UNIT = 12;             // CSS pixels per unit of a fully connected layer
 
 // Tiles as large as fit COLUMN_HEIGHT, at most 56 px and 4 screen pixels per value; more
-// columns of tiles when one column would make them smaller than twice their size.
+// columns of tiles when one column would make them smaller than twice their size (1.4 times,
+// for layers of many maps, which would otherwise not fit a laptop's width).
 function tileLayout(channels, size) {
+  const least = channels > 64 ? Math.ceil(1.4 * size) : Math.min(2 * size, 28);
   for (let cols = 1; ; cols += 1) {
     const rows = Math.ceil(channels / cols);
     const tile = Math.min(56, 4 * size, Math.floor(COLUMN_HEIGHT / rows) - GAP);
-    if (tile >= Math.min(2 * size, 28) || cols >= channels) return { cols, tile: Math.max(tile, size) };
+    if (tile >= least || cols >= channels) return { cols, tile: Math.max(tile, size) };
   }
 }
 
@@ -195,8 +198,24 @@ export class NetworkView {
       z.textContent = `z ${run.logits[k] >= 0 ? "+" : "−"}${Math.abs(run.logits[k]).toFixed(2)}`;
     });
     this.rows.forEach(({ row }, k) => row.classList.toggle("nv-top", k === run.top));
+    this.drawSoftmax();
     this.drawExplain();
     if (this.traced) this.openTrace(this.traced);
+  }
+
+  // The softmax written out for the top class, when its panel is open.
+  drawSoftmax() {
+    const box = this.host.querySelector(".nv-softmax");
+    if (!box) return;
+    if (!box.dataset.bound) {
+      box.dataset.bound = "true";
+      box.addEventListener("toggle", () => this.drawSoftmax());
+    }
+    const body = box.querySelector(".nv-softmax-body");
+    if (!this.run) { body.textContent = "Draw or upload something first."; return; }
+    if (!box.open) return;
+    const { logits, probabilities, top } = this.run;
+    body.innerHTML = softmaxMath(this.net.classes, logits, probabilities, top);
   }
 
   // A layer's values as shown: after its activation when the toggle says so.
@@ -205,6 +224,7 @@ export class NetworkView {
   }
 
   blank() {
+    this.drawSoftmax();
     for (const col of Object.values(this.columns)) {
       for (const canvas of col.canvases) canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
       if (col.range) col.range.textContent = "";

@@ -23,15 +23,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int, timeout: float = 60,
-              script: str = "app.py") -> tuple[subprocess.Popen, float]:
-    """``python app.py`` (or ``script``) on ``port``; returns the process and the seconds
-    until its page was served."""
+def start_app(port: int, timeout: float = 60, script: str = "app.py",
+              cwd: Path = ROOT) -> tuple[subprocess.Popen, float]:
+    """``python app.py`` (or ``script``, run in ``cwd``) on ``port``; returns the process and
+    the seconds until its page was served."""
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "GRADIO_ANALYTICS_ENABLED": "False"}
     errors = tempfile.TemporaryFile("w+")  # a file, not a pipe: a chatty server never blocks
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, script], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, script], cwd=cwd, env=env,
                             stdout=subprocess.DEVNULL, stderr=errors, text=True)
     while time.perf_counter() - start < timeout:
         if proc.poll() is not None:

@@ -126,9 +126,9 @@ def test_a_bad_pad_value_is_a_warning_not_a_crash(value):
     assert all(r is None for r in app.DRAW.sketch_pictures(value, None))  # no second toast
 
 
-def test_photo_handler_and_its_bad_inputs(tmp_path):
-    status, label, seen, _, shown = app.PHOTO.classify_photo(photo_file(tmp_path))
-    cam, sal, steps, *maps = app.PHOTO.pictures(shown, None)
+def test_photo_api_handler_and_its_bad_inputs(tmp_path):
+    status, label, seen, _ = app.PHOTO.classify_photo(photo_file(tmp_path))
+    cam, sal, steps, *maps = app.PHOTO.pictures(photo_file(tmp_path), None)
     assert len(label) == 10 and seen.size == (32, 32) and cam.width == 112 and len(maps) == 6
     assert app.PHOTO.classify_photo(None)[0].startswith("Upload a photo")
     (tmp_path / "doc.pdf").write_bytes(b"%PDF-1.4\n%%EOF")
@@ -136,11 +136,33 @@ def test_photo_handler_and_its_bad_inputs(tmp_path):
     for bad, words in (("doc.pdf", "not an image"), ("empty.png", "empty")):
         with pytest.warns(UserWarning):
             status, *rest = app.PHOTO.classify_photo(str(tmp_path / bad))
-        assert words in status and all(r is None for r in rest)  # shown None: the box empties
+        assert words in status and all(r is None for r in rest)
+
+
+def test_a_photo_upload_is_handed_to_the_page_as_its_32x32_input(tmp_path):
+    value, kept = app.PHOTO.take_upload(photo_file(tmp_path))
+    value = json.loads(value)
+    tensor, _ = app.PHOTOS.prepare(photo_file(tmp_path))          # the recipe for photos
+    assert value["kind"] == "upload" and kept == photo_file(tmp_path)
+    assert np.asarray(value["pixels"]) == pytest.approx(
+        app.PHOTOS.pixels(tensor).ravel(), abs=1e-6)
+    (tmp_path / "doc.png").write_bytes(b"%PDF-1.4 not a picture")
+    message, kept = app.PHOTO.take_upload(str(tmp_path / "doc.png"))
+    assert json.loads(message)["kind"] == "message" and kept is None   # the old answer goes
+
+
+@pytest.mark.parametrize("tab, what", [("DRAW", "picture"), ("PHOTO", "photo")])
+def test_an_upload_over_the_limit_is_answered_with_the_limit_in_words(tmp_path, tab, what):
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8" + bytes(11 * 2**20))
+    value = getattr(app, tab).take_upload(str(big))
+    message = json.loads(value[0] if isinstance(value, tuple) else value)
+    assert message == {"kind": "message", "id": message["id"],
+                       "text": f"⚠️ the {what} is 11 MB; the limit is 10 MB: choose a smaller one"}
 
 
 def test_an_unexpected_bug_is_logged_not_shown(monkeypatch, caplog):
-    monkeypatch.setattr(app.PHOTO.analyst, "predict", lambda _source: 1 / 0)
+    monkeypatch.setattr(app.PHOTO.analyst, "predict", lambda _source: 1 / 0)  # the API's path
     with pytest.warns(UserWarning):
         status, *_ = app.PHOTO.classify_photo("never-seen-before.png")
     assert "Something went wrong" in status and "ZeroDivisionError" not in status
@@ -213,16 +235,20 @@ def test_every_event_is_an_api_endpoint(server):
     names = set(Client(server, download_files=False, verbose=False).view_api(
         print_info=False, return_format="dict")["named_endpoints"])
     assert {"/classify_sketch", "/sketch_pictures", "/prepare_digit", "/classify_photo",
-            "/photo_pictures", "/explain_photo"} <= names
+            "/photo_pictures", "/prepare_photo"} <= names
 
 
 def test_an_oversized_upload_is_refused_and_the_server_stays_up(server, tmp_path):
     from gradio_client import Client, handle_file
-    big = tmp_path / "huge.png"
-    big.write_bytes(b"\x89PNG" + os.urandom(11 * 1024 * 1024))  # over MAX_FILE_SIZE
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG" + os.urandom(11 * 1024 * 1024))  # over the 10 MB limit
     client = Client(server, download_files=False, verbose=False)
+    status, label, _, _ = client.predict(handle_file(str(big)), api_name="/classify_photo")
+    assert status == "⚠️ the photo is 11 MB; the limit is 10 MB: choose a smaller one" and not label
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(b"\x89PNG" + os.urandom(51 * 1024 * 1024))  # over Gradio's MAX_FILE_SIZE
     with pytest.raises(Exception):
-        client.predict(handle_file(str(big)), api_name="/classify_photo")
+        client.predict(handle_file(str(huge)), api_name="/classify_photo")
     status, label, seen, _ = client.predict(data_url(seven_png()), api_name="/classify_sketch")
     assert label["label"] == "7"
 

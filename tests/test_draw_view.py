@@ -115,6 +115,13 @@ def test_a_drawn_seven_is_the_python_engines_seven_at_every_layer(view, lenet5):
 def test_nothing_is_sent_to_the_server_while_the_pen_moves(view):
     sent = stroke(view, SEVEN, steps=10)
     assert sent == []
+    # The recorder does see the queue: opening the building blocks sends the drawing once.
+    before = len(view.joins)
+    view.get_by_role("tab", name="Building blocks").click()
+    view.wait_for_function("document.querySelector('#blocks-status').innerText.includes('my')"
+                           " || document.querySelector('#blocks-status').innerText.length > 0")
+    assert len(view.joins) > before
+    view.get_by_role("tab", name="Draw a digit (MNIST · LeNet-5)").click()
     updates = view.evaluate("() => window.cnnPage.draw.updates()")
     assert updates >= 2 * 10   # every pointer move recomputed the network
 

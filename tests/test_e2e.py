@@ -1,5 +1,6 @@
 """End to end in real Chromium (Debian's, driven by Playwright). Each test sets up the tab
 state it needs; each asserts the exact answer the engine gives the same input alone."""
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -12,28 +13,19 @@ SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
 DRAW_TAB, PHOTO_TAB = "Draw a digit (MNIST · LeNet-5)", "Classify a photo (CIFAR-10 · ConvNet)"
 SHIP = SHARED_DATA / "cifar10" / "test" / "ship" / "0001.jpg"   # a 32x32 CIFAR-10 test photo
 
-# Every request the page sends to the queue, by endpoint name; and every toast shown.
-COUNT_REQUESTS = """() => {
-  const names = {};
-  for (const d of window.gradio_config.dependencies) names[d.id] = d.api_name;
-  window.__joins = [];
-  const send = window.fetch;
-  window.fetch = function (url, options) {
-    if (String(url).includes('/queue/join') && options && options.body) {
-      try { window.__joins.push(names[JSON.parse(options.body).fn_index]); } catch (e) {}
-    }
-    return send.apply(this, arguments);
-  };
-}"""
-
-
 @pytest.fixture
 def page(chromium, app_url):
     """A fresh page on the app at 1280x1000, with every request to the queue recorded."""
     page = chromium.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(app_url)
     page.locator("#draw-view [data-ready=true]").wait_for(state="attached", timeout=30000)
-    page.evaluate(COUNT_REQUESTS)
+    names = {d["id"]: d["api_name"] for d in page.evaluate("window.gradio_config.dependencies")}
+    page.joins = []
+
+    def sent(request):
+        if "/queue/join" in request.url:
+            page.joins.append(names.get(json.loads(request.post_data or "{}").get("fn_index")))
+    page.on("request", sent)
     yield page
     page.close()
 
@@ -84,48 +76,59 @@ def wait_for_pictures(page, tab: int, count: int):
 
 # ---------------------------------------------------------------------------- photo tab
 
-def test_a_ship_photo_reads_ship_shown_large_and_once(page):
+def photo_view(page) -> dict:
+    return page.evaluate("""() => { const p = window.cnnPage.photo, run = p.view.run;
+        return {answer: document.querySelector('#photo-view .nv-answer').innerText,
+                pixels: p.state.pixels ? Array.from(p.state.pixels) : null,
+                probabilities: run ? Array.from(run.probabilities) : null,
+                mirror: [...document.querySelectorAll('#photo-view .nv-mirror-table tbody tr')]
+                    .map(tr => tr.innerText)}; }""")
+
+
+def open_photo_tab(page):
+    open_tab(page, PHOTO_TAB)
+    page.locator("#photo-view [data-ready=true]").wait_for(state="attached", timeout=30000)
+
+
+def test_a_ship_photo_reads_ship_with_both_passes_written_out(page):
+    """The page's ConvNet on the server's 32x32 input: the app's own answer (the mean of the
+    photo's and its mirror image's logits), and both passes one click away."""
     if not SHIP.exists():
         pytest.skip(f"{SHIP} is absent: a real CIFAR-10 photo is needed")
-    open_tab(page, PHOTO_TAB)
-    upload = page.locator("input[type=file]").last
-    upload.set_input_files(str(SHIP))
-    label = label_text(page, 1)
-    label.wait_for(timeout=15000)
-    assert label.inner_text().strip() == "ship"
-    # The answer is the mean of the photo's and its mirror image's logits, written out.
     from lenet.checkpoint import default_checkpoint
     from lenet.inference import Classifier
-    expected = Classifier.from_checkpoint(default_checkpoint("convnet")).predict(SHIP.read_bytes())
-    softmax = page.locator("#convnet-softmax").inner_text()
-    assert "mirror image" in softmax
-    for values in (expected.own_logits, expected.mirror_logits, expected.logits):
-        assert f"ship: {values[8]:+.2f}" in softmax, softmax
-    wait_for_pictures(page, 1, 9)
-    # A 32x32 photo fills its box instead of sitting in it as a speck.
-    width = page.evaluate("() => document.querySelector('#photo-input img')"
-                          ".getBoundingClientRect().width")
-    assert width >= 200
-    page.screenshot(path=str(Path(tempfile.gettempdir()) / "photo.png"), full_page=True)
-    # Uploading over it: one label request and one pictures request, not two of each.
-    page.evaluate("() => { window.__joins = []; }")
-    upload.set_input_files(str(SHIP.with_name("0002.jpg")))
-    time.sleep(2.5)
-    joins = page.evaluate("window.__joins")
-    assert joins.count("classify_photo") == 1 and joins.count("photo_pictures") == 1, joins
+    expected = Classifier.from_checkpoint(default_checkpoint("convnet")).predict(str(SHIP))
+    open_photo_tab(page)
+    page.locator("#photo-input input[type=file]").set_input_files(str(SHIP))
+    page.wait_for_function("() => window.cnnPage.photo.state.pixels !== null", timeout=15000)
+    shown = photo_view(page)
+    top = int(expected.probabilities.argmax())
+    assert shown["answer"] == f"ship with {100 * expected.probabilities[top]:.1f} %"
+    assert max(abs(a - b) for a, b in zip(shown["probabilities"], expected.probabilities)) <= 1e-5
+    page.get_by_text("Show both passes' logits and their mean").click()
+    ship = photo_view(page)["mirror"][8].split()
+    assert ship[0] == "ship" and [float(v.replace("−", "-")) for v in ship[1:]] == pytest.approx(
+        [expected.own_logits[8], expected.mirror_logits[8], expected.logits[8]], abs=0.006)
+    # Uploading over it: one request, which prepares the input; the page does the rest.
+    page.joins.clear()
+    page.locator("#photo-input input[type=file]").set_input_files(str(SHIP.with_name("0002.jpg")))
+    before = sum(shown["pixels"])
+    page.wait_for_function(f"() => Math.abs(window.cnnPage.photo.state.pixels.reduce((a, b) => a + b)"
+                           f" - {before}) > 1e-3", timeout=15000)
+    assert page.joins == ["prepare_photo"]
 
 
-def test_a_bad_upload_gets_one_message_and_leaves_no_broken_image(page, tmp_path):
-    open_tab(page, PHOTO_TAB)
+def test_a_bad_upload_gets_one_message_and_the_old_answer_goes(page, tmp_path):
+    open_photo_tab(page)
+    if SHIP.exists():
+        page.locator("#photo-input input[type=file]").set_input_files(str(SHIP))
+        page.wait_for_function("() => window.cnnPage.photo.state.pixels !== null", timeout=15000)
     (tmp_path / "notes.png").write_bytes(b"%PDF-1.4 this is a document, not a picture")
-    page.locator("input[type=file]").last.set_input_files(str(tmp_path / "notes.png"))
-    page.get_by_text("not an image").first.wait_for(timeout=15000)
-    time.sleep(1.5)
-    toasts = page.locator('[data-testid="toast-body"]').count()
-    assert toasts == 1
-    broken = page.evaluate("""() => [...document.querySelectorAll('#photo-input img')]
-        .filter(i => i.offsetParent && !(i.complete && i.naturalWidth > 0)).length""")
-    assert broken == 0
+    page.locator("#photo-input input[type=file]").set_input_files(str(tmp_path / "notes.png"))
+    page.wait_for_function("() => window.cnnPage.photo.state.kind === 'message'", timeout=15000)
+    shown = photo_view(page)
+    assert shown["answer"].startswith("⚠️ this is not an image") and "\n" not in shown["answer"]
+    assert shown["probabilities"] is None
     # The page keeps working.
     draw_seven(page)
 

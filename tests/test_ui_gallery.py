@@ -1,5 +1,7 @@
 """The test-set gallery tab and the model comparison, through their handlers: what a sheet
 shows against the gallery file itself, and a click sending the right picture on."""
+import json
+
 import numpy as np
 import pytest
 import gradio as gr
@@ -50,7 +52,7 @@ def test_wrong_ones_are_red_and_right_ones_are_not():
 def test_clicking_a_test_image_sends_that_image_to_its_tab():
     sheet, _, positions = app.GALLERY.show("lenet5", MISTAKES, ANY, ANY, 0)
     _, layout = labelled_sheet([np.zeros((28, 28), np.uint8)], [["", ""]], [False], tile=84)
-    tabs, digit, photo, words = app.GALLERY.pick("lenet5", positions,
+    tabs, digit, photo, kept, words = app.GALLERY.pick("lenet5", positions,
                                                  click(layout.cell_w * 2 + 20, 30))  # third
     _, gallery, _ = app.GALLERY.galleries["lenet5"]
     sent = shown_input(digit)     # the draw view's value: the image's pixels, as they are
@@ -58,11 +60,13 @@ def test_clicking_a_test_image_sends_that_image_to_its_tab():
     assert np.abs(sent.pixels * 255 - gallery.images[positions[2]][..., 0]).max() <= 1e-3
     assert tabs.selected == "draw" and f"#{gallery.indices[positions[2]]}" in words
     _, _, positions = app.GALLERY.show("convnet", RANDOM, ANY, ANY, 0)
-    tabs, digit, photo, _ = app.GALLERY.pick("convnet", positions, click(10, 10))
+    tabs, digit, photo, kept, _ = app.GALLERY.pick("convnet", positions, click(10, 10))
     convnet = app.GALLERY.galleries["convnet"][1]
-    assert tabs.selected == "photo" and photo == f"convnet:{convnet.indices[positions[0]]}"
-    assert np.array_equal(np.asarray(Image.open(app.GALLERY.file_for(photo))),
-                          convnet.images[positions[0]])
+    sent = json.loads(photo)    # the photo view's value: the test image as it is, channels first
+    assert tabs.selected == "photo" and sent["kind"] == "gallery"
+    image = convnet.images[positions[0]]
+    assert np.abs(np.asarray(sent["pixels"]) * 255 - image.transpose(2, 0, 1).ravel()).max() <= 1e-3
+    assert np.array_equal(np.asarray(Image.open(kept)), image)   # kept on the server
 
 
 @pytest.mark.parametrize("reference", ["/etc/passwd", "/nonexistent/file.png",

@@ -40,6 +40,9 @@ STEPS_BOX = 190        # pixels: the strip of preprocessing steps
 BEFORE_ACTIVATION, AFTER_ACTIVATION = "before the activation", "after the activation"
 HEAT_BOX = 260         # pixels: the boxes of the network's input, Grad-CAM and saliency
 SOMETHING_WRONG = "Something went wrong with this input; please try another one."
+# Uploads above this are answered with the limit in words. Gradio itself refuses files above
+# app.py's MAX_FILE_SIZE, larger, with no reason it can show.
+UPLOAD_LIMIT_MB = 10
 
 
 
@@ -292,6 +295,14 @@ def view_value(kind: str, pixels: np.ndarray, caption: str) -> str:
     change, even of the same picture twice."""
     return json.dumps({"kind": kind, "pixels": [round(float(v), 6) for v in pixels.ravel()],
                        "caption": caption, "id": time.time_ns()})
+
+
+def check_upload_size(path: str, what: str) -> None:
+    """An ``InputError`` naming the limit for an upload over ``UPLOAD_LIMIT_MB``."""
+    size = os.path.getsize(path) / 2**20
+    if size > UPLOAD_LIMIT_MB:
+        raise InputError(f"the {what} is {size:.0f} MB; the limit is {UPLOAD_LIMIT_MB} MB: "
+                         f"choose a smaller one")
 
 
 def view_message(text: str) -> str:

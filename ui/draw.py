@@ -19,7 +19,7 @@ from lenet.inference import Classifier, InputError, Prediction
 from lenet.input_steps import pad_strip
 from lenet.pad import pad_digit, pad_ink
 
-from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst, RawImage, decode_data_url, guarded,
+from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst, RawImage, check_upload_size, decode_data_url, guarded,
                      picture, view_message, view_value)
 
 ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
@@ -66,8 +66,9 @@ class DrawTab:
         if not path:
             return ""
         try:
+            check_upload_size(path, "picture")
             tensor, _ = self.clf.prepare(path)
-        except InputError as exc:
+        except (InputError, OSError) as exc:
             return view_message(f"⚠️ {exc}")
         if tensor is None:
             return view_message("No digit found in that picture: nothing drawn.")
@@ -83,9 +84,9 @@ class DrawTab:
         models = [{"path": self.paths[c.name], "title": c.meta["title"]}
                   for c in (self.clf, *self.others)]
         self.view = gr.HTML("", html_template=(ASSETS / "draw_view.html").read_text(),
-                            css_template=(ASSETS / "draw_view.css").read_text(),
-                            js_on_load=(ASSETS / "draw_view.onload.js").read_text(),
-                            elem_id="draw-view", models=models)
+                            css_template=(ASSETS / "view.css").read_text(),
+                            js_on_load=(ASSETS / "view.onload.js").read_text(),
+                            elem_id="draw-view", models=models, module="draw_tab.js")
         with gr.Accordion("…or upload a picture of a digit (a scan, a photo of paper)",
                           open=False):
             upload = RawImage(type="filepath", label="Digit picture", height=200,

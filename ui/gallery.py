@@ -31,11 +31,12 @@ LANE = lane("gallery")
 class GalleryTab:
     """``galleries``: model name -> (title, its Gallery, the tab id that analyses it)."""
 
-    def __init__(self, galleries: dict[str, tuple[str, Gallery, str]], to_draw=None):
+    def __init__(self, galleries: dict[str, tuple[str, Gallery, str]], to_view: dict = None):
         self.galleries = galleries
-        self.to_draw = to_draw   # (image (H, W, 1) uint8, caption) -> the draw view's value
+        # tab id -> (image (H, W, C) uint8, caption) -> that tab's view value
+        self.to_view = to_view or {}
         self.show = guarded((None, "⚠️ could not draw the gallery", []), warn=False)(self._show)
-        self.pick = guarded((gr.skip(), gr.skip(), gr.skip(), "⚠️ could not open that image"),
+        self.pick = guarded((gr.skip(),) * 4 + ("⚠️ could not open that image",),
                             warn=False)(self._pick)
 
     def _show(self, model: str, which: str, true: str, predicted: str, seed):
@@ -64,23 +65,23 @@ class GalleryTab:
         return sheet, words, [int(i) for i in chosen]
 
     def _pick(self, model: str, positions: list[int], evt: gr.SelectData):
-        """A click on the sheet: (switch tab, the draw tab's input, the photo tab's reference,
-        words). Digits go to the draw tab's view as they are (already MNIST-shaped); photos
-        go to the photo tab as "model:test index", which only ``file_for`` turns into a
-        picture. Nothing that names a server file ever goes to the page."""
+        """A click on the sheet: (switch tab, the draw view's input, the photo view's input,
+        the photo tab's picture on the server, words). Test images go to the views as they
+        are (already the network's size); nothing that names a server file goes to the page."""
         title, gallery, tab = self.galleries[model]
         _, layout = labelled_sheet([gallery.images[0]], [["", ""]], [False],
                                    tile=84 if gallery.images.shape[-1] == 1 else 64)
         k = layout.index_at(*evt.index, len(positions))
         if k is None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         i = positions[k]
         index = int(gallery.indices[i])
         words = f"Sent test image #{index} ({gallery.caption(i)}) to the {tab} tab."
+        value = self.to_view[tab](gallery.images[i], f"test image #{index} ({gallery.caption(i)})")
         if tab == "draw":
-            value = self.to_draw(gallery.images[i], f"test image #{index} ({gallery.caption(i)})")
-            return gr.Tabs(selected=tab), value, gr.skip(), words
-        return gr.Tabs(selected=tab), gr.skip(), f"{model}:{index}", words
+            return gr.Tabs(selected=tab), value, gr.skip(), gr.skip(), words
+        # The photo tab also keeps the picture, on the server, for the other tabs.
+        return gr.Tabs(selected=tab), gr.skip(), value, self.file_for(f"{model}:{index}"), words
 
     def file_for(self, reference: str) -> str:
         """"model:test index" of a gallery image -> the path of its picture, written here once
@@ -99,9 +100,10 @@ class GalleryTab:
             atomic_write_bytes(path, buffer.getvalue())
         return str(path)
 
-    def build(self, tabs: gr.Tabs, draw_view: gr.HTML, photo_inbox: gr.Textbox) -> None:
-        """``draw_view``: the draw tab's view, which takes a digit as its value;
-        ``photo_inbox``: the photo tab's hidden input, which takes a gallery reference."""
+    def build(self, tabs: gr.Tabs, draw_view: gr.HTML, photo_view: gr.HTML,
+              photo_shown: gr.State) -> None:
+        """``draw_view`` / ``photo_view``: the tabs' live views, which take a test image as
+        their value; ``photo_shown``: the photo tab's picture kept for the other tabs."""
         first = next(iter(self.galleries))
         with gr.Row():
             model = gr.Radio([(t, name) for name, (t, _, _) in self.galleries.items()],
@@ -122,7 +124,7 @@ class GalleryTab:
         for control in (model, which, true, predicted, seed):
             control.change(self.show, inputs, outputs, api_name=False, **LANE)
         shuffle.click(lambda s: int(s or 0) + 1, seed, seed, api_name=False, queue=False)
-        sheet.select(self.pick, [model, positions], [tabs, draw_view, photo_inbox, words],
+        sheet.select(self.pick, [model, positions], [tabs, draw_view, photo_view, photo_shown, words],
                      api_name=False, **LANE)
         self.loaded = (self.show, inputs, outputs)   # app.py runs it when the page loads
 

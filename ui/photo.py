@@ -1,14 +1,23 @@
-"""The "Classify a photo" tab: upload, webcam or paste a photo for the CIFAR-10 ConvNet."""
+"""The "Classify a photo" tab: the CIFAR-10 ConvNet on one screen, computed in the visitor's
+browser (app_assets/photo_tab.js) on the 32x32 input the server prepares from an upload,
+the webcam or the clipboard, or on a test image sent from the gallery as it is.
+
+The API keeps ``/classify_photo`` and ``/photo_pictures`` for ``gradio_client`` users.
+"""
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
+import numpy as np
 
-from lenet.inference import Classifier
+from lenet.inference import Classifier, InputError
 
-from .closer import Closer
-from .common import (QUICK, SLOW, SOFTMAX_HINT, Analyst, RawImage, drop_if_unusable,
-                     guarded, result_panel)
+from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst,
+                     RawImage, check_upload_size, guarded, picture, view_message,
+                     view_value)
 
+ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
 TITLE = "Classify a photo (CIFAR-10 · ConvNet)"
 PROMPT = "Upload a photo, take one with the webcam, or paste one."
 
@@ -16,58 +25,71 @@ PROMPT = "Upload a photo, take one with the webcam, or paste one."
 class PhotoTab:
     """Handlers (callable directly, as the tests do) and the layout of the tab."""
 
-    def __init__(self, clf: Classifier, gallery_file=None):
+    def __init__(self, clf: Classifier, path: str = "checkpoints/convnet.safetensors"):
+        self.clf = clf
+        self.path = path               # its checkpoint, as the page fetches it
         self.analyst = Analyst(clf)
-        self.gallery_file = gallery_file   # "model:test index" -> its picture (GalleryTab.file_for)
-        self.closer = Closer(self.analyst)
-        self.classify_photo = guarded((None,) * 5, warn=True)(self._classify_photo)
+        self.classify_photo = guarded((None,) * 4, warn=True)(self._classify_photo)
         self.pictures = guarded(self.analyst.no_pictures, warn=False)(self._pictures)
-        self.classify_sent = guarded((None,) * 5, warn=True)(self._classify_sent)
+        self.take_upload = guarded((view_message(SOMETHING_WRONG), None), warn=False)(self._take_upload)
 
-    def _classify_sent(self, reference: str | None):
-        """A gallery image sent by reference (never a path from the page)."""
-        if not reference:
-            return PROMPT, None, None, SOFTMAX_HINT, None
-        return self._classify_photo(self.gallery_file(reference))
+    # ------------------------------------------------------------------ handlers
+    def _take_upload(self, path: str | None):
+        """An upload -> (the view's input, prepared by the photo recipe; the photo's path,
+        kept on the server for the other tabs). What cannot be used is one line in the view,
+        and the previous photo's answer goes with it."""
+        if not path:
+            return "", None
+        try:
+            check_upload_size(path, "photo")
+            tensor, _ = self.clf.prepare(path)
+        except (InputError, OSError) as exc:
+            return view_message(f"⚠️ {exc}"), None
+        return view_value("upload", self.clf.pixels(tensor), "your photo"), path
+
+    def gallery_value(self, image: np.ndarray, caption: str) -> str:
+        """A gallery image (H, W, 3) uint8, already 32x32: taken as it is, channels first."""
+        return view_value("gallery", image.transpose(2, 0, 1).astype(np.float32) / 255, caption)
 
     def _classify_photo(self, path: str | None):
+        """API: a photo -> (status, probabilities, network input, softmax)."""
         if not path:
-            return PROMPT, None, None, SOFTMAX_HINT, None
-        return (*self.analyst.label(path, "That picture is blank."), path)
+            return PROMPT, None, None, SOFTMAX_HINT
+        check_upload_size(path, "photo")
+        return self.analyst.label(path, "That picture is blank.")
 
     def _pictures(self, shown, target: str | None, view: str | None = None):
+        """API: the pictures of a photo (Grad-CAM, saliency, steps, every layer)."""
         return self.analyst.pictures(shown, target, view)
 
-    def reset(self):
-        return (PROMPT, None, None, SOFTMAX_HINT, None, *self.analyst.no_pictures)
-
+    # ------------------------------------------------------------------ layout
     def build(self) -> None:
-        classes = ", ".join(self.analyst.clf.classes)
-        gr.Markdown(f"This network knows only the ten CIFAR-10 classes: {classes}. Anything "
-                    "else gets the nearest of those, and it sees your photo as a 32x32 "
-                    "centre crop.")
-        with gr.Row():
-            with gr.Column(scale=1, min_width=300):
-                photo = RawImage(type="filepath", label="Photo", height=300, buttons=[],
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=0, min_width=230):
+                photo = RawImage(type="filepath", label="Your photo", height=230, buttons=[],
                                  sources=["upload", "webcam", "clipboard"],
                                  elem_classes="photo-input", elem_id="photo-input")
-            with gr.Column(scale=2):
-                target, view, quick, pictures, grids = result_panel(self.analyst,
-                                                                    "Upload a photo.")
-        shown = gr.State(None)   # the path of the photo on show
-        self.shown = shown
-        self.closer.build(shown, view, grids)
-        # A test image sent from the gallery, by reference.
-        self.inbox = gr.Textbox(visible=False)
-        sent = self.inbox.change(self.classify_sent, self.inbox, [*quick, shown],
-                                 api_name=False, **QUICK)
-        sent.then(self.pictures, [shown, target, view], pictures, api_name=False, **SLOW)
-        labelled = photo.upload(self.classify_photo, photo, [*quick, shown],
-                                api_name="classify_photo", **QUICK)
-        labelled.then(self.pictures, [shown, target, view], pictures, api_name="photo_pictures",
-                      **SLOW)
-        labelled.then(drop_if_unusable, shown, photo, api_name=False, queue=False)
-        photo.clear(self.reset, None, [*quick, shown, *pictures], api_name=False, **QUICK)
-        for control, name in ((target, "explain_photo"), (view, "photo_view")):
-            control.change(self.pictures, [shown, target, view], pictures, api_name=name,
-                           **SLOW)
+            with gr.Column(scale=1):
+                self.view = gr.HTML("", html_template=(ASSETS / "photo_view.html").read_text(),
+                                    css_template=(ASSETS / "view.css").read_text(),
+                                    js_on_load=(ASSETS / "view.onload.js").read_text(),
+                                    elem_id="photo-view", module="photo_tab.js",
+                                    models=[{"path": self.path, "title": self.clf.meta["title"]}])
+        self.shown = gr.State(None)   # the photo on show, for the building blocks and the lab
+        photo.upload(self.take_upload, photo, [self.view, self.shown], api_name="prepare_photo",
+                     **QUICK)
+        photo.clear(lambda: ("", None), None, [self.view, self.shown], api_name=False,
+                    queue=False)
+        self.build_api()
+
+    def build_api(self) -> None:
+        """``/classify_photo`` and ``/photo_pictures`` for API users: hidden components that
+        no page event triggers."""
+        with gr.Column(visible=False):
+            photo = RawImage(type="filepath")
+            target, view = gr.Textbox(), gr.Textbox()
+            quick = [gr.Markdown(), gr.Label(), gr.Image(), gr.Markdown()]
+            pictures = [picture(f"{k}") for k in range(len(self.analyst.no_pictures))]
+        photo.upload(self.classify_photo, photo, quick, api_name="classify_photo", **QUICK)
+        photo.change(self.pictures, [photo, target, view], pictures, api_name="photo_pictures",
+                     **SLOW)

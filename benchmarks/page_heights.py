@@ -1,0 +1,91 @@
+"""Every tab's page height, as a visitor sees it, on a laptop (1366x768) and a phone (390x844),
+in headless Chromium: the draw tab with a 7 drawn on the pad, the photo tab with a CIFAR-10
+ship uploaded, the other tabs as they open. Also whether the page scrolls sideways.
+
+    python benchmarks/page_heights.py [--app-dir DIR]   # DIR: another checkout, to compare
+
+Run it on an older checkout with ``--app-dir`` to measure before and after in one sitting.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from browser import ROOT, free_port, launch, start_app, stop_app
+
+SIZES = {"laptop 1366x768": (1366, 768), "phone 390x844": (390, 844)}
+SHIP = ROOT.parent / "shared" / "data" / "cifar10" / "test" / "ship" / "0001.jpg"
+SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
+
+
+def stroke(page, points):
+    box = page.locator("canvas.pad").bounding_box()
+    at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
+    page.mouse.move(*at(*points[0]))
+    page.mouse.down()
+    for (ax, ay), (bx, by) in zip(points, points[1:]):
+        for k in range(1, 7):
+            page.mouse.move(*at(ax + (bx - ax) * k / 6, ay + (by - ay) * k / 6))
+    page.mouse.up()
+
+
+def tab_names(page) -> list[str]:
+    """Every tab, folded into Gradio's "More tabs" menu or not (its hidden measuring row)."""
+    return page.evaluate("() => [...document.querySelectorAll('.tab-container.visually-hidden button')]"
+                         ".map(t => t.innerText.trim())")
+
+
+def open_tab(page, index: int, name: str) -> None:
+    """Click the tab; on a phone Gradio may have folded it into its overflow menu."""
+    tab = page.get_by_role("tab", name=name)
+    if tab.count() and tab.first.is_visible():
+        tab.first.click()
+    else:
+        page.get_by_label("More tabs").click()
+        page.locator(".overflow-dropdown button", has_text=name).click()
+    page.wait_for_timeout(2500)   # its first results (a benchmark may wait; tests may not)
+
+
+def measure(url: str, width: int, height: int, chromium) -> dict[str, tuple[int, int]]:
+    page = chromium.new_page(viewport={"width": width, "height": height})
+    page.goto(url)
+    page.locator("canvas.pad").wait_for(timeout=60000)
+    page.wait_for_timeout(1500)
+    names = tab_names(page)
+    out = {}
+    for index, name in enumerate(names):
+        if index:
+            open_tab(page, index, name)
+        if index == 0:
+            stroke(page, SEVEN)
+            page.wait_for_timeout(2500)
+        if index == 1 and SHIP.exists():
+            page.locator("#photo-input input[type=file]").set_input_files(str(SHIP))
+            page.wait_for_timeout(4000)
+        out[name] = page.evaluate("() => [document.documentElement.scrollHeight,"
+                                  " document.documentElement.scrollWidth]")
+    page.close()
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--app-dir", type=Path, default=ROOT, help="the checkout whose app.py to run")
+    args = p.parse_args()
+    from playwright.sync_api import sync_playwright
+    port = free_port()
+    proc, _ = start_app(port, script=str(args.app_dir / "app.py"), cwd=args.app_dir)
+    try:
+        with sync_playwright() as pw:
+            chromium = launch(pw)
+            for size, (w, h) in SIZES.items():
+                for name, (tall, wide) in measure(f"http://127.0.0.1:{port}/", w, h, chromium).items():
+                    sideways = f"  scrolls sideways ({wide} px)" if wide > w else ""
+                    print(f"{size:<16} {name:<40} {tall:6,d} px{sideways}")
+            chromium.close()
+    finally:
+        stop_app(proc)
+
+
+if __name__ == "__main__":
+    main()
