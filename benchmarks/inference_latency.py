@@ -22,7 +22,6 @@ from PIL import Image
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier, render_pictures
 from lenet.trace import describe, trace
-from lenet.trace_view import channel_picture, receptive_field_picture, trace_picture
 
 
 def sample_inputs() -> list[tuple[str, str, bytes]]:
@@ -61,13 +60,10 @@ def request(clf: Classifier, data: bytes):
 
 
 def trace_click(clf: Classifier, result, layer: str):
-    """The trace panel's work for one click: channel 0 at the middle of ``layer``'s map."""
+    """The CLI's trace of one value: channel 0 at the middle of ``layer``'s map, in words."""
     _, h, w = clf.shapes[layer]
     t = trace(clf, result.tensor, layer, 0, h // 2, w // 2)
-    describe(t, terms=8)
-    channel_picture(result.layers[layer][0], (t.y, t.x))
-    receptive_field_picture(result.input_image, t.receptive_field)
-    return trace_picture(t)
+    return describe(t, terms=8)
 
 
 def percentiles(samples):

@@ -109,6 +109,11 @@ def test_a_ship_photo_reads_ship_with_both_passes_written_out(page):
     ship = photo_view(page)["mirror"][8].split()
     assert ship[0] == "ship" and [float(v.replace("−", "-")) for v in ship[1:]] == pytest.approx(
         [expected.own_logits[8], expected.mirror_logits[8], expected.logits[8]], abs=0.006)
+    # The output unit's trace says how the answer uses this photo's logit.
+    page.locator('#photo-view .nv-classes li').nth(8).click()
+    words = page.locator("#photo-view .nv-trace-body").inner_text()
+    mean = f"{expected.logits[8]:.3f}".replace("-", "−")
+    assert words.startswith("fc2 · “ship”") and f"/ 2 = {mean}" in words
     # Uploading over it: one request, which prepares the input; the page does the rest.
     page.joins.clear()
     page.locator("#photo-input input[type=file]").set_input_files(str(SHIP.with_name("0002.jpg")))

@@ -124,19 +124,3 @@ def test_digits_are_never_mirror_averaged():
     assert result.mirror_logits is None
     np.testing.assert_allclose(result.probabilities, softmax(result.own_logits.astype(np.float64)),
                                atol=1e-6)
-
-
-def test_the_trace_of_an_output_logit_says_how_the_answer_uses_it():
-    import io
-    from ui.closer import Closer
-    from ui.common import Analyst
-    clf = flipped("convnet")
-    buffer = io.BytesIO()
-    photo().save(buffer, "PNG")
-    closer = Closer(Analyst(clf))
-    result = clf.predict(buffer.getvalue())
-    *_, words, _ = closer.open(buffer.getvalue(), "fc2", 4, None)
-    assert f"= **{result.own_logits[4]:.4f}**" in words
-    assert f"= {result.logits[4]:+.4f}: see the softmax" in words
-    # A conv layer's trace is the photo's own pass, with nothing about mirrors.
-    assert "mirror" not in closer.open(buffer.getvalue(), "conv1", 0, None)[4]

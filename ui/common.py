@@ -1,5 +1,6 @@
 """What every tab shares: the guard that turns errors into one-line messages, the upload
-component, the result panel, the event lanes and the page's CSS.
+component, the API's two steps (``Analyst``), the event lanes, the page's CSS file and the
+live views' value.
 
 A tab module (``ui/draw.py``, ``ui/photo.py``, ...) holds its own layout and handlers and
 uses these; nothing here knows which tab it is in.
@@ -23,22 +24,17 @@ import numpy as np
 from gradio.processing_utils import hash_bytes
 from PIL import Image
 
-from lenet.explain import describe_layers, softmax_formula
+from lenet.explain import softmax_formula
 from lenet.images import open_image
 from lenet.inference import Classifier, InputError, Prediction, render_pictures
 from lenet.pad import pad_digit, pad_ink
 from lenet.input_steps import recipe_strip
-from lenet.visualize import feature_map_grid
 from lenet.memo import SingleFlight
 
 log = logging.getLogger("app")
 
 EXPLAIN_TOP = "top prediction"
-TITLE_HEIGHT = 40      # pixels: a picture's title above it
-COLOUR_BAR = 32        # pixels: the colour bar under a grid
-STEPS_BOX = 190        # pixels: the strip of preprocessing steps
 BEFORE_ACTIVATION, AFTER_ACTIVATION = "before the activation", "after the activation"
-HEAT_BOX = 260         # pixels: the boxes of the network's input, Grad-CAM and saliency
 SOMETHING_WRONG = "Something went wrong with this input; please try another one."
 # Uploads above this are answered with the limit in words. Gradio itself refuses files above
 # app.py's MAX_FILE_SIZE, larger, with no reason it can show.
@@ -105,12 +101,6 @@ class RawImage(gr.Image):
         return base64.b64decode(payload.url.partition(",")[2]) if payload.url else None
 
 
-def drop_if_unusable(shown):
-    """After a label step: take an upload that could not be read out of its box (no broken-
-    image icon left behind); keep a good one as it is."""
-    return None if shown is None else gr.skip()
-
-
 class Analyst:
     """The two steps of a response for one model, sharing one prediction per input.
 
@@ -129,8 +119,6 @@ class Analyst:
             strip or (lambda source: recipe_strip(source, clf.is_digit_model, clf.height)),
             cache_size // 4)
         self.no_pictures = (None,) * (3 + len(clf.layer_names) + len(clf.hidden_names))
-        self.lines = {info.name: info.summary
-                      for info in describe_layers(clf.model, tuple(clf.meta["input_shape"]))}
 
     def label(self, source, nothing: str):
         """(status line, every class's probability, the network's input at its true size,
@@ -212,66 +200,8 @@ def picture(label: str, **kwargs) -> Picture:
                    elem_classes=["picture", *classes], **kwargs)
 
 
-def result_panel(analyst: Analyst, what: str):
-    """The outputs of a tab. Returns (explain-class dropdown, activation toggle, quick outputs,
-    picture outputs, layer name -> its picture)."""
-    clf = analyst.clf
-    status = gr.Markdown(what, elem_classes="status")
-    with gr.Row(equal_height=True):
-        label = gr.Label(num_top_classes=len(clf.classes), label="Every class's probability",
-                         scale=2, elem_classes="top3", elem_id=f"{clf.name}-top3")
-        seen = picture("What the network sees", elem_classes=["crisp", "seen"], scale=1,
-                       elem_id=f"{clf.name}-seen", height=HEAT_BOX)
-    softmax = gr.Markdown(SOFTMAX_HINT, elem_classes="softmax", elem_id=f"{clf.name}-softmax")
-    with gr.Row(equal_height=True):
-        cam = picture("Grad-CAM: where the evidence is", elem_classes=["crisp", "heat"],
-                      height=HEAT_BOX)
-        sal = picture("Saliency: pixels that move the score", elem_classes=["crisp", "heat"],
-                      height=HEAT_BOX)
-    target = gr.Dropdown([EXPLAIN_TOP, *clf.classes], value=EXPLAIN_TOP,
-                         label="Grad-CAM and saliency explain which class?")
-    steps = picture("How the input was made", height=STEPS_BOX, elem_classes=["steps"])
-    gr.Markdown("#### Every layer\nOne tile per channel (one square per unit for the fully "
-                "connected layers), each layer on its own colour scale: blue negative, white "
-                "zero, red positive; the bar under it gives the real minimum and maximum.")
-    view = gr.Radio([BEFORE_ACTIVATION, AFTER_ACTIVATION], value=BEFORE_ACTIVATION,
-                    label="Show each layer's values", elem_classes="view")
-    grids = {}
-    for name in (*clf.layer_names, *clf.hidden_names):
-        shape = clf.shapes[name] if len(clf.shapes[name]) == 3 else (clf.shapes[name][0], 1, 1)
-        gr.Markdown(analyst.lines[name], elem_classes="layer-line")
-        grids[name] = picture(f"{name}", height=map_height(name, shape),
-                              elem_classes=["crisp", "maps"], elem_id=f"{clf.name}-{name}")
-    return target, view, [status, label, seen, softmax], [cam, sal, steps, *grids.values()], grids
-
-
-def map_height(name: str, shape: tuple[int, ...], width: int = 820) -> int:
-    """Pixels a layer's box needs for its title and its grid shown at most ``width`` wide;
-    a fixed height keeps the page from jumping when pictures come and go."""
-    grid_w, grid_h = feature_map_grid(np.zeros(shape, np.float32), name).size
-    grid_h += COLOUR_BAR
-    return round(grid_h * min(1.0, width / grid_w)) + TITLE_HEIGHT
-
-
-# Titles sit above the pictures, not on them. The network's input and the heatmaps are
-# enlarged crisply to fill their boxes; feature-map grids show at their own size, smaller
-# only where the screen is narrower. Every box has a fixed height, empty or full.
-CSS = """
-.picture label[data-testid="block-label"], .photo-input label[data-testid="block-label"] {
-  position: static !important; margin-bottom: 4px; }
-.picture .image-container { height: calc(100% - 30px) !important; }
-.crisp img { image-rendering: pixelated; }
-.seen img, .heat img, .photo-input img {
-  width: 100% !important; height: 100% !important; max-width: none !important;
-  max-height: none !important; object-fit: contain !important; }
-.maps img, .steps img { width: auto !important; height: auto !important;
-  max-width: 100% !important; max-height: 100% !important; object-fit: contain !important; }
-.top3 { min-height: 470px; }
-.softmax { min-height: 130px; }
-.status { min-height: 26px; }
-.layer-line p { font-size: 0.9em; margin: 10px 0 0 0; }
-.kernels img { width: auto !important; max-width: 100% !important; height: auto !important; }
-"""
+# The page's own style sheet (Gradio's text raised to 13 px and more, the pictures' boxes).
+CSS = (Path(__file__).resolve().parent.parent / "app_assets" / "page.css").read_text()
 
 
 # ---------------------------------------------------------------------------- the live view

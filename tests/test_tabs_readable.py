@@ -1,0 +1,67 @@
+"""Every tab readable on a laptop, a projector and a phone: each tab one tap away, its text
+HTML of 13 px or more, nothing scrolling sideways, and no warnings from the page's own code
+in the console."""
+import pytest
+
+TABS = ["Draw a digit (MNIST · LeNet-5)", "Classify a photo (CIFAR-10 · ConvNet)",
+        "Test-set gallery", "Building blocks", "Invariance lab", "Inside the models"]
+SIZES = {"laptop": {"width": 1366, "height": 768}, "projector": {"width": 1024, "height": 768},
+         "phone": {"width": 390, "height": 844}}
+
+# Text nodes of the open tab (and of the page's title) in a font smaller than 13 px.
+SMALL_TEXT = """() => {
+    const bad = [];
+    const panel = [...document.querySelectorAll('[role=tabpanel]')].find(p => p.offsetParent);
+    for (const root of [panel, document.querySelector('#page-title')]) {
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        while (walker.nextNode()) {
+            const node = walker.currentNode, parent = node.parentElement;
+            if (!node.textContent.trim() || !parent.offsetParent) continue;
+            if (parent.closest('.visually-hidden, [aria-hidden=true], svg')) continue;
+            const style = getComputedStyle(parent);
+            if (style.visibility === 'hidden' || parseFloat(style.opacity) === 0) continue;
+            const size = parseFloat(style.fontSize);
+            if (size < 13) bad.push(`${size}px ${parent.tagName}: ${node.textContent.trim().slice(0, 40)}`);
+        }
+    }
+    return bad; }"""
+
+
+@pytest.fixture(scope="module", params=list(SIZES))
+def screen(request, chromium, app_url):
+    context = chromium.new_context(viewport=SIZES[request.param],
+                                   is_mobile=request.param == "phone",
+                                   has_touch=request.param == "phone")
+    page = context.new_page()
+    page.warnings = []
+    page.on("console", lambda m: page.warnings.append(m.text) if m.type in ("warning", "error") else None)
+    page.goto(app_url)
+    page.locator("#draw-view [data-ready=true]").wait_for(state="attached", timeout=30000)
+    page.size = request.param
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_each_tab_is_one_tap_away_readable_and_never_wider_than_the_screen(screen, tab):
+    button = screen.get_by_role("tab", name=tab)
+    assert button.is_visible(), f"{tab} is not on the tab bar on a {screen.size}"
+    if screen.size == "phone":
+        button.tap()
+    else:
+        button.click()
+    screen.wait_for_function("n => [...document.querySelectorAll('[role=tab]')].find("
+                             "t => t.innerText.trim() === n).getAttribute('aria-selected') === 'true'",
+                             arg=tab)
+    screen.wait_for_timeout(1500)   # the tab's first results (opening it runs them)
+    assert screen.evaluate(SMALL_TEXT) == []
+    width = screen.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= screen.viewport_size["width"], f"{tab} scrolls sideways: {width} px"
+
+
+def test_the_pages_own_code_logs_no_warnings(screen):
+    for tab in TABS:
+        screen.get_by_role("tab", name=tab).click()
+        screen.wait_for_timeout(800)
+    own = [w for w in screen.warnings if "favicon" not in w]
+    assert own == []
