@@ -11,8 +11,7 @@ value traced back to the weights), ``explain`` (layers and the softmax in words 
 formulas), ``blocks`` (the course's building blocks), ``invariance`` (transformed inputs,
 probability curves, occlusion).
 Pictures: ``visualize`` (grids, overlays, tables, plots), ``scales`` (colour bars, kernel
-grids), ``input_steps`` (the preprocessing recipe), ``sheet`` (titled
-test images), ``synth`` (MNIST digits redrawn as
+grids), ``input_steps`` (the preprocessing recipe), ``synth`` (MNIST digits redrawn as
 users draw them, for tests and benchmarks).
 ``python -m lenet`` offers ``evaluate``, ``predict``, ``trace`` and ``gallery``.
 """

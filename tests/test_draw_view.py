@@ -13,7 +13,6 @@ from lenet.checkpoint import default_checkpoint
 from lenet.gallery import gallery_path, load_gallery
 from lenet.inference import Classifier
 from lenet.pad import pad_digit, pad_ink
-from lenet.sheet import labelled_sheet
 from lenet.trace import trace
 
 SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
@@ -250,9 +249,9 @@ def test_a_gallery_mistake_keeps_the_galleries_own_answer(view):
     view.wait_for_function(f"document.querySelector('#gallery-words').innerText"
                            f".startsWith('{len(pool)} of {len(pool)} mistakes')", timeout=15000)
     k = int(np.flatnonzero(pool == i)[0])
-    _, layout = labelled_sheet([gallery.images[0]], [["", ""]], [False])
-    click_sheet(view, ((k % layout.columns) + 0.5) * layout.cell_w,
-                ((k // layout.columns) + 0.4) * layout.cell_h)
+    tile = view.locator(f"#gallery-sheet .gl-tile[data-k='{k}']")
+    assert tile.inner_text().split("\n") == [f"true {true}", f"pred {predicted} 56 %"]
+    tile.click()
     view.wait_for_function("document.querySelector('#gallery-words').innerText"
                            ".includes('Sent test image #1039')", timeout=15000)
     view.wait_for_function("() => !document.querySelector('.nv-padnote').hidden", timeout=15000)
@@ -261,18 +260,6 @@ def test_a_gallery_mistake_keeps_the_galleries_own_answer(view):
     assert shown["answer"] == f"{predicted} with {100 * gallery.confidences[i]:.1f} %"
     assert abs(max(shown["probabilities"]) - float(gallery.confidences[i])) <= 2e-3
     assert np.abs(np.asarray(shown["pixels"]) - gallery.images[i].ravel() / 255).max() <= 1e-5
-
-
-def click_sheet(page, px: float, py: float):
-    """Click natural pixel (px, py) of the gallery sheet, which the page shows scaled to fit
-    its box (object-fit: contain)."""
-    page.wait_for_function("document.querySelector('#gallery-sheet img')?.naturalWidth > 0")
-    box = page.locator("#gallery-sheet img").bounding_box()
-    nw, nh = page.evaluate("() => { const i = document.querySelector('#gallery-sheet img');"
-                           " return [i.naturalWidth, i.naturalHeight]; }")
-    r = min(box["width"] / nw, box["height"] / nh, 1)
-    left, top = box["x"] + (box["width"] - nw * r) / 2, box["y"] + (box["height"] - nh * r) / 2
-    page.mouse.click(left + px * r, top + py * r)
 
 
 # ---------------------------------------------------------------------------- a phone

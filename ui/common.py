@@ -235,6 +235,13 @@ def check_upload_size(path: str, what: str) -> None:
                          f"choose a smaller one")
 
 
+def png_data_url(image: Image.Image) -> str:
+    """A small picture inlined in the page, as a PNG data URL."""
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def view_message(text: str) -> str:
     return json.dumps({"kind": "message", "text": text, "id": time.time_ns()})
 

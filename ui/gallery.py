@@ -16,10 +16,10 @@ import numpy as np
 from lenet.checkpoint import atomic_write_bytes
 from lenet.gallery import Gallery
 from lenet.images import InputError
-from lenet.sheet import labelled_sheet
 
-from .common import guarded, lane, picture
+from .common import guarded, lane, png_data_url
 
+ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
 TITLE = "Test-set gallery"
 RANDOM, MISTAKES = "random test images", "only the mistakes"
 ANY = "any"
@@ -35,44 +35,40 @@ class GalleryTab:
         self.galleries = galleries
         # tab id -> (image (H, W, C) uint8, caption) -> that tab's view value
         self.to_view = to_view or {}
-        self.show = guarded((None, "⚠️ could not draw the gallery", []), warn=False)(self._show)
+        self.show = guarded(([], "⚠️ could not draw the gallery", []), warn=False)(self._show)
         self.pick = guarded((gr.skip(),) * 4 + ("⚠️ could not open that image",),
                             warn=False)(self._pick)
 
     def _show(self, model: str, which: str, true: str, predicted: str, seed):
-        """(sheet, what it shows, the gallery positions on it)."""
+        """(the grid's tiles, what it shows, the gallery positions on it)."""
         title, gallery, _ = self.galleries[model]
         pool = gallery.mistake_positions() if which == MISTAKES else gallery.sample_positions()
         for name, values in ((true, gallery.labels), (predicted, gallery.predictions)):
             if name not in (ANY, None):
                 pool = pool[values[pool] == gallery.classes.index(name)]
+        kind = "mistakes" if which == MISTAKES else "random test images"
         if len(pool) == 0:
-            kind = "mistakes" if which == MISTAKES else "random test images"
-            return None, f"None of the {kind} of {title} match these filters.", []
+            return [], f"None of the {kind} of {title} match these filters.", []
         rng = np.random.default_rng(int(seed or 0))
         chosen = np.sort(rng.choice(pool, min(SHOWN, len(pool)), replace=False))
-        captions = [[f"true {gallery.classes[gallery.labels[i]]}",
-                     f"pred {gallery.classes[gallery.predictions[i]]} "
-                     f"{100 * gallery.confidences[i]:.0f} %"] for i in chosen]
-        sheet, _ = labelled_sheet([gallery.images[i] for i in chosen], captions,
-                                  [bool(gallery.is_mistake[i]) for i in chosen],
-                                  tile=84 if gallery.images.shape[-1] == 1 else 64)
+        tiles = [{"k": k, "index": int(gallery.indices[i]), "src": png_data_url(gallery.picture(i)),
+                  "truth": gallery.classes[gallery.labels[i]],
+                  "guess": gallery.classes[gallery.predictions[i]],
+                  "confidence": f"{100 * gallery.confidences[i]:.0f} %",
+                  "wrong": bool(gallery.is_mistake[i])} for k, i in enumerate(chosen)]
         mistakes = int(gallery.is_mistake[chosen].sum())
-        kind = "mistakes" if which == MISTAKES else "random test images"
         words = (f"{len(chosen)} of {len(pool)} {kind} of **{title}** "
                  f"({mistakes} wrong, in red; test accuracy "
                  f"{100 * gallery.meta['test_accuracy']:.2f} %). Click one to analyse it.")
-        return sheet, words, [int(i) for i in chosen]
+        return tiles, words, [int(i) for i in chosen]
 
-    def _pick(self, model: str, positions: list[int], evt: gr.SelectData):
-        """A click on the sheet: (switch tab, the draw view's input, the photo view's input,
+    def _pick(self, model: str, positions: list[int], evt: gr.EventData):
+        """A click on a tile: (switch tab, the draw view's input, the photo view's input,
         the photo tab's picture on the server, words). Test images go to the views as they
         are (already the network's size); nothing that names a server file goes to the page."""
         title, gallery, tab = self.galleries[model]
-        _, layout = labelled_sheet([gallery.images[0]], [["", ""]], [False],
-                                   tile=84 if gallery.images.shape[-1] == 1 else 64)
-        k = layout.index_at(*evt.index, len(positions))
-        if k is None:
+        k = getattr(evt, "_data", {}).get("k") if evt is not None else None
+        if not isinstance(k, int) or not 0 <= k < len(positions):
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         i = positions[k]
         index = int(gallery.indices[i])
@@ -116,15 +112,17 @@ class GalleryTab:
             seed = gr.Number(0, precision=0, label="Shuffle (seed)", minimum=0)
             shuffle = gr.Button("Shuffle")
         words = gr.Markdown(elem_id="gallery-words")
-        sheet = picture("Test images: true label, prediction and confidence (wrong ones in red)",
-                        elem_classes=["sheet"], elem_id="gallery-sheet", height=420)
+        sheet = gr.HTML([], html_template=(ASSETS / "gallery.html").read_text(),
+                        css_template=(ASSETS / "gallery.css").read_text(),
+                        js_on_load=(ASSETS / "gallery.onload.js").read_text(),
+                        elem_id="gallery-sheet", label="Test images")
         positions = gr.State([])
         inputs, outputs = [model, which, true, predicted, seed], [sheet, words, positions]
         model.change(self.classes_of, model, [true, predicted], api_name=False, queue=False)
         for control in (model, which, true, predicted, seed):
             control.change(self.show, inputs, outputs, api_name=False, **LANE)
         shuffle.click(lambda s: int(s or 0) + 1, seed, seed, api_name=False, queue=False)
-        sheet.select(self.pick, [model, positions], [tabs, draw_view, photo_view, photo_shown, words],
+        sheet.pick(self.pick, [model, positions], [tabs, draw_view, photo_view, photo_shown, words],
                      api_name=False, **LANE)
         self.loaded = (self.show, inputs, outputs)   # app.py runs it when the page loads
 
