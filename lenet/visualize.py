@@ -178,14 +178,22 @@ def grid_cell_at(shape: tuple[int, int, int], layer: str, px: int, py: int, tile
     return channel, dy // factor, dx // factor
 
 
-def filter_grid(weight: np.ndarray, tile: int = 60) -> Image.Image:
-    """First-layer filters (O, I, kh, kw): RGB filters as colour images, grey ones signed."""
-    out_channels, in_channels, kh, kw = weight.shape
-    if in_channels == 3:
-        lo, hi = weight.min(), weight.max()
+def filter_tiles(weight: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """First-layer filters (O, I, kh, kw) as (O, kh, kw, 3) uint8 pictures and the values at
+    the ends of their colour scale: RGB filters as colour images, each channel scaled from the
+    lowest weight to the highest; grey ones signed, blue -m to red +m."""
+    if weight.shape[1] == 3:
+        lo, hi = float(weight.min()), float(weight.max())
         tiles = ((weight - lo) / max(hi - lo, 1e-12) * 255).astype(np.uint8).transpose(0, 2, 3, 1)
-    else:
-        tiles = diverging_rgb(weight[:, 0], float(np.abs(weight).max()))
+        return tiles, lo, hi
+    top = float(np.abs(weight).max())
+    return diverging_rgb(weight[:, 0], top), -top, top
+
+
+def filter_grid(weight: np.ndarray, tile: int = 60) -> Image.Image:
+    """``filter_tiles`` on one sheet, eight to a row."""
+    out_channels, _, kh, kw = weight.shape
+    tiles = filter_tiles(weight)[0]
     factor = max(1, tile // max(kh, kw))
     gap, columns = 4, min(out_channels, 8)
     rows = -(-out_channels // columns)

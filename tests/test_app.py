@@ -253,8 +253,14 @@ def test_an_oversized_upload_is_refused_and_the_server_stays_up(server, tmp_path
     assert label["label"] == "7"
 
 
-def test_per_class_accuracy_bars_start_at_zero_and_names_never_overlap():
-    bars = [b for b in app.demo.blocks.values() if isinstance(b, app.gr.BarPlot)]
-    assert len(bars) == len(app.MODELS)
-    for bar in bars:
-        assert list(bar.y_lim) == [0, 100] and bar.x_label_angle not in (None, 0)
+def test_the_inside_tab_shows_errors_per_class_and_separates_thousands():
+    from ui.inside import architecture_table
+    from ui.charts import bar_chart
+    table = architecture_table(app.DIGITS)
+    parameters = table["parameters"].tolist()
+    assert "48,120" in parameters and parameters[-1] == "61,706"  # C5: 16*5*5*120 + 120; total
+    errors = [100 * (1 - a) for a in app.DIGITS.meta["per_class_accuracy"]]
+    svg = bar_chart(list(app.DIGITS.classes), errors, "Test error per class (%)", "error (%)")
+    assert f">{max(errors):.1f}</text>" in svg
+    assert not any(isinstance(b, app.gr.BarPlot) or isinstance(b, app.gr.LinePlot)
+                   for b in app.demo.blocks.values())            # no Vega-Lite on the page

@@ -185,9 +185,12 @@ def test_the_lab_loads_the_drawing_and_follows_the_rotation_slider(page):
 
 # ---------------------------------------------------------------------------- inside, phone
 
-def test_inside_the_models_shows_tables_and_plots(page):
+def test_inside_the_models_shows_one_model_at_a_time(page):
     open_tab(page, "Inside the models")
-    for parameters in ("61,706 parameters", "258,058 parameters", "7,850 parameters"):
-        page.get_by_text(parameters).first.wait_for(timeout=10000)
-    assert page.get_by_text("Confusion matrix on the test set").count() == 4
+    page.get_by_text("61,706 parameters").first.wait_for(timeout=10000)
+    assert page.get_by_text("Confusion matrix on the test set (rows: true class)").count() == 1
+    assert page.locator(".filters figure").filter(visible=True).count() == 6   # LeNet-5 C1
+    page.get_by_label("ConvNet on CIFAR-10").check()
+    page.get_by_text("258,058 parameters").first.wait_for(timeout=10000)
+    assert page.locator(".filters figcaption").filter(has_text="#15").count() == 1
     page.screenshot(path=str(Path(tempfile.gettempdir()) / "inside.png"), full_page=True)

@@ -60,7 +60,8 @@ def test_untouched_input_gives_the_plain_prediction(tab, models, photo, source):
     assert status == f"{words} (was {words} untouched)"
     assert view[0] == status and view[2] == label       # loading shows the same live outputs
     assert np.array_equal(np.asarray(seen), np.asarray(plain.input_image))
-    assert rotation.size == shift.size == (480, 260) and occlusion.size[0] >= 224
+    assert 'data-x="0"' in rotation and 'data-x="0"' in shift and occlusion.size[0] >= 224
+    assert all(f"■ {name}" in rotation for name in models[source].classes)   # the key, as text
     assert f"**{top}**" in caption
 
 
@@ -88,6 +89,11 @@ def test_the_live_prediction_is_a_point_on_each_curve(tab, photo, source):
     turned, moved, _ = tab.measure(loaded, *turned_by_30)
     np.testing.assert_allclose(turned.probabilities[list(turned.values).index(30)], live, atol=1e-5)
     np.testing.assert_allclose(moved.probabilities[list(moved.values).index(0)], live, atol=1e-5)
+    # The curves mark the sliders' own values: rotation 30, no shift.
+    _, _, _, rotation, shift, *_ = tab.curves(loaded, *turned_by_30)
+    assert 'data-x="30"' in rotation and 'data-x="0"' in shift
+    shifted = sliders(shift_x=3)
+    assert 'data-x="3"' in tab.curves(loaded, *shifted)[4]
 
 
 def test_a_shift_of_three_moves_the_picture_three_columns(tab, models):

@@ -1,20 +1,50 @@
-"""The "Inside the models" tab: architecture, learned filters, training curves, per-class
-accuracy and confusion matrix, all read from the checkpoints' metadata."""
+"""The "Inside the models" tab: for the model chosen, its architecture, its learned filters,
+training curves, per-class test error and confusion matrix, all read from the checkpoint's
+metadata. One model is shown at a time, so the tab stays short."""
 from __future__ import annotations
 
 import gradio as gr
 import numpy as np
 import pandas as pd
+from PIL import Image
 from torch import nn
 
 from lenet.checkpoint import answer_accuracy
 from lenet.inference import Classifier
 from lenet.scales import kernel_grid, with_colour_bar
-from lenet.visualize import architecture_rows, filter_grid
+from lenet.visualize import DIVERGING, architecture_rows, filter_tiles
 
-from .common import picture
+from .charts import bar_chart, line_chart
+from .common import picture, png_data_url
 
 TITLE = "Inside the models"
+WORDS = ("A **kernel** (or filter) is a small grid of weights that the layer slides over its "
+         "input; where the input looks like the kernel, the output is large. The first layer's "
+         "kernels are shown below, numbered as the page numbers its channels.")
+
+
+def filters_html(weight: np.ndarray) -> str:
+    """The first convolution's kernels, numbered, with the colour bar that reads them."""
+    tiles, low, high = filter_tiles(weight)
+    figures = "".join(
+        f'<figure><img src="{png_data_url(Image.fromarray(tile))}" alt="filter {k}">'
+        f'<figcaption>#{k}</figcaption></figure>' for k, tile in enumerate(tiles))
+    if weight.shape[1] == 3:
+        bar = "linear-gradient(to right, #000, #fff)"
+        words = "each colour channel from the lowest weight (dark) to the highest (bright)"
+    else:
+        stops = ", ".join("#{:02x}{:02x}{:02x}".format(*DIVERGING[i]) for i in range(0, 256, 32))
+        bar = f"linear-gradient(to right, {stops})"
+        words = "blue negative, white zero, red positive"
+    return (f'<div class="filters">{figures}</div><div class="colour-bar"><span>{low:+.2f}</span>'
+            f'<span class="bar" style="background: {bar}"></span><span>{high:+.2f}</span>'
+            f'<span>({words})</span></div>')
+
+
+def architecture_table(clf: Classifier) -> pd.DataFrame:
+    rows = [[*row[:4], f"{row[4]:,}"] for row in architecture_rows(clf.model, clf.meta["input_shape"])]
+    return pd.DataFrame(rows, columns=["layer", "operation", "kernel / stride / padding",
+                                       "output shape", "parameters"])
 
 
 def model_section(clf: Classifier) -> None:
@@ -27,16 +57,14 @@ def model_section(clf: Classifier) -> None:
                 f"{meta['data']['test']:,} test images · {meta['parameters']:,} parameters · "
                 f"trained {meta['hyperparameters']['epochs']} epochs on "
                 f"{meta['data']['train']:,} images ({meta['date'][:10]}).")
-    rows = architecture_rows(clf.model, meta["input_shape"])
-    gr.Dataframe(pd.DataFrame(rows, columns=["layer", "operation", "kernel / stride / padding",
-                                             "output shape", "parameters"]),
-                 label="Architecture", interactive=False)
+    gr.Dataframe(architecture_table(clf), label="Architecture", interactive=False)
     convs = [(name, m) for name, m in clf.model.features.named_children()
              if isinstance(m, nn.Conv2d)]
     if convs:
         first = convs[0][1].weight.detach().numpy()
-        picture(f"The {first.shape[0]} learned filters of the first convolution "
-                f"({first.shape[2]}x{first.shape[3]})", value=filter_grid(first), height=220)
+        gr.Markdown(f"**The {first.shape[0]} learned filters of {convs[0][0]}** "
+                    f"({first.shape[2]}×{first.shape[3]}). {WORDS}")
+        gr.HTML(filters_html(first))
         with gr.Accordion(f"Every learned kernel ({', '.join(n for n, _ in convs)})",
                           open=False):
             gr.Markdown("One row per output channel, one column per input channel; each "
@@ -49,25 +77,28 @@ def model_section(clf: Classifier) -> None:
                 o, i, kh, kw = weight.shape
                 picture(f"{name}: {o}x{i} kernels of {kh}x{kw}", value=grid,
                         elem_classes="kernels")
-    history = pd.DataFrame([{"epoch": h["epoch"], "loss": h[key], "curve": curve}
-                            for h in meta["history"]
-                            for key, curve in (("train_loss", "train"), ("val_loss", "validation"))])
-    accuracy = pd.DataFrame([{"epoch": h["epoch"], "accuracy (%)": 100 * h["val_accuracy"]}
-                             for h in meta["history"]])
-    with gr.Row():
-        gr.LinePlot(history, x="epoch", y="loss", color="curve", label="Loss per epoch")
-        gr.LinePlot(accuracy, x="epoch", y="accuracy (%)", label="Validation accuracy per epoch")
-    per_class = pd.DataFrame({"class": clf.classes,
-                              "accuracy (%)": [round(100 * a, 2) for a in meta["per_class_accuracy"]]})
-    # Bars start at zero, so 99 % looks nearly full; names are slanted so they never overlap.
-    gr.BarPlot(per_class, x="class", y="accuracy (%)", label="Test accuracy per class",
-               sort=list(clf.classes), y_lim=[0, 100], x_label_angle=-45,
-               elem_classes="per-class")
+    epochs = [h["epoch"] for h in meta["history"]]
+    loss = line_chart({"training": (epochs, [h["train_loss"] for h in meta["history"]]),
+                       "validation": (epochs, [h["val_loss"] for h in meta["history"]])},
+                      "Loss per epoch", "epoch", "loss")
+    accuracy = line_chart({"validation": (epochs, [100 * h["val_accuracy"] for h in meta["history"]])},
+                          "Validation accuracy per epoch", "epoch", "accuracy (%)")
+    # Errors rather than accuracies: 0.3 % against 1.2 % shows; 99.7 % against 98.8 % would not.
+    errors = bar_chart(list(clf.classes), [100 * (1 - a) for a in meta["per_class_accuracy"]],
+                       "Test error per class (%)", "error (%)")
+    gr.HTML(f'<div class="charts">{loss}{accuracy}{errors}</div>')
     gr.Dataframe(pd.DataFrame(meta["confusion_matrix"], columns=list(clf.classes),
                               index=list(clf.classes)).reset_index(names="true ↓ / predicted →"),
-                 label="Confusion matrix on the test set", interactive=False)
+                 label="Confusion matrix on the test set (rows: true class)", interactive=False)
 
 
 def build(models: list[Classifier]) -> None:
-    for clf in models:
-        model_section(clf)
+    titles = [clf.meta["title"] for clf in models]
+    chosen = gr.Radio(titles, value=titles[0], label="Model")
+    sections = []
+    for k, clf in enumerate(models):
+        with gr.Column(visible=k == 0) as section:
+            model_section(clf)
+        sections.append(section)
+    chosen.change(lambda title: [gr.Column(visible=t == title) for t in titles], chosen,
+                  sections, api_name=False, queue=False)

@@ -19,6 +19,7 @@ from lenet.invariance import (ROTATION_LIMIT, SCALE_RANGE, SHIFT_LIMIT, STROKE_L
                               InvarianceError, Occlusion, input_pixels, occlusion_map,
                               occlusion_picture, pixels_to_image, probabilities, transform)
 
+from .charts import line_chart
 from .common import guarded, lane, picture, shown_input
 
 TITLE = "Invariance lab"
@@ -33,7 +34,6 @@ SLIDERS = ("shift_x", "shift_y", "rotation", "scale", "stroke", "noise",
            "erase_size", "erase_y", "erase_x")
 IDENTITY = (0, 0, 0, 1.0, 0, 0.0, 0, 14, 14)
 SEEN_BOX, OCCLUSION_BOX = 260, 260        # pixels, title included: fixed so the page stays put
-CURVE_W, CURVE_H, TITLE_H = 480, 260, 40  # the engine's plot size, and a title above it
 # The lab's own lanes: a slider step costs ~1 ms and must never wait behind the curves.
 LIVE, CURVES = lane("lab"), lane("lab_curves")
 
@@ -104,8 +104,10 @@ class InvarianceTab:
                    f"red where hiding it costs **{clf.classes[hidden.class_index]}** most of its "
                    f"{100 * hidden.probability:.1f} %.")
         view, _ = self._moved(loaded, sliders)
-        return (*self._step(loaded, *sliders), turned.picture(width=CURVE_W, height=CURVE_H),
-                moved.picture(width=CURVE_W, height=CURVE_H),
+        settings = dict(zip(SLIDERS, sliders))
+        return (*self._step(loaded, *sliders),
+                curve_chart(turned, "rotation", settings["rotation"]),
+                curve_chart(moved, "horizontal shift", settings["shift_x"]),
                 occlusion_picture(view, hidden, size=8 * max(view.shape[1:])), caption)
 
     def measure(self, loaded: Loaded, *sliders) -> tuple[Curve, Curve, Occlusion]:
@@ -198,11 +200,8 @@ class InvarianceTab:
                                             elem_classes=["crisp", "heat"], elem_id="lab-occlusion")
                 caption = gr.Markdown("")
         with gr.Row(equal_height=True):
-            rotation = picture("Every class against rotation (other sliders as set)",
-                               height=CURVE_H + TITLE_H, elem_classes=["maps"],
-                               elem_id="lab-rotation")
-            shift = picture("Every class against horizontal shift (other sliders as set)",
-                            height=CURVE_H + TITLE_H, elem_classes=["maps"], elem_id="lab-shift")
+            rotation = gr.HTML(elem_id="lab-rotation")
+            shift = gr.HTML(elem_id="lab-shift")
         view, curves = [status, seen, label], [rotation, shift, occlusion, caption]
         fitted = [sliders[4], sliders[7], sliders[8]]
         # Loading also fits the sliders to the model; a slider whose value changes that way
@@ -228,6 +227,14 @@ def _named(handler, *first: str):
     handler.__signature__ = inspect.Signature(
         [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in (*first, *SLIDERS)])
     return handler
+
+
+def curve_chart(curve: Curve, what: str, marker: float) -> str:
+    """Every class's probability against one transform, the slider's value marked."""
+    series = {name: (list(curve.values), list(100 * curve.probabilities[:, k]))
+              for k, name in enumerate(curve.classes)}
+    return line_chart(series, f"Every class against {what} (other sliders as set)",
+                      curve.xlabel, "probability (%)", marker=float(marker or 0))
 
 
 def _transform(pixels: torch.Tensor, **settings) -> torch.Tensor:
