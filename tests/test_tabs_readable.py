@@ -3,8 +3,11 @@ HTML of 13 px or more, nothing scrolling sideways, and no warnings from the page
 in the console."""
 import pytest
 
+from conftest import SHARED_DATA
+
 TABS = ["Draw a digit (MNIST · LeNet-5)", "Classify a photo (CIFAR-10 · ConvNet)",
         "Test-set gallery", "Building blocks", "Invariance lab", "Inside the models"]
+SHIP = SHARED_DATA / "cifar10" / "test" / "ship" / "0001.jpg"
 SIZES = {"laptop": {"width": 1366, "height": 768}, "projector": {"width": 1024, "height": 768},
          "phone": {"width": 390, "height": 844}}
 
@@ -63,5 +66,11 @@ def test_the_pages_own_code_logs_no_warnings(screen):
     for tab in TABS:
         screen.get_by_role("tab", name=tab).click()
         screen.wait_for_timeout(800)
-    own = [w for w in screen.warnings if "favicon" not in w]
+        if tab.startswith("Classify a photo") and SHIP.exists():   # an upload too
+            screen.locator("#photo-input input[type=file]").set_input_files(str(SHIP))
+            screen.wait_for_function("() => window.cnnPage.photo.state.pixels !== null")
+    # Gradio's own client logs "Method not implemented." when it closes the stand-in event
+    # stream of an upload's progress (gradio/templates/frontend: its EventSource polyfill's
+    # close()); that is the framework's, not the page's, and every upload does it.
+    own = [w for w in screen.warnings if w != "Method not implemented."]
     assert own == []
