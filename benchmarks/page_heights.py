@@ -31,8 +31,10 @@ def stroke(page, points):
 
 def tab_names(page) -> list[str]:
     """Every tab, folded into Gradio's "More tabs" menu or not (its hidden measuring row)."""
-    return page.evaluate("() => [...document.querySelectorAll('.tab-container.visually-hidden button')]"
-                         ".map(t => t.innerText.trim())")
+    return page.evaluate("""() => {
+        const hidden = [...document.querySelectorAll('.tab-container.visually-hidden button')];
+        const shown = [...document.querySelectorAll('[role=tab]')];
+        return (hidden.length ? hidden : shown).map(t => t.innerText.trim()); }""")
 
 
 def open_tab(page, index: int, name: str) -> None:

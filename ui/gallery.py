@@ -23,7 +23,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
 TITLE = "Test-set gallery"
 RANDOM, MISTAKES = "random test images", "only the mistakes"
 ANY = "any"
-SHOWN = 24            # images per sheet
+SHOWN = 12            # images per grid: a phone shows them on about one screen
 PICKED = Path(tempfile.gettempdir()) / "how-a-cnn-sees" / "gallery"
 LANE = lane("gallery")
 
@@ -59,7 +59,8 @@ class GalleryTab:
         mistakes = int(gallery.is_mistake[chosen].sum())
         words = (f"{len(chosen)} of {len(pool)} {kind} of **{title}** "
                  f"({mistakes} wrong, in red; test accuracy "
-                 f"{100 * gallery.meta['test_accuracy']:.2f} %). Click one to analyse it.")
+                 f"{100 * gallery.meta['test_accuracy']:.2f} %). The confidence is the softmax "
+                 f"probability of the predicted class. Click one to analyse it.")
         return tiles, words, [int(i) for i in chosen]
 
     def _pick(self, model: str, positions: list[int], evt: gr.EventData):
@@ -101,16 +102,17 @@ class GalleryTab:
         """``draw_view`` / ``photo_view``: the tabs' live views, which take a test image as
         their value; ``photo_shown``: the photo tab's picture kept for the other tabs."""
         first = next(iter(self.galleries))
-        with gr.Row():
-            model = gr.Radio([(t, name) for name, (t, _, _) in self.galleries.items()],
-                             value=first, label="Model", scale=3)
-            which = gr.Radio([RANDOM, MISTAKES], value=RANDOM, label="Show", scale=2)
+        with gr.Row(equal_height=True):
+            model = gr.Dropdown([(t, name) for name, (t, _, _) in self.galleries.items()],
+                                value=first, label="Model", scale=3)
+            which = gr.Radio([RANDOM, MISTAKES], value=RANDOM, label="Show", scale=3)
+            shuffle = gr.Button("Shuffle", scale=1, min_width=100)
         classes = [ANY, *self.galleries[first][1].classes]
-        with gr.Row():
-            true = gr.Dropdown(classes, value=ANY, label="True class")
-            predicted = gr.Dropdown(classes, value=ANY, label="Predicted class")
-            seed = gr.Number(0, precision=0, label="Shuffle (seed)", minimum=0)
-            shuffle = gr.Button("Shuffle")
+        with gr.Accordion("Filter by true or predicted class", open=False):
+            with gr.Row():
+                true = gr.Dropdown(classes, value=ANY, label="True class")
+                predicted = gr.Dropdown(classes, value=ANY, label="Predicted class")
+                seed = gr.Number(0, precision=0, label="Shuffle (seed)", minimum=0)
         words = gr.Markdown(elem_id="gallery-words")
         sheet = gr.HTML([], html_template=(ASSETS / "gallery.html").read_text(),
                         css_template=(ASSETS / "gallery.css").read_text(),
