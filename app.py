@@ -94,7 +94,7 @@ OPENED = lane("opened")   # a tab's first result when a visitor opens it
 
 with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800), fill_width=True) as demo:
     gr.Markdown("## How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to "
-                "the course's **ConvNet** (CIFAR-10), and look inside: every layer, live.",
+                "the **ConvNet** (CIFAR-10) and look inside, layer by layer.",
                 elem_id="page-title")
     with gr.Tabs(overflow_behavior="wrap") as tabs:   # every tab one tap away on a phone
         with gr.Tab(draw.TITLE, id="draw"):

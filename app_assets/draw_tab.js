@@ -11,7 +11,7 @@
 // what the server set: {"kind": "upload" | "gallery", "pixels": [...], "caption": "..."},
 // {"kind": "message", "text": "..."}, or "" for nothing.
 
-import { loadModels, parseValue, percent, softmaxMath } from "./live.js";
+import { fillWords, loadModels, parseValue, percent } from "./live.js";
 import { NetworkView } from "./netview.js";
 import { padDigit, padInk } from "./pad_recipe.js";
 
@@ -181,5 +181,8 @@ export async function mount({ element, props, trigger, watch, base }) {
   received();
   // The one object the page exposes, for tests and benchmarks.
   window.cnnPage = { ...window.cnnPage, draw: { main, others, state, view, update, updates: () => updates, costs } };
+  await fillWords(element.querySelector(".nv-words-list"), base, [
+    "input", "feature_map", "kernel", "padding", "activation", "pooling", "fully_connected",
+    "logits", "softmax", "grad_cam", "saliency", "receptive_field"]);
   element.dataset.ready = "true";
 }

@@ -39,3 +39,10 @@ export function softmaxMath(classes, logits, probabilities, k) {
     <mo>=</mo><mn>${percent(probabilities[k])}</mn></mrow></math>
     <p class="nv-note">The sum below the line adds e<sup>z</sup> over every class: ${terms}.</p>`;
 }
+
+// The words of a view (app_assets/words.json, shared with the server's tabs) as a
+// definition list, in the order the data flows.
+export async function fillWords(list, base, keys) {
+  const words = await (await fetch(new URL("words.json", base))).json();
+  list.innerHTML = keys.map((k) => `<dt>${words[k][0]}</dt><dd>${words[k][1]}</dd>`).join("");
+}

@@ -5,7 +5,7 @@
 // The component's value is set by the server only: {"kind": "upload" | "gallery", "pixels":
 // [channel-major values in [0, 1]], "caption": ...}, {"kind": "message", "text": ...}, or "".
 
-import { loadModels, parseValue, percent } from "./live.js";
+import { fillWords, loadModels, parseValue, percent } from "./live.js";
 import { NetworkView } from "./netview.js";
 
 const signed = (v) => (v < 0 ? "−" : "+") + Math.abs(v).toFixed(2);
@@ -60,5 +60,8 @@ export async function mount({ element, props, watch, base }) {
   });
   received();
   window.cnnPage = { ...window.cnnPage, photo: { net, state, view, update } };
+  await fillWords(element.querySelector(".nv-words-list"), base, [
+    "input", "feature_map", "kernel", "padding", "activation", "pooling", "fully_connected",
+    "logits", "softmax", "mirror", "grad_cam", "saliency", "receptive_field"]);
   element.dataset.ready = "true";
 }

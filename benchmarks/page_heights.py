@@ -1,4 +1,4 @@
-"""Every tab's page height, as a visitor sees it, on a laptop (1366x768) and a phone (390x844),
+"""Every tab's page height (from the top of the page to the end of the tab), as a visitor sees it, on a laptop (1366x768) and a phone (390x844),
 in headless Chromium: the draw tab with a 7 drawn on the pad, the photo tab with a CIFAR-10
 ship uploaded, the other tabs as they open. Also whether the page scrolls sideways.
 
@@ -64,8 +64,11 @@ def measure(url: str, width: int, height: int, chromium) -> dict[str, tuple[int,
         if index == 1 and SHIP.exists():
             page.locator("#photo-input input[type=file]").set_input_files(str(SHIP))
             page.wait_for_timeout(4000)
-        out[name] = page.evaluate("() => [document.documentElement.scrollHeight,"
-                                  " document.documentElement.scrollWidth]")
+        # Down to the end of the open tab: the document itself is never shorter than the
+        # window, which would hide a page shorter than the screen.
+        out[name] = page.evaluate("""() => [Math.round(Math.max(...[...document.querySelectorAll(
+            '[role=tabpanel]')].filter(p => p.offsetParent).map(p => p.getBoundingClientRect().bottom))
+            + window.scrollY), document.documentElement.scrollWidth]""")
     page.close()
     return out
 

@@ -120,7 +120,7 @@ def test_nothing_is_sent_to_the_server_while_the_pen_moves(view):
     view.wait_for_function("document.querySelector('#blocks-status').innerText.includes('my')"
                            " || document.querySelector('#blocks-status').innerText.length > 0")
     assert len(view.joins) > before
-    view.get_by_role("tab", name="Draw a digit (MNIST · LeNet-5)").click()
+    view.get_by_role("tab", name="Draw a digit").click()
     updates = view.evaluate("() => window.cnnPage.draw.updates()")
     assert updates >= 2 * 10   # every pointer move recomputed the network
 
@@ -238,7 +238,7 @@ def test_a_gallery_mistake_keeps_the_galleries_own_answer(view):
     i = int(np.flatnonzero(gallery.indices == 1039)[0])
     true, predicted = (gallery.classes[v[i]] for v in (gallery.labels, gallery.predictions))
     view.get_by_role("tab", name="Test-set gallery").click()
-    view.get_by_text("only the mistakes").click()
+    view.get_by_text("mistakes only").click()
     view.get_by_text("Filter by true or predicted class").click()
     for label, name in (("True class", true), ("Predicted class", predicted)):
         view.get_by_label(label).click()   # its list opens last, after any other left open

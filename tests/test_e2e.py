@@ -10,7 +10,7 @@ import pytest
 from conftest import SHARED_DATA
 
 SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
-DRAW_TAB, PHOTO_TAB = "Draw a digit (MNIST · LeNet-5)", "Classify a photo (CIFAR-10 · ConvNet)"
+DRAW_TAB, PHOTO_TAB = "Draw a digit", "Classify a photo"
 SHIP = SHARED_DATA / "cifar10" / "test" / "ship" / "0001.jpg"   # a 32x32 CIFAR-10 test photo
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import SHARED_DATA
 
-TABS = ["Draw a digit (MNIST · LeNet-5)", "Classify a photo (CIFAR-10 · ConvNet)",
+TABS = ["Draw a digit", "Classify a photo",
         "Test-set gallery", "Building blocks", "Invariance lab", "Inside the models"]
 SHIP = SHARED_DATA / "cifar10" / "test" / "ship" / "0001.jpg"
 SIZES = {"laptop": {"width": 1366, "height": 768}, "projector": {"width": 1024, "height": 768},

@@ -110,7 +110,7 @@ def test_a_custom_kernel_typed_as_text_is_used(tab):
                                          sharpen)[0])
 
 
-@pytest.mark.parametrize("source", ["my drawing", "my photo", "upload here"])
+@pytest.mark.parametrize("source", ["my drawing", "my photo", "upload"])
 def test_an_empty_source_asks_for_a_picture_without_a_warning(tab, source):
     out = run(tab, source=source)
     assert out[STATUS] == EMPTY_SOURCE[source]
@@ -143,7 +143,7 @@ def test_a_photo_path_is_used_in_colour(tab, tmp_path):
     assert_same_grid(out[CONV], F.conv2d(pixels(path), bank)[0])
     assert out[SEEN].mode == "RGB"
     # the same path as an upload in this tab gives the same maps
-    again = run(tab, source="upload here", upload=str(path), kernel="N random filters",
+    again = run(tab, source="upload", upload=str(path), kernel="N random filters",
                 count=3, size=3, seed=7)
     assert np.array_equal(np.asarray(again[CONV]), np.asarray(out[CONV]))
 

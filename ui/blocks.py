@@ -23,9 +23,10 @@ from lenet.invariance import pixels_to_image
 from lenet.memo import SingleFlight
 
 from .common import RawImage, guarded, lane, picture, shown_input
+from .words import define
 
 TITLE = "Building blocks"
-DRAWING, PHOTO, SAMPLE, UPLOAD = "my drawing", "my photo", "sample", "upload here"
+DRAWING, PHOTO, SAMPLE, UPLOAD = "my drawing", "my photo", "sample", "upload"
 EMPTY_SOURCE = {DRAWING: "Draw a digit in the first tab first.",
                 PHOTO: "Upload a photo in the photo tab first.",
                 UPLOAD: "Upload a picture in the box above first."}
@@ -42,7 +43,7 @@ VIEWS = {"each map scaled to [0, 1]": "scaled", "−|y| (the course's view for t
 INPUT_SIDE = 300   # pixels: the input picture's longer side, about (small ones enlarged)
 GRID_SIDE = 640    # pixels: the conv grid's longer side, about (ReLU and pooling alike)
 SHOW_ALL = 75      # kernel numbers shown in full up to this many; else the first filter only
-BOX = {"input": 300, "maps": 460}   # picture heights, so the page does not jump
+BOX = {"input": 236, "maps": 236}   # picture heights, so the page does not jump
 LANE = lane("blocks")
 # Every setting in the order the handler takes it, with the page's starting values.
 DEFAULTS = dict(source=SAMPLE, upload=None, drawing=None, photo=None, kernel="Laplacian",
@@ -229,8 +230,11 @@ class BlocksTab:
             lo, hi, d[key], step=1, label=label)
         gr.Markdown("One convolution, then ReLU, then pooling, as in a CNN layer, with every "
                     "output channel shown. Every change re-runs the block.")
+        with gr.Accordion("What the words mean", open=False):
+            gr.Markdown(define("feature_map", "kernel", "stride", "padding", "activation",
+                               "pooling"))
         with gr.Row():
-            with gr.Column(scale=1, min_width=320):
+            with gr.Column(scale=1, min_width=500):
                 source = gr.Radio([DRAWING, PHOTO, SAMPLE, UPLOAD], value=d["source"],
                                   label="Picture")
                 upload = RawImage(type="filepath", label="Picture for this tab", height=220,
@@ -247,29 +251,33 @@ class BlocksTab:
                                       row_count=3, column_count=3, interactive=True,
                                       visible=d["kernel"] == CUSTOM,
                                       label="Custom 3x3 kernel (click a cell to type)")
-                with gr.Row():
-                    stride = whole_slider(1, 4, "stride", "Stride")
-                    padding = whole_slider(0, 3, "padding", "Zero padding")
-                bias = gr.Number(d["bias"], label="Bias (added to every output)")
                 relu = gr.Checkbox(d["relu"], label="ReLU after the convolution")
                 pool = gr.Radio(list(POOLS), value=d["pool"], label="Pooling")
-                with gr.Row():
-                    pool_size = whole_slider(2, 4, "pool_size", "Pool size")
-                    pool_stride = whole_slider(1, 4, "pool_stride", "Pool stride")
-                view = gr.Radio(list(VIEWS), value=d["view"], label="Show the maps as")
+                with gr.Accordion("Stride, padding, bias, pooling window, view", open=False):
+                    with gr.Row():
+                        stride = whole_slider(1, 4, "stride", "Stride")
+                        padding = whole_slider(0, 3, "padding", "Zero padding")
+                    bias = gr.Number(d["bias"], label="Bias (added to every output)")
+                    with gr.Row():
+                        pool_size = whole_slider(2, 4, "pool_size", "Pool size")
+                        pool_stride = whole_slider(1, 4, "pool_stride", "Pool stride")
+                    view = gr.Radio(list(VIEWS), value=d["view"], label="Show the maps as")
                 run = gr.Button("Run", variant="primary")
             with gr.Column(scale=2):
                 status = gr.Markdown(first[0], elem_classes="status", elem_id="blocks-status")
                 with gr.Row():
+                    words = gr.Markdown(first[1], min_width=300)
+                    formulas = gr.Markdown(first[2], elem_id="blocks-formulas", min_width=300)
+                # The input and every stage side by side, each box as tall as a laptop allows.
+                with gr.Row():
                     seen = picture("The input as the block sees it (zero padding black)",
-                                   value=first[3], height=BOX["input"], elem_classes="maps")
-                    words = gr.Markdown(first[1])
-                formulas = gr.Markdown(first[2], elem_id="blocks-formulas")
-                maps = [picture(title, value=value, height=BOX["maps"], visible=shown,
-                                elem_classes="maps") for title, value, shown in (
-                    ("Convolution + bias: every output channel", first[4], True),
-                    ("After ReLU", first[5], d["relu"]),
-                    ("After pooling", first[6], d["pool"] != "none"))]
+                                   value=first[3], height=BOX["input"], elem_classes="maps",
+                                   min_width=140)
+                    maps = [picture(title, value=value, height=BOX["maps"], visible=shown,
+                                    elem_classes="maps", min_width=140) for title, value, shown in (
+                        ("Convolution + bias: every output channel", first[4], True),
+                        ("After ReLU", first[5], d["relu"]),
+                        ("After pooling", first[6], d["pool"] != "none"))]
         inputs = [source, upload, drawing, photo, kernel, custom, count, size, seed, stride,
                   padding, bias, relu, pool, pool_size, pool_stride, view]
         outputs = [status, words, formulas, seen, *maps]

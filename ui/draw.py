@@ -23,7 +23,7 @@ from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst, RawIma
                      picture, view_message, view_value)
 
 ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
-TITLE = "Draw a digit (MNIST · LeNet-5)"
+TITLE = "Draw a digit"
 PROMPT = "Draw a digit on the pad."
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit on the pad."
 

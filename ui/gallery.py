@@ -21,9 +21,9 @@ from .common import guarded, lane, png_data_url
 
 ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
 TITLE = "Test-set gallery"
-RANDOM, MISTAKES = "random test images", "only the mistakes"
+RANDOM, MISTAKES = "random", "mistakes only"
 ANY = "any"
-SHOWN = 12            # images per grid: a phone shows them on about one screen
+SHOWN = 9             # images per grid: three rows of three fill a phone's screen
 PICKED = Path(tempfile.gettempdir()) / "how-a-cnn-sees" / "gallery"
 LANE = lane("gallery")
 
@@ -57,10 +57,8 @@ class GalleryTab:
                   "confidence": f"{100 * gallery.confidences[i]:.0f} %",
                   "wrong": bool(gallery.is_mistake[i])} for k, i in enumerate(chosen)]
         mistakes = int(gallery.is_mistake[chosen].sum())
-        words = (f"{len(chosen)} of {len(pool)} {kind} of **{title}** "
-                 f"({mistakes} wrong, in red; test accuracy "
-                 f"{100 * gallery.meta['test_accuracy']:.2f} %). The confidence is the softmax "
-                 f"probability of the predicted class. Click one to analyse it.")
+        words = (f"{len(chosen)} of {len(pool)} {kind} of **{title}**, {mistakes} wrong (red). "
+                 f"The % is the softmax probability of the prediction. Click one to analyse it.")
         return tiles, words, [int(i) for i in chosen]
 
     def _pick(self, model: str, positions: list[int], evt: gr.EventData):
@@ -104,8 +102,9 @@ class GalleryTab:
         first = next(iter(self.galleries))
         with gr.Row(equal_height=True):
             model = gr.Dropdown([(t, name) for name, (t, _, _) in self.galleries.items()],
-                                value=first, label="Model", scale=3)
-            which = gr.Radio([RANDOM, MISTAKES], value=RANDOM, label="Show", scale=3)
+                                value=first, label="Model", scale=3, min_width=200)
+            which = gr.Radio([RANDOM, MISTAKES], value=RANDOM, label="Show test images",
+                             scale=3, min_width=240)
             shuffle = gr.Button("Shuffle", scale=1, min_width=100)
         classes = [ANY, *self.galleries[first][1].classes]
         with gr.Accordion("Filter by true or predicted class", open=False):

@@ -16,11 +16,10 @@ from lenet.visualize import DIVERGING, architecture_rows, filter_tiles
 
 from .charts import bar_chart, line_chart
 from .common import picture, png_data_url
+from .words import define
 
 TITLE = "Inside the models"
-WORDS = ("A **kernel** (or filter) is a small grid of weights that the layer slides over its "
-         "input; where the input looks like the kernel, the output is large. The first layer's "
-         "kernels are shown below, numbered as the page numbers its channels.")
+WORDS = define("kernel") + " They are numbered as the draw and photo tabs number the channels."
 
 
 def filters_html(weight: np.ndarray) -> str:

@@ -21,6 +21,7 @@ from lenet.invariance import (ROTATION_LIMIT, SCALE_RANGE, SHIFT_LIMIT, STROKE_L
 
 from .charts import line_chart
 from .common import guarded, lane, picture, shown_input
+from .words import define
 
 TITLE = "Invariance lab"
 DIGIT, PHOTO = "my drawing (LeNet-5)", "my photo (ConvNet)"
@@ -33,7 +34,8 @@ NOISE_LIMIT, ERASE_LIMIT = 0.5, 16   # std of the noise; widest erased square, i
 SLIDERS = ("shift_x", "shift_y", "rotation", "scale", "stroke", "noise",
            "erase_size", "erase_y", "erase_x")
 IDENTITY = (0, 0, 0, 1.0, 0, 0.0, 0, 14, 14)
-SEEN_BOX, OCCLUSION_BOX = 260, 260        # pixels, title included: fixed so the page stays put
+SEEN_BOX, OCCLUSION_BOX = 180, 180        # pixels, title included: fixed so the page stays put
+TOP = 3                                   # classes in the label; the curves show all of them
 # The lab's own lanes: a slider step costs ~1 ms and must never wait behind the curves.
 LIVE, CURVES = lane("lab"), lane("lab_curves")
 
@@ -166,6 +168,8 @@ class InvarianceTab:
         gr.Markdown("Move, turn, scale, thicken, add noise to or erase part of your input and "
                     "watch the prediction follow. A CNN is not invariant by design: pooling "
                     "forgives a pixel or two, training data teaches the rest, or does not.")
+        with gr.Accordion("What the words mean", open=False):
+            gr.Markdown(define("logits", "softmax", "occlusion", "pooling"))
         loaded = gr.State(None)
         side = self.models[DIGIT].height   # the first source shown; loading refits the sliders
         with gr.Row():
@@ -179,29 +183,30 @@ class InvarianceTab:
                     gr.Slider(-SHIFT_LIMIT, SHIFT_LIMIT, 0, step=1, label="Shift down (px)"),
                     gr.Slider(-ROTATION_LIMIT, ROTATION_LIMIT, 0, step=1,
                               label="Rotate (degrees, counter-clockwise)"),
-                    gr.Slider(*SCALE_RANGE, 1.0, step=0.05, label="Scale"),
-                    gr.Slider(-STROKE_LIMIT, STROKE_LIMIT, 0, step=1,
-                              label="Stroke thinner / thicker (px, digits only)"),
-                    gr.Slider(0, NOISE_LIMIT, 0, step=0.01, label="Noise (std)"),
-                    gr.Slider(0, ERASE_LIMIT, 0, step=1, label="Erase a square: size (0 = none)"),
-                    gr.Slider(0, side - 1, IDENTITY[-2], step=1, label="…its centre row"),
-                    gr.Slider(0, side - 1, IDENTITY[-1], step=1, label="…its centre column"),
-                ]
+                    gr.Slider(*SCALE_RANGE, 1.0, step=0.05, label="Scale")]
+                with gr.Accordion("Stroke, noise and erasing", open=False):
+                    sliders += [
+                        gr.Slider(-STROKE_LIMIT, STROKE_LIMIT, 0, step=1,
+                                  label="Stroke thinner / thicker (px, digits only)"),
+                        gr.Slider(0, NOISE_LIMIT, 0, step=0.01, label="Noise (std)"),
+                        gr.Slider(0, ERASE_LIMIT, 0, step=1,
+                                  label="Erase a square: size (0 = none)"),
+                        gr.Slider(0, side - 1, IDENTITY[-2], step=1, label="…its centre row"),
+                        gr.Slider(0, side - 1, IDENTITY[-1], step=1,
+                                  label="…its centre column")]
             with gr.Column(scale=2):
                 status = gr.Markdown(NOT_LOADED, elem_classes="status", elem_id="lab-status")
                 with gr.Row(equal_height=True):
-                    label = gr.Label(num_top_classes=self.classes, scale=2,
-                                     label="Every class's probability", elem_classes="top3",
-                                     elem_id="lab-label")
-                    with gr.Column(scale=1, min_width=200):
-                        seen = picture("What the network sees", height=SEEN_BOX,
-                                       elem_classes=["crisp", "seen"], elem_id="lab-seen")
-                        occlusion = picture("Occlusion map", height=OCCLUSION_BOX,
-                                            elem_classes=["crisp", "heat"], elem_id="lab-occlusion")
+                    label = gr.Label(num_top_classes=TOP, label="The most likely classes",
+                                     elem_id="lab-label", min_width=180)
+                    seen = picture("What the network sees", height=SEEN_BOX, min_width=150,
+                                   elem_classes=["crisp", "seen"], elem_id="lab-seen")
+                    occlusion = picture("Occlusion map", height=OCCLUSION_BOX, min_width=150,
+                                        elem_classes=["crisp", "heat"], elem_id="lab-occlusion")
                 caption = gr.Markdown("")
-        with gr.Row(equal_height=True):
-            rotation = gr.HTML(elem_id="lab-rotation")
-            shift = gr.HTML(elem_id="lab-shift")
+                with gr.Row(equal_height=True):
+                    rotation = gr.HTML(elem_id="lab-rotation")
+                    shift = gr.HTML(elem_id="lab-shift")
         view, curves = [status, seen, label], [rotation, shift, occlusion, caption]
         fitted = [sliders[4], sliders[7], sliders[8]]
         # Loading also fits the sliders to the model; a slider whose value changes that way

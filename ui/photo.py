@@ -18,7 +18,7 @@ from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst,
                      view_value)
 
 ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
-TITLE = "Classify a photo (CIFAR-10 · ConvNet)"
+TITLE = "Classify a photo"
 PROMPT = "Upload a photo, take one with the webcam, or paste one."
 
 
