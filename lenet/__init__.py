@@ -15,4 +15,4 @@ grids), ``input_steps`` (the preprocessing recipe), ``synth`` (MNIST digits redr
 users draw them, for tests and benchmarks).
 ``python -m lenet`` offers ``evaluate``, ``predict``, ``trace`` and ``gallery``.
 """
-__version__ = "0.4.0"
+__version__ = "0.5.0"

@@ -112,3 +112,20 @@ def app_url():
     proc, _ = start_app(port)
     yield f"http://127.0.0.1:{port}/"
     stop_app(proc)
+
+
+BROWSER_FIXTURES = {"chromium", "js_page"}
+SLOW_FIXTURES = {"app_url", "server", "tiny_mnist", "tiny_image_folder"}
+SLOW_MODULES = {"test_train", "test_committed_checkpoints", "test_device", "test_concurrency"}
+
+
+def pytest_collection_modifyitems(items):
+    """``browser`` for every test that drives Chromium, ``slow`` for those that start the app,
+    train or read a real test set: ``python -m pytest -m "not browser and not slow"`` runs
+    the rest in well under a minute."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if used & SLOW_FIXTURES or item.module.__name__ in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -162,23 +162,20 @@ def test_building_blocks_add_relu_and_max_pooling_to_the_laplacian(page):
 def test_the_lab_loads_the_drawing_and_follows_the_rotation_slider(page):
     draw_seven(page)
     open_tab(page, "Invariance lab")
-    status = page.locator("#lab-status")
-    deadline = time.time() + 15
-    while time.time() < deadline and not status.inner_text().startswith("7 with"):
-        time.sleep(0.2)
-    assert status.inner_text().startswith("7 with")
-    for box in ("#lab-rotation", "#lab-shift", "#lab-occlusion"):
-        page.wait_for_function(f"document.querySelector('{box} img')?.getAttribute('src')")
-    before = status.inner_text()
+    page.wait_for_function("document.querySelector('#lab-status').innerText.startsWith('7 with')",
+                           timeout=15000)
+    # The curves are charts with text, marked at the sliders' values (no turn, no shift yet).
+    for box in ("#lab-rotation", "#lab-shift"):
+        page.wait_for_function(f"document.querySelector('{box} .chart-marker')?.dataset.x === '0'")
+    page.wait_for_function("document.querySelector('#lab-occlusion img')?.getAttribute('src')")
+    before = page.locator("#lab-status").inner_text()
     rotate = page.get_by_label("Rotate (degrees, counter-clockwise)")
     number = rotate.locator("xpath=ancestor::div[contains(@class, 'block')][1]//input[@type='number']")
     number.fill("60")
     number.press("Enter")
-    deadline = time.time() + 10
-    while time.time() < deadline and status.inner_text() == before:
-        time.sleep(0.2)
-    assert status.inner_text() != before and "(was 7 with" in status.inner_text()
-    page.screenshot(path=str(Path(tempfile.gettempdir()) / "invariance.png"), full_page=True)
+    page.wait_for_function("b => document.querySelector('#lab-status').innerText !== b", arg=before,
+                           timeout=10000)
+    assert "(was 7 with" in page.locator("#lab-status").inner_text()
 
 
 # ---------------------------------------------------------------------------- gallery

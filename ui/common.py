@@ -229,7 +229,10 @@ def view_value(kind: str, pixels: np.ndarray, caption: str) -> str:
 
 def check_upload_size(path: str, what: str) -> None:
     """An ``InputError`` naming the limit for an upload over ``UPLOAD_LIMIT_MB``."""
-    size = os.path.getsize(path) / 2**20
+    try:
+        size = os.path.getsize(path) / 2**20
+    except OSError:   # not there: opening it says so in its own words
+        return
     if size > UPLOAD_LIMIT_MB:
         raise InputError(f"the {what} is {size:.0f} MB; the limit is {UPLOAD_LIMIT_MB} MB: "
                          f"choose a smaller one")
