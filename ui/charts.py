@@ -33,7 +33,8 @@ def _frame(title: str, x_title: str, y_title: str, y_ticks, y, x_marks: list[tup
     parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
              f'class="chart" xmlns="http://www.w3.org/2000/svg">',
              f'<title>{escape(title)}</title>',
-             f'<text x="{LEFT}" y="18" class="chart-title">{escape(title)}</text>']
+             f'<text x="{WIDTH / 2}" y="18" text-anchor="middle" class="chart-title">'
+             f'{escape(title)}</text>']
     for value in y_ticks:
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
                      f'class="chart-grid"/>')

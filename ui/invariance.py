@@ -235,11 +235,12 @@ def _named(handler, *first: str):
 
 
 def curve_chart(curve: Curve, what: str, marker: float) -> str:
-    """Every class's probability against one transform, the slider's value marked."""
+    """Every class's probability against one transform (the other sliders as set), the
+    slider's value marked."""
     series = {name: (list(curve.values), list(100 * curve.probabilities[:, k]))
               for k, name in enumerate(curve.classes)}
-    return line_chart(series, f"Every class against {what} (other sliders as set)",
-                      curve.xlabel, "probability (%)", marker=float(marker or 0))
+    return line_chart(series, f"Every class vs {what}", curve.xlabel, "probability (%)",
+                      marker=float(marker or 0))
 
 
 def _transform(pixels: torch.Tensor, **settings) -> torch.Tensor:
