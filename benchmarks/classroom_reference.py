@@ -1,7 +1,8 @@
 """The reference for benchmarks/classroom.py: app.py's two drawing endpoints answering at once.
 
 ``/classify_sketch(value) -> (Markdown, Label, Image, Markdown)`` and
-``/sketch_pictures(value, target, view) -> 10 Images``, called exactly as app.py's are, with app.py's queue settings and lanes, and no
+``/sketch_pictures(value, target, view) -> 10 Images``, called exactly as app.py's are, with
+app.py's queue settings and lanes, and no
 model: what Gradio itself costs a classroom on this machine.
 
 Each drawing gets its own images (fixed noise with a few pixels stamped from a hash of the

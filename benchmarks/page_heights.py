@@ -1,4 +1,5 @@
-"""Every tab's page height (from the top of the page to the end of the tab), as a visitor sees it, on a laptop (1366x768) and a phone (390x844),
+"""Every tab's page height (from the top of the page to the end of the tab), as a visitor
+sees it, on a laptop (1366x768) and a phone (390x844),
 in headless Chromium: the draw tab with a 7 drawn on the pad, the photo tab with a CIFAR-10
 ship uploaded, the other tabs as they open. Also whether the page scrolls sideways.
 

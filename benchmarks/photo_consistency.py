@@ -57,7 +57,8 @@ WAYS = {
     "png 256 lanczos": lambda im: encode(im.resize((BIG, BIG), Image.LANCZOS), "PNG", compress_level=1),
     "jpeg q90 256": lambda im: encode(im.resize((BIG, BIG), Image.LANCZOS), "JPEG", quality=90),
     "jpeg exif-rotated": lambda im: exif_rotated_jpeg(im.resize((BIG, BIG), Image.LANCZOS)),
-    "rgba png 256": lambda im: encode(im.resize((BIG, BIG), Image.LANCZOS).convert("RGBA"), "PNG", compress_level=1),
+    "rgba png 256": lambda im: encode(im.resize((BIG, BIG), Image.LANCZOS).convert("RGBA"), "PNG",
+                                      compress_level=1),
     "jpeg 512x384 frame": lambda im: encode(letterboxed(im), "JPEG", quality=90),
     "png 256 bilinear": lambda im: encode(im.resize((BIG, BIG), Image.BILINEAR), "PNG", compress_level=1),
 }

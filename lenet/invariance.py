@@ -172,7 +172,7 @@ def occlusion_map(clf, pixels: torch.Tensor, size: int | None = None, stride: in
         raise InvarianceError(f"the square must be 1 to {min(h, w)} pixels and the stride at least 1")
     tops, lefts = range(0, h - size + 1, stride), range(0, w - size + 1, stride)
     batch = pixels.float()[None].repeat(1 + len(tops) * len(lefts), 1, 1, 1)
-    for i, (top, left) in enumerate(((t, l) for t in tops for l in lefts), 1):
+    for i, (top, left) in enumerate(((t, c) for t in tops for c in lefts), 1):
         batch[i, :, top:top + size, left:left + size] = fill
     probs = probabilities(clf, batch)  # row 0: nothing hidden, in the same pass
     index = int(probs[0].argmax()) if class_index is None else class_index

@@ -97,7 +97,8 @@ class ConvNet(nn.Module):
         self.features.add_module("conv2_tanh", nn.Tanh())
         self.features.add_module("pool2", nn.MaxPool2d(2, 2))
         self.classifier = nn.Sequential()
-        self.classifier.add_module("fc1", nn.Linear(128 * 5 * 5, 64))  # 32 -5+1 -> 28 /2 -> 14 -5+1 -> 10 /2 -> 5
+        # 32 -5+1 -> 28 /2 -> 14 -5+1 -> 10 /2 -> 5: 128 maps of 5x5
+        self.classifier.add_module("fc1", nn.Linear(128 * 5 * 5, 64))
         self.classifier.add_module("fc1_tanh", nn.Tanh())
         self.classifier.add_module("fc2", nn.Linear(64, num_classes))
 

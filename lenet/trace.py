@@ -249,7 +249,8 @@ def describe(t: Trace, terms: int = 5) -> str:
     if t.kind == "pool":
         rows = "\n".join("    " + " ".join(f"{v:9.4f}" for v in row) for row in t.inputs[0])
         won = f", the winner at row {t.winner[0]}, col {t.winner[1]}" if t.winner else ""
-        return f"{head}\n  {t.pool} of the {'x'.join(map(str, t.inputs.shape[1:]))} window{won}:\n{rows}\n  = value {t.value:.6f}"
+        window = "x".join(map(str, t.inputs.shape[1:]))
+        return f"{head}\n  {t.pool} of the {window} window{won}:\n{rows}\n  = value {t.value:.6f}"
     lines = [head, f"  sum of {t.products.size} products input x weight, the largest first:"]
     shown = t.top_contributions[:terms]
     for term in shown:

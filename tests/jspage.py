@@ -2,7 +2,8 @@
 the repository root served on a free port by the standard library, no Gradio in between.
 
     def test_something(js_page):
-        net = js_page.evaluate("async () => (await import('/app_assets/engine.js')).loadNetwork('/checkpoints/lenet5.safetensors').then(n => n.name)")
+        name = js_page.evaluate("async () => (await (await import('/app_assets/engine.js'))"
+                                ".loadNetwork('/checkpoints/lenet5.safetensors')).name")
 """
 from __future__ import annotations
 

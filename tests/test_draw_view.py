@@ -138,7 +138,7 @@ def test_the_trace_of_a_clicked_c3_unit_is_lenet_trace(view, lenet5):
     assert words.startswith("C3 · channel 5 · row 4, column 6")
     top, left, bottom, right = t.receptive_field
     assert f"input rows {top}–{bottom}, columns {left}–{right}" in words
-    assert f"(pre-activation)" in words and f"{t.pre_activation:.3f}".replace("-", "−") in words
+    assert "(pre-activation)" in words and f"{t.pre_activation:.3f}".replace("-", "−") in words
     assert f"= {t.value:.3f}".replace("-", "−") in words
     assert f"{t.bias:.3f}".lstrip("-") in words
     # Hovering outlined what the unit reads (S2, all six channels) and its receptive field.

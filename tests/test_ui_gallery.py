@@ -10,9 +10,6 @@ import gradio as gr
 from PIL import Image
 
 import app
-from lenet.checkpoint import default_checkpoint
-from lenet.inference import Classifier
-from helpers import seven_png
 from ui.common import shown_input
 from ui.gallery import ANY, MISTAKES, RANDOM
 from lenet.images import InputError

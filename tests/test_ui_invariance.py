@@ -9,7 +9,7 @@ from PIL import Image
 from helpers import drawing_value, pad_pixels, seven_png
 from lenet.checkpoint import default_checkpoint
 from lenet.inference import Classifier
-from lenet.invariance import input_pixels, pixels_to_image, transform
+from lenet.invariance import pixels_to_image, transform
 from ui.invariance import DIGIT, IDENTITY, PHOTO, SLIDERS, InvarianceTab, Loaded
 
 

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
-from PIL import Image
 
 from lenet.images import open_image
 from lenet.inference import Classifier, InputError, Prediction
 from lenet.input_steps import pad_strip
 from lenet.pad import pad_digit, pad_ink
 
-from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst, RawImage, check_upload_size, decode_data_url, guarded,
-                     picture, view_message, view_value)
+from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst, RawImage,
+                     check_upload_size, decode_data_url, guarded, picture, view_message,
+                     view_value)
 
 ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
 TITLE = "Draw a digit"
