@@ -100,12 +100,16 @@ class GalleryTab:
         """``draw_view`` / ``photo_view``: the tabs' live views, which take a test image as
         their value; ``photo_shown``: the photo tab's picture kept for the other tabs."""
         first = next(iter(self.galleries))
+        # Compact, so that a phone shows the controls and the grid on about one screen.
         with gr.Row(equal_height=True):
             model = gr.Dropdown([(t, name) for name, (t, _, _) in self.galleries.items()],
-                                value=first, label="Model", scale=3, min_width=200)
-            which = gr.Radio([RANDOM, MISTAKES], value=RANDOM, label="Show test images",
-                             scale=3, min_width=240)
-            shuffle = gr.Button("Shuffle", scale=1, min_width=100)
+                                value=first, label="Model", show_label=False, scale=1,
+                                min_width=200)
+            with gr.Row(equal_height=True, scale=1):
+                which = gr.Radio([RANDOM, MISTAKES], value=RANDOM, label="Show",
+                                 show_label=False, min_width=200, scale=2,
+                                 elem_classes="tight-radio")
+                shuffle = gr.Button("Shuffle", min_width=80, scale=0, size="sm")
         classes = [ANY, *self.galleries[first][1].classes]
         with gr.Accordion("Filter by true or predicted class", open=False):
             with gr.Row():
