@@ -264,3 +264,12 @@ def test_the_inside_tab_shows_errors_per_class_and_separates_thousands():
     assert f">{max(errors):.1f}</text>" in svg
     assert not any(isinstance(b, app.gr.BarPlot) or isinstance(b, app.gr.LinePlot)
                    for b in app.demo.blocks.values())            # no Vega-Lite on the page
+
+
+def test_the_warm_up_sends_every_route_real_arguments(server, caplog):
+    """Each start paid the first request's costs with a call that failed for want of its
+    arguments; every warm-up call now gets an answer."""
+    import logging
+    with caplog.at_level(logging.WARNING, logger="app"):
+        app.warm_up(server)
+    assert "warm-up request failed" not in caplog.text

@@ -290,3 +290,18 @@ def test_on_a_phone_a_finger_draws_and_nothing_scrolls_sideways(chromium, app_ur
         assert tops == sorted(tops)
     finally:
         context.close()
+
+
+def test_the_softmax_is_typeset_with_this_drawings_numbers_and_the_words_are_defined(view, lenet5):
+    stroke(view, SEVEN)
+    shown = state(view)
+    view.get_by_text("How the ten logits become probabilities (the softmax)").click()
+    maths = view.locator(".nv-softmax math").first
+    assert maths.get_attribute("display") == "block"
+    _, probabilities = python_answer(lenet5, shown["pixels"])
+    assert f"{100 * probabilities[7]:.1f} %" in maths.text_content()
+    view.get_by_text("What am I looking at? The words of this view").click()
+    terms = view.locator(".nv-words-list dt").all_inner_texts()
+    assert terms[:3] == ["Input", "Feature map and channel", "Kernel"]
+    assert {"ReLU and tanh", "Pooling", "Logits", "Softmax", "Grad-CAM", "Saliency",
+            "Receptive field", "Padding", "Fully connected layer"} <= set(terms)

@@ -123,6 +123,36 @@ def test_a_ship_photo_reads_ship_with_both_passes_written_out(page):
     assert page.joins == ["prepare_photo"]
 
 
+def test_the_photo_network_fits_a_1366x768_screen(chromium, app_url):
+    if not SHIP.exists():
+        pytest.skip(f"{SHIP} is absent: a real CIFAR-10 photo is needed")
+    page = chromium.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        page.goto(app_url)
+        page.locator("#draw-view [data-ready=true]").wait_for(state="attached", timeout=30000)
+        open_photo_tab(page)
+        page.locator("#photo-input input[type=file]").set_input_files(str(SHIP))
+        page.wait_for_function("() => window.cnnPage.photo.state.pixels !== null", timeout=15000)
+        outside = page.evaluate("""() => {
+            const view = document.querySelector('#photo-view'), bad = [];
+            const parts = ['.nv-answer', 'canvas.nv-input', '.nv-classes li:last-child',
+                ...['conv1', 'pool1', 'conv2', 'pool2', 'fc1', 'fc2'].map(n => `[data-column="${n}"]`)];
+            for (const s of parts) {
+                const r = view.querySelector(s).getBoundingClientRect();
+                if (r.width === 0 || r.left < 0 || r.top < 0 || r.right > innerWidth
+                    || r.bottom > innerHeight) bad.push(s);
+            }
+            const photo = document.querySelector('#photo-input').getBoundingClientRect();
+            if (photo.bottom > innerHeight || photo.right > innerWidth) bad.push('the photo');
+            return bad; }""")
+        assert outside == []
+        names = page.locator("#photo-view .nv-class").all_inner_texts()
+        assert names == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                         "ship", "truck"]
+    finally:
+        page.close()
+
+
 def test_a_bad_upload_gets_one_message_and_the_old_answer_goes(page, tmp_path):
     open_photo_tab(page)
     if SHIP.exists():
@@ -187,6 +217,8 @@ def test_inside_the_models_shows_one_model_at_a_time(page):
     page.get_by_text("61,706 parameters").first.wait_for(timeout=10000)
     assert page.get_by_text("Confusion matrix on the test set (rows: true class)").count() == 1
     assert page.locator(".filters figure").filter(visible=True).count() == 6   # LeNet-5 C1
+    bar = page.locator(".colour-bar").filter(visible=True).inner_text()
+    assert bar.startswith("−") or bar.startswith("-")        # from the most negative weight
     page.get_by_label("ConvNet on CIFAR-10").check()
     page.get_by_text("258,058 parameters").first.wait_for(timeout=10000)
     assert page.locator(".filters figcaption").filter(has_text="#15").count() == 1
