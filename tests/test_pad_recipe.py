@@ -368,3 +368,54 @@ def test_lenet5_gives_the_same_answer_on_the_page_and_in_python(agreement):
     with torch.inference_mode():
         answers = [clf.logits(normalize(x, clf.mean, clf.std)).argmax(1) for x in (python, page)]
     assert torch.equal(*answers)
+
+
+# The page's engine on the page's own 28x28 inputs: every layer, as float32 bytes (base64),
+# so that hundreds of inputs travel in a few calls.
+ENGINE_JS = """async ({inputs}) => {
+  const {loadNetwork} = await import('/app_assets/engine.js');
+  const net = window.__lenet5 ||= await loadNetwork('/checkpoints/lenet5.safetensors');
+  const names = [], chunks = [];
+  for (const pixels of inputs) {
+    const run = net.forward(net.normalize(Float32Array.from(pixels)));
+    for (const [name, out] of Object.entries(run.outputs)) {
+      if (chunks.length < Object.keys(run.outputs).length) names.push([name, out.data.length]);
+      chunks.push(out.data);
+    }
+  }
+  const all = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) { all.set(c, at); at += c.length; }
+  let text = '';
+  const bytes = new Uint8Array(all.buffer);
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return {names, data: btoa(text)};
+}"""
+
+
+def test_the_pages_engine_on_the_pages_inputs_is_pythons_at_every_layer(agreement, js_page):
+    """The whole page path (recipe, then engine) against the whole Python path (recipe, then
+    Classifier.forward) on every drawing that is not blank: every layer within 1e-4, the same
+    answer."""
+    clf = Classifier.from_checkpoint(default_checkpoint("lenet5"))
+    drawn = [(steps.digit.pixels, page["pixels"]) for steps, page in agreement.values()
+             if not steps.digit.empty]
+    worst, compared = {}, 0
+    for chunk in batches(drawn, 40):
+        result = js_page.evaluate(ENGINE_JS, {"inputs": [page for _, page in chunk]})
+        values = np.frombuffer(base64.b64decode(result["data"]), np.float32)
+        python = torch.from_numpy(np.stack([p for p, _ in chunk]))[:, None]
+        with torch.inference_mode():
+            logits, outputs = clf.forward(normalize(python, clf.mean, clf.std))
+        at = 0
+        for k in range(len(chunk)):
+            for name, size in result["names"]:
+                page = values[at:at + size]
+                at += size
+                difference = float(np.abs(page - outputs[name][k].numpy().ravel()).max())
+                worst[name] = max(worst.get(name, 0.0), difference)
+            assert int(np.argmax(page)) == int(logits[k].argmax())
+            compared += 1
+    print(f"\n{compared} drawings; worst difference per layer: "
+          + ", ".join(f"{name} {value:.1e}" for name, value in worst.items()))
+    assert compared >= 280 and max(worst.values()) <= 1e-4, worst
