@@ -388,7 +388,9 @@ ENGINE_JS = """async ({inputs}) => {
   for (const c of chunks) { all.set(c, at); at += c.length; }
   let text = '';
   const bytes = new Uint8Array(all.buffer);
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
   return {names, data: btoa(text)};
 }"""
 
