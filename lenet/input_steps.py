@@ -43,15 +43,7 @@ def digit_steps(image: Image.Image) -> list[Step]:
         fh, fw = (-(-n // FINE) for n in recipe.fitted.shape)
         steps.append((f"fitted into {DIGIT_BOX}x{DIGIT_BOX} ({fw}x{fh}, drawn at {FINE}x); "
                       f"{change}", _grey(recipe.fitted)))
-    pixels = recipe.digit.pixels
-    if recipe.placed is not None:
-        cy, cx = _centre_of_mass(pixels)
-        steps.append((f"placed in {DIGIT_CANVAS}x{DIGIT_CANVAS}: centre of mass at row "
-                      f"{cy:.1f}, column {cx:.1f}", _mark(recipe.placed, cy, cx)))
-    final = Image.fromarray((pixels * 255).round().astype(np.uint8), "L")
-    what = "nothing drawn" if recipe.digit.empty else "ink = 1"
-    steps.append((f"what the network gets: {DIGIT_CANVAS}x{DIGIT_CANVAS}, {what}", final))
-    return steps
+    return steps + _placed_steps(recipe.digit, recipe.placed)
 
 
 def pad_steps(image: Image.Image) -> list[Step]:
@@ -67,13 +59,20 @@ def pad_steps(image: Image.Image) -> list[Step]:
                       _grey(ink[top:bottom, left:right])))
         steps.append((f"fitted into {DIGIT_BOX}x{DIGIT_BOX} at {FINE}x; stroke "
                       f"{recipe.stroke:.1f} px {recipe.adjusted}", _grey(recipe.fitted)))
-    pixels = recipe.digit.pixels
-    if recipe.placed is not None:
-        cy, cx = _centre_of_mass(pixels)
+    return steps + _placed_steps(recipe.digit, recipe.placed)
+
+
+def _placed_steps(digit, placed: np.ndarray | None) -> list[Step]:
+    """Both digit recipes' last steps: placed by centre of mass (when there was ink), then
+    exactly what the network gets."""
+    steps = []
+    if placed is not None:
+        cy, cx = _centre_of_mass(digit.pixels)
         steps.append((f"placed in {DIGIT_CANVAS}x{DIGIT_CANVAS}: centre of mass at row "
-                      f"{cy:.1f}, column {cx:.1f}", _mark(recipe.placed, cy, cx)))
-    what = "nothing drawn" if recipe.digit.empty else "ink = 1"
-    steps.append((f"what the network gets: {DIGIT_CANVAS}x{DIGIT_CANVAS}, {what}", _grey(pixels)))
+                      f"{cy:.1f}, column {cx:.1f}", _mark(placed, cy, cx)))
+    what = "nothing drawn" if digit.empty else "ink = 1"
+    steps.append((f"what the network gets: {DIGIT_CANVAS}x{DIGIT_CANVAS}, {what}",
+                  Image.fromarray((digit.pixels * 255).round().astype(np.uint8), "L")))
     return steps
 
 

@@ -13,6 +13,7 @@ import functools
 import io
 import json
 import logging
+import re
 import os
 import tempfile
 import time
@@ -200,8 +201,29 @@ def picture(label: str, **kwargs) -> Picture:
                    elem_classes=["picture", *classes], **kwargs)
 
 
+ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
 # The page's own style sheet (Gradio's text raised to 13 px and more, the pictures' boxes).
-CSS = (Path(__file__).resolve().parent.parent / "app_assets" / "page.css").read_text()
+CSS = (ASSETS / "page.css").read_text()
+
+
+def view_html(name: str) -> str:
+    """``app_assets/<name>_view.html`` with the parts both live views share
+    (``view_parts.html``: the explanations, the words, the trace panel) put where it names
+    them (``<!-- why -->`` ...)."""
+    html = (ASSETS / f"{name}_view.html").read_text()
+    shared = (ASSETS / "view_parts.html").read_text()
+    for part in re.split(r"<!-- part: ", shared)[1:]:
+        key, _, body = part.partition(" -->\n")
+        html = html.replace(f"<!-- {key} -->\n", body)
+    return html
+
+
+def live_view(name: str, **props) -> gr.HTML:
+    """A tab's live view (``app_assets/<name>_tab.js`` on ``<name>_view.html``); ``props``
+    reach the page's module (``models``: the checkpoints it loads)."""
+    return gr.HTML("", html_template=view_html(name), css_template=(ASSETS / "view.css").read_text(),
+                   js_on_load=(ASSETS / "view.onload.js").read_text(), elem_id=f"{name}-view",
+                   module=f"{name}_tab.js", **props)
 
 
 # ---------------------------------------------------------------------------- the live view

@@ -8,7 +8,6 @@ run the Python engine on a drawing's PNG with the pad's recipe (``lenet.pad``).
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -19,10 +18,9 @@ from lenet.input_steps import pad_strip
 from lenet.pad import pad_digit, pad_ink
 
 from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst, RawImage,
-                     check_upload_size, decode_data_url, guarded, picture, view_message,
-                     view_value)
+                     check_upload_size, decode_data_url, guarded, live_view, picture,
+                     view_message, view_value)
 
-ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
 TITLE = "Draw a digit"
 PROMPT = "Draw a digit on the pad."
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit on the pad."
@@ -83,10 +81,7 @@ class DrawTab:
     def build(self) -> None:
         models = [{"path": self.paths[c.name], "title": c.meta["title"]}
                   for c in (self.clf, *self.others)]
-        self.view = gr.HTML("", html_template=(ASSETS / "draw_view.html").read_text(),
-                            css_template=(ASSETS / "view.css").read_text(),
-                            js_on_load=(ASSETS / "view.onload.js").read_text(),
-                            elem_id="draw-view", models=models, module="draw_tab.js")
+        self.view = live_view("draw", models=models)
         with gr.Accordion("…or upload a picture of a digit (a scan, a photo of paper)",
                           open=False):
             upload = RawImage(type="filepath", label="Digit picture", height=200,

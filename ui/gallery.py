@@ -17,9 +17,8 @@ from lenet.checkpoint import atomic_write_bytes
 from lenet.gallery import Gallery
 from lenet.images import InputError
 
-from .common import guarded, lane, png_data_url
+from .common import ASSETS, guarded, lane, png_data_url
 
-ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
 TITLE = "Test-set gallery"
 RANDOM, MISTAKES = "random", "mistakes only"
 ANY = "any"

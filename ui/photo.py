@@ -6,7 +6,6 @@ The API keeps ``/classify_photo`` and ``/photo_pictures`` for ``gradio_client`` 
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -14,10 +13,9 @@ import numpy as np
 from lenet.inference import Classifier, InputError
 
 from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst,
-                     RawImage, check_upload_size, guarded, picture, view_message,
+                     RawImage, check_upload_size, guarded, live_view, picture, view_message,
                      view_value)
 
-ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
 TITLE = "Classify a photo"
 PROMPT = "Upload a photo, take one with the webcam, or paste one."
 
@@ -70,11 +68,8 @@ class PhotoTab:
                                  sources=["upload", "webcam", "clipboard"],
                                  elem_classes="photo-input", elem_id="photo-input")
             with gr.Column(scale=1):
-                self.view = gr.HTML("", html_template=(ASSETS / "photo_view.html").read_text(),
-                                    css_template=(ASSETS / "view.css").read_text(),
-                                    js_on_load=(ASSETS / "view.onload.js").read_text(),
-                                    elem_id="photo-view", module="photo_tab.js",
-                                    models=[{"path": self.path, "title": self.clf.meta["title"]}])
+                self.view = live_view("photo", models=[{"path": self.path,
+                                                         "title": self.clf.meta["title"]}])
         self.shown = gr.State(None)   # the photo on show, for the building blocks and the lab
         photo.upload(self.take_upload, photo, [self.view, self.shown], api_name="prepare_photo",
                      **QUICK)
