@@ -117,7 +117,9 @@ export class NetworkView {
     const out = this.column(flow, this.outputName, "Output", `${net.classes.length} classes`,
       "logit z and softmax probability");
     out.section.classList.add("nv-output");
-    const list = el("ol", { class: "nv-classes" });
+    // One column width for every row's name, so that the bars line up.
+    const longest = Math.max(...net.classes.map((name) => name.length));
+    const list = el("ol", { class: "nv-classes", style: `--name:${longest + 0.5}ch` });
     this.rows = net.classes.map((name, k) => {
       const row = el("li", { "data-layer": this.outputName, "data-channel": String(k), tabindex: "0" });
       const label = el("span", { class: "nv-class" }, name);
@@ -153,7 +155,7 @@ export class NetworkView {
 
   buildExplain() {
     const select = this.explain.querySelector("select");
-    select.append(el("option", { value: "" }, "the top class"));
+    select.append(el("option", { value: "" }, "top class"));
     this.net.classes.forEach((name, k) => select.append(el("option", { value: String(k) }, name)));
     select.addEventListener("change", () => {
       this.explainClass = select.value === "" ? null : Number(select.value);

@@ -150,7 +150,8 @@ def test_the_network_fits_a_1366x768_screen(view):
     outside = view.evaluate("""() => {
         const bad = [];
         const parts = ['canvas.pad', '.nv-answer', 'canvas.nv-input', '.nv-classes li:last-child',
-            ...['C1', 'S2', 'C3', 'S4', 'C5', 'F6'].map(n => `[data-column="${n}"]`)];
+            '.nv-cam canvas', '.nv-sal canvas', '.nv-class-select',
+            ...['C1', 'S2', 'C3', 'S4', 'C5', 'F6', 'explain'].map(n => `[data-column="${n}"]`)];
         for (const s of parts) {
             const r = document.querySelector(s).getBoundingClientRect();
             if (r.width === 0 || r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight)

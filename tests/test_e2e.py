@@ -136,7 +136,9 @@ def test_the_photo_network_fits_a_1366x768_screen(chromium, app_url):
         outside = page.evaluate("""() => {
             const view = document.querySelector('#photo-view'), bad = [];
             const parts = ['.nv-answer', 'canvas.nv-input', '.nv-classes li:last-child',
-                ...['conv1', 'pool1', 'conv2', 'pool2', 'fc1', 'fc2'].map(n => `[data-column="${n}"]`)];
+                '.nv-cam canvas', '.nv-sal canvas', '.nv-class-select',
+                ...['conv1', 'pool1', 'conv2', 'pool2', 'fc1', 'fc2', 'explain']
+                    .map(n => `[data-column="${n}"]`)];
             for (const s of parts) {
                 const r = view.querySelector(s).getBoundingClientRect();
                 if (r.width === 0 || r.left < 0 || r.top < 0 || r.right > innerWidth

@@ -63,8 +63,8 @@ class PhotoTab:
     # ------------------------------------------------------------------ layout
     def build(self) -> None:
         with gr.Row(equal_height=False):
-            with gr.Column(scale=0, min_width=230):
-                photo = RawImage(type="filepath", label="Your photo", height=230, buttons=[],
+            with gr.Column(scale=0, min_width=200):
+                photo = RawImage(type="filepath", label="Your photo", height=200, buttons=[],
                                  sources=["upload", "webcam", "clipboard"],
                                  elem_classes="photo-input", elem_id="photo-input")
             with gr.Column(scale=1):
