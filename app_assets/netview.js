@@ -119,7 +119,7 @@ export class NetworkView {
     out.section.classList.add("nv-output");
     // One column width for every row's name, so that the bars line up.
     const longest = Math.max(...net.classes.map((name) => name.length));
-    const list = el("ol", { class: "nv-classes", style: `--name:${longest + 0.5}ch` });
+    const list = el("ol", { class: "nv-classes", style: `--chars:${longest}` });
     this.rows = net.classes.map((name, k) => {
       const row = el("li", { "data-layer": this.outputName, "data-channel": String(k), tabindex: "0" });
       const label = el("span", { class: "nv-class" }, name);

@@ -165,9 +165,9 @@ class InvarianceTab:
     # ------------------------------------------------------------------ layout
     def build(self, drawing: gr.State, photo: gr.State) -> None:
         """The tab's page; ``drawing`` and ``photo`` are the other tabs' per-visitor inputs."""
-        gr.Markdown("Move, turn, scale, thicken, add noise to or erase part of your input and "
-                    "watch the prediction follow. A CNN is not invariant by design: pooling "
-                    "forgives a pixel or two, training data teaches the rest, or does not.")
+        gr.Markdown("Move, turn, scale, thicken, blur with noise or erase your input and watch "
+                    "the prediction follow. Pooling forgives a pixel or two; training data "
+                    "teaches the rest, or does not.")
         with gr.Accordion("What the words mean", open=False):
             gr.Markdown(define("logits", "softmax", "occlusion", "pooling"))
         loaded = gr.State(None)
@@ -176,8 +176,8 @@ class InvarianceTab:
             with gr.Column(scale=1, min_width=300):
                 source = gr.Radio([DIGIT, PHOTO], value=DIGIT, label="Input")
                 with gr.Row():
-                    load = gr.Button("Load / refresh", variant="primary")
-                    reset = gr.Button("Reset sliders")
+                    load = gr.Button("Load / refresh", variant="primary", min_width=120)
+                    reset = gr.Button("Reset sliders", min_width=120)
                 sliders = [
                     gr.Slider(-SHIFT_LIMIT, SHIFT_LIMIT, 0, step=1, label="Shift right (px)"),
                     gr.Slider(-SHIFT_LIMIT, SHIFT_LIMIT, 0, step=1, label="Shift down (px)"),
@@ -204,7 +204,7 @@ class InvarianceTab:
                     occlusion = picture("Occlusion map", height=OCCLUSION_BOX, min_width=150,
                                         elem_classes=["crisp", "heat"], elem_id="lab-occlusion")
                 caption = gr.Markdown("")
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=True, elem_classes="chart-row"):
                     rotation = gr.HTML(elem_id="lab-rotation")
                     shift = gr.HTML(elem_id="lab-shift")
         view, curves = [status, seen, label], [rotation, shift, occlusion, caption]
