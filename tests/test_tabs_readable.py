@@ -29,7 +29,8 @@ SMALL_TEXT = """() => {
             const scale = svg && svg.viewBox.baseVal && svg.viewBox.baseVal.width
                 ? svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : 1;
             const size = parseFloat(style.fontSize) * scale;
-            if (size < 12.95) bad.push(`${size.toFixed(1)}px ${parent.tagName}: ${node.textContent.trim().slice(0, 40)}`);
+            const words = node.textContent.trim().slice(0, 40);
+            if (size < 12.95) bad.push(`${size.toFixed(1)}px ${parent.tagName}: ${words}`);
         }
     }
     return bad; }"""
