@@ -87,8 +87,7 @@ gr.set_static_paths([ROOT / "app_assets", *SERVED.values()])
 DRAW = DrawTab(DIGITS, [MODELS[name] for name in VARIANTS if name in MODELS],
                paths={name: served_path(path) for name, path in SERVED.items()})
 PHOTO = PhotoTab(PHOTOS, path=served_path(SERVED["convnet"]))
-GALLERY = GalleryTab(load_galleries(MODELS),
-                     to_view={"draw": DRAW.gallery_value, "photo": PHOTO.gallery_value})
+GALLERY = GalleryTab(load_galleries(MODELS))
 BLOCKS, LAB = BlocksTab(DIGITS, PHOTOS), InvarianceTab(DIGITS, PHOTOS)
 OPENED = lane("opened")   # a tab's first result when a visitor opens it
 

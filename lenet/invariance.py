@@ -102,10 +102,7 @@ def _warp(x: torch.Tensor, shift_x, shift_y, rotation, scale, padding: str) -> t
 def input_pixels(clf, source) -> torch.Tensor | None:
     """Any user input, prepared as ``clf`` predicts it, back in [0, 1]: (C, H, W) or None."""
     tensor, _ = clf.prepare(source)
-    if tensor is None:
-        return None
-    mean, std = (torch.tensor(v).view(-1, 1, 1) for v in (clf.mean, clf.std))
-    return (tensor[0] * std + mean).clamp_(0, 1)
+    return None if tensor is None else torch.from_numpy(clf.pixels(tensor))
 
 
 def probabilities(clf, pixels_batch: torch.Tensor) -> np.ndarray:

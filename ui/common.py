@@ -29,6 +29,7 @@ from lenet.explain import softmax_formula
 from lenet.images import open_image
 from lenet.inference import Classifier, InputError, Prediction, render_pictures
 from lenet.pad import pad_digit, pad_ink
+from lenet.visualize import png_bytes
 from lenet.input_steps import recipe_strip
 from lenet.memo import SingleFlight
 
@@ -262,9 +263,13 @@ def check_upload_size(path: str, what: str) -> None:
 
 def png_data_url(image: Image.Image) -> str:
     """A small picture inlined in the page, as a PNG data URL."""
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
+
+
+def image_value(kind: str, image: np.ndarray, caption: str) -> str:
+    """A (H, W, C) uint8 image that is already the network's size (a test image), taken as it
+    is: the view's value, channels first."""
+    return view_value(kind, image.transpose(2, 0, 1).astype(np.float32) / 255, caption)
 
 
 def view_message(text: str) -> str:
@@ -290,7 +295,6 @@ def shown_input(value: str | None, side: int = 28) -> Shown | None:
         if pixels.size != side * side or not np.isfinite(pixels).all():
             raise InputError("the input arrived damaged; send it again")
         pixels = pixels.clip(0, 1).reshape(side, side)
-        buffer = io.BytesIO()
-        Image.fromarray((pixels * 255).round().astype(np.uint8), "L").save(buffer, "PNG")
-        return Shown(kind, pixels, buffer.getvalue())
+        png = png_bytes(Image.fromarray((pixels * 255).round().astype(np.uint8), "L"))
+        return Shown(kind, pixels, png)
     return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 
 import gradio as gr
-import numpy as np
 
 from lenet.images import open_image
 from lenet.inference import Classifier, InputError, Prediction
@@ -73,9 +72,6 @@ class DrawTab:
         pixels = self.clf.pixels(tensor)[0]
         return view_value("upload", pixels, "your upload")
 
-    def gallery_value(self, image: np.ndarray, caption: str) -> str:
-        """A gallery image (H, W, 1) uint8, already MNIST-shaped: taken as it is."""
-        return view_value("gallery", image[..., 0].astype(np.float32) / 255, caption)
 
     # ------------------------------------------------------------------ layout
     def build(self) -> None:

@@ -6,7 +6,6 @@ needs no dataset.
 """
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 
@@ -16,8 +15,9 @@ import numpy as np
 from lenet.checkpoint import atomic_write_bytes
 from lenet.gallery import Gallery
 from lenet.images import InputError
+from lenet.visualize import png_bytes
 
-from .common import ASSETS, guarded, lane, png_data_url
+from .common import ASSETS, guarded, image_value, lane, png_data_url
 
 TITLE = "Test-set gallery"
 RANDOM, MISTAKES = "random", "mistakes only"
@@ -30,10 +30,8 @@ LANE = lane("gallery")
 class GalleryTab:
     """``galleries``: model name -> (title, its Gallery, the tab id that analyses it)."""
 
-    def __init__(self, galleries: dict[str, tuple[str, Gallery, str]], to_view: dict = None):
+    def __init__(self, galleries: dict[str, tuple[str, Gallery, str]]):
         self.galleries = galleries
-        # tab id -> (image (H, W, C) uint8, caption) -> that tab's view value
-        self.to_view = to_view or {}
         self.show = guarded(([], "⚠️ could not draw the gallery", []), warn=False)(self._show)
         self.pick = guarded((gr.skip(),) * 4 + ("⚠️ could not open that image",),
                             warn=False)(self._pick)
@@ -71,7 +69,7 @@ class GalleryTab:
         i = positions[k]
         index = int(gallery.indices[i])
         words = f"Sent test image #{index} ({gallery.caption(i)}) to the {tab} tab."
-        value = self.to_view[tab](gallery.images[i], f"test image #{index} ({gallery.caption(i)})")
+        value = image_value("gallery", gallery.images[i], f"test image #{index} ({gallery.caption(i)})")
         if tab == "draw":
             return gr.Tabs(selected=tab), value, gr.skip(), gr.skip(), words
         # The photo tab also keeps the picture, on the server, for the other tabs.
@@ -89,9 +87,7 @@ class GalleryTab:
             raise InputError("that is not a test-set gallery image")
         path = PICKED / f"{model}-{int(number)}.png"
         if not path.exists():
-            buffer = io.BytesIO()
-            gallery.picture(int(found[0])).save(buffer, "PNG")
-            atomic_write_bytes(path, buffer.getvalue())
+            atomic_write_bytes(path, png_bytes(gallery.picture(int(found[0]))))
         return str(path)
 
     def build(self, tabs: gr.Tabs, draw_view: gr.HTML, photo_view: gr.HTML,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 
 import gradio as gr
-import numpy as np
 
 from lenet.inference import Classifier, InputError
 
@@ -45,9 +44,6 @@ class PhotoTab:
             return view_message(f"⚠️ {exc}"), None
         return view_value("upload", self.clf.pixels(tensor), "your photo"), path
 
-    def gallery_value(self, image: np.ndarray, caption: str) -> str:
-        """A gallery image (H, W, 3) uint8, already 32x32: taken as it is, channels first."""
-        return view_value("gallery", image.transpose(2, 0, 1).astype(np.float32) / 255, caption)
 
     def _classify_photo(self, path: str | None):
         """API: a photo -> (status, probabilities, network input, softmax)."""
