@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .images import to_rgba
+from .images import open_image, to_rgba
 from .preprocess import (DIGIT_BOX, DIGIT_CANVAS, FINE, MNIST_CENTRE, MNIST_STROKE, Digit,
                          morph, stroke_width)
 
@@ -81,6 +81,12 @@ class PadRecipe:
 def pad_digit(ink: np.ndarray) -> Digit:
     """Ink from ``pad_ink`` -> MNIST-style 28x28 (see the module docstring)."""
     return pad_recipe(ink).digit
+
+
+def drawing_digit(source) -> Digit:
+    """A drawing as a user or the page gives it (path, PNG bytes, PIL image, array) through
+    the pad's recipe."""
+    return pad_digit(pad_ink(open_image(source)))
 
 
 def pad_recipe(ink: np.ndarray) -> PadRecipe:

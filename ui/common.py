@@ -26,9 +26,8 @@ from gradio.processing_utils import hash_bytes
 from PIL import Image
 
 from lenet.explain import softmax_formula
-from lenet.images import open_image
 from lenet.inference import Classifier, InputError, Prediction, render_pictures
-from lenet.pad import pad_digit, pad_ink
+from lenet.pad import drawing_digit
 from lenet.visualize import png_bytes
 from lenet.input_steps import recipe_strip
 from lenet.memo import SingleFlight
@@ -266,6 +265,20 @@ def png_data_url(image: Image.Image) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
 
 
+def upload_value(clf: Classifier, path: str, what: str, caption: str,
+                 nothing: str) -> tuple[str, bool]:
+    """An upload prepared by ``clf``'s recipe as a live view's value, and whether it could be
+    used; what cannot be used (too large, not an image, ``nothing`` found) is one line."""
+    try:
+        check_upload_size(path, what)
+        tensor, _ = clf.prepare(path)
+    except (InputError, OSError) as exc:
+        return view_message(f"⚠️ {exc}"), False
+    if tensor is None:
+        return view_message(nothing), False
+    return view_value("upload", clf.pixels(tensor), caption), True
+
+
 def image_value(kind: str, image: np.ndarray, caption: str) -> str:
     """A (H, W, C) uint8 image that is already the network's size (a test image), taken as it
     is: the view's value, channels first."""
@@ -288,7 +301,7 @@ def shown_input(value: str | None, side: int = 28) -> Shown | None:
         raise InputError("the drawing arrived damaged; press Clear and redraw") from None
     if kind == "drawing":
         png = decode_data_url(data.get("drawing"))
-        digit = pad_digit(pad_ink(open_image(png)))
+        digit = drawing_digit(png)
         return Shown(kind, None if digit.empty else digit.pixels, png)
     if kind in ("upload", "gallery"):
         pixels = np.asarray(data.get("pixels", []), np.float32)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import gradio as gr
 
-from lenet.images import open_image
-from lenet.inference import Classifier, InputError, Prediction
+from lenet.inference import Classifier, Prediction
 from lenet.input_steps import pad_strip
-from lenet.pad import pad_digit, pad_ink
+from lenet.pad import drawing_digit
 
 from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst, RawImage,
-                     check_upload_size, decode_data_url, guarded, live_view, picture,
-                     view_message, view_value)
+                     decode_data_url, guarded, live_view, picture, upload_value,
+                     view_message)
 
 TITLE = "Draw a digit"
 PROMPT = "Draw a digit on the pad."
@@ -43,7 +42,7 @@ class DrawTab:
     # ------------------------------------------------------------------ handlers
     def _predict_drawing(self, png: bytes) -> Prediction:
         """A drawing through the pad's recipe and LeNet-5 (the page does the same)."""
-        digit = pad_digit(pad_ink(open_image(png)))
+        digit = drawing_digit(png)
         return self.clf.predict_pixels(None if digit.empty else digit.pixels[None])
 
     def _classify_sketch(self, value: str | None):
@@ -62,16 +61,8 @@ class DrawTab:
         input; a picture that cannot be used, as a one-line message in the view."""
         if not path:
             return ""
-        try:
-            check_upload_size(path, "picture")
-            tensor, _ = self.clf.prepare(path)
-        except (InputError, OSError) as exc:
-            return view_message(f"⚠️ {exc}")
-        if tensor is None:
-            return view_message("No digit found in that picture: nothing drawn.")
-        pixels = self.clf.pixels(tensor)[0]
-        return view_value("upload", pixels, "your upload")
-
+        return upload_value(self.clf, path, "picture", "your upload",
+                            nothing="No digit found in that picture: nothing drawn.")[0]
 
     # ------------------------------------------------------------------ layout
     def build(self) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from lenet.inference import Classifier, InputError
+from lenet.inference import Classifier
 
 from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst,
-                     RawImage, check_upload_size, guarded, live_view, picture, view_message,
-                     view_value)
+                     RawImage, check_upload_size, guarded, live_view, picture, upload_value,
+                     view_message)
 
 TITLE = "Classify a photo"
 PROMPT = "Upload a photo, take one with the webcam, or paste one."
@@ -37,13 +37,9 @@ class PhotoTab:
         and the previous photo's answer goes with it."""
         if not path:
             return "", None
-        try:
-            check_upload_size(path, "photo")
-            tensor, _ = self.clf.prepare(path)
-        except (InputError, OSError) as exc:
-            return view_message(f"⚠️ {exc}"), None
-        return view_value("upload", self.clf.pixels(tensor), "your photo"), path
-
+        value, usable = upload_value(self.clf, path, "photo", "your photo",
+                                     nothing="That picture is blank.")
+        return value, path if usable else None
 
     def _classify_photo(self, path: str | None):
         """API: a photo -> (status, probabilities, network input, softmax)."""
