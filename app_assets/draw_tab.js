@@ -139,14 +139,19 @@ export async function mount({ element, props, trigger, watch, base }) {
   canvas.addEventListener("pointercancel", finish);
   canvas.addEventListener("lostpointercapture", finish);
 
-  function clear() {
-    const hadUpload = state.kind === "upload";
-    drawing = false;
+  // Nothing shown: a blank pad and every panel empty.
+  function showNothing() {
     blankPad();
     Object.assign(state, { kind: null, pixels: null, caption: "" });
     note.hidden = true;
     view.closeTrace();
     update();
+  }
+
+  function clear() {
+    const hadUpload = state.kind === "upload";
+    drawing = false;
+    showNothing();
     props.value = "";
     if (hadUpload) trigger("cleared");   // the server empties its upload box
   }
@@ -159,10 +164,8 @@ export async function mount({ element, props, trigger, watch, base }) {
   // ------------------------------------------------------------------ from the server
   function received() {
     const value = parseValue(props.value);
-    if (!value || value.kind === "drawing") {   // cleared, or our own drawing echoed back
-      if (!value) { blankPad(); Object.assign(state, { kind: null, pixels: null, caption: "" }); note.hidden = true; update(); }
-      return;
-    }
+    if (!value) return showNothing();
+    if (value.kind === "drawing") return;   // our own drawing, echoed back
     blankPad();
     view.closeTrace();
     if (value.kind === "message") {
