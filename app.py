@@ -17,11 +17,12 @@ from pathlib import Path
 import gradio as gr
 import torch
 
-from lenet.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
-from lenet.inference import Classifier
-from lenet.gallery import GalleryError, gallery_path, load_gallery
+from lenet.inside.gallery import GalleryError, gallery_path, load_gallery
+from lenet.inside.inference import Classifier
+from lenet.net.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
 from ui import blocks, draw, gallery, inside, invariance, photo
-from ui.blocks import DEFAULTS as BLOCK_DEFAULTS, BlocksTab
+from ui.blocks import DEFAULTS as BLOCK_DEFAULTS
+from ui.blocks import BlocksTab
 from ui.common import CSS, EXPLAIN_TOP, lane
 from ui.draw import DrawTab
 from ui.gallery import GalleryTab
@@ -83,7 +84,7 @@ DIGITS, PHOTOS = MODELS["lenet5"], MODELS["convnet"]
 # The page's own code and the checkpoints its engine reads, served as static files.
 ROOT = Path(__file__).resolve().parent
 SERVED = {name: checkpoint_path(name) for name in MODELS}
-gr.set_static_paths([ROOT / "app_assets", *SERVED.values()])
+gr.set_static_paths([ROOT / "web", *SERVED.values()])
 DRAW = DrawTab(DIGITS, [MODELS[name] for name in VARIANTS if name in MODELS],
                paths={name: served_path(path) for name, path in SERVED.items()})
 PHOTO = PhotoTab(PHOTOS, path=served_path(SERVED["convnet"]))

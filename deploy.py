@@ -1,6 +1,6 @@
 """Which files go to the Hugging Face Space, and the `hf upload` command that sends them.
 
-The Space runs app.py, so it gets what the app reads: app.py, ui/, app_assets/, the lenet
+The Space runs app.py, so it gets what the app reads: app.py, ui/, web/, the lenet
 package, every checkpoint and gallery file, requirements.txt, README.md (its front matter is
 the Space card) and .gitattributes (the LFS rules, for anyone who later pushes to the Space
 with git). Tests, benchmarks, docs, train.py, the training curves (the app draws them from
@@ -32,7 +32,7 @@ INCLUDE = [
     "requirements.txt",
     ".gitattributes",
     "ui/*.py",
-    "app_assets/*",
+    "web/*",
     "lenet/*.py",
     "checkpoints/*.safetensors",  # weights and *.gallery.safetensors
 ]

@@ -21,21 +21,33 @@ import torch
 from tqdm import tqdm
 
 from lenet import __version__
-from lenet.checkpoint import atomic_write_bytes, save_checkpoint
-from lenet.augment import random_crop_flip, random_resample
-from lenet.data import DataError, default_data_dir, load_split, validation_split
-from lenet.engine import (DEVICES, DeviceError, confusion_matrix, describe_device, evaluate,
-                          format_report, keep_freed_memory, per_class_accuracy, prepare_model,
-                          resolve_device, serving_copy, set_seed, train_one_epoch)
-from lenet.gallery import MISTAKES, build_gallery, gallery_path, save_gallery
-from lenet.models import REGISTRY, count_parameters
-from lenet.visualize import plot_lr_sweep, plot_training_curves, png_bytes
+from lenet.inside.gallery import MISTAKES, build_gallery, gallery_path, save_gallery
+from lenet.net.checkpoint import atomic_write_bytes, save_checkpoint
+from lenet.net.models import REGISTRY, count_parameters
+from lenet.pictures.visualize import plot_lr_sweep, plot_training_curves, png_bytes
+from lenet.training.augment import random_crop_flip, random_resample
+from lenet.training.data import DataError, default_data_dir, load_split, validation_split
+from lenet.training.engine import (
+    DEVICES,
+    DeviceError,
+    confusion_matrix,
+    describe_device,
+    evaluate,
+    format_report,
+    keep_freed_memory,
+    per_class_accuracy,
+    prepare_model,
+    resolve_device,
+    serving_copy,
+    set_seed,
+    train_one_epoch,
+)
 
 # ---------------------------------------------------------------------------- hyperparameters
 # The defaults that made the committed checkpoints. lr is the one-cycle peak; SGD uses
 # Nesterov momentum when momentum > 0. pad: random-crop padding in pixels; flip: random
 # horizontal flips; resample: the fraction of images softened as an uploaded photo is (a
-# random enlarge-and-reduce round trip and a slight blur, lenet/augment.py), so that the way
+# random enlarge-and-reduce round trip and a slight blur, lenet/training/augment.py), so that the way
 # a photo arrives does not change the ConvNet's answer.
 DEFAULTS = {
     # Batches of 256 with the peak lr scaled from 0.05 at 128: 1.2x the images/s on 2 CPU

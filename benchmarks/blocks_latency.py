@@ -1,4 +1,4 @@
-"""Server-side latency of the building-blocks lab (``lenet.blocks``), 1 torch thread.
+"""Server-side latency of the building-blocks lab (``lenet.inside.blocks``), 1 torch thread.
 
 One request = the uploaded image (already a PIL image, as Gradio hands it over) to a tensor,
 the kernel, ``run_block`` and the channel grid as a PIL image. Target: a 512x512 photo with
@@ -8,12 +8,12 @@ the kernel, ``run_block`` and the channel grid as a PIL image. Target: a 512x512
 """
 from __future__ import annotations
 
-
 import numpy as np
 from PIL import Image, ImageOps
-
-from lenet.blocks import image_to_tensor, make_kernel, maps_grid, run_block
 from timing import photo, sample_input, serving_args, timed
+
+from lenet.inside.blocks import image_to_tensor, make_kernel, run_block
+from lenet.pictures.visualize import maps_grid
 
 
 def digit() -> Image.Image:

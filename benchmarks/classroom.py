@@ -25,18 +25,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from PIL import Image
-
 from browser import ROOT, free_port, start_app, stop_app
+from PIL import Image
 from timing import all_at_once
-from lenet import synth
-from lenet.checkpoint import default_checkpoint
-from lenet.data import load_split
-from lenet.inference import Classifier, render_pictures
-from lenet.images import open_image
-from lenet.input_steps import pad_strip
-from lenet.pad import pad_digit, pad_ink
 
+from lenet.inputs import synth
+from lenet.inputs.images import open_image
+from lenet.inputs.pad import pad_digit, pad_ink
+from lenet.inside.inference import Classifier
+from lenet.net.checkpoint import default_checkpoint
+from lenet.pictures.input_steps import pad_strip
+from lenet.pictures.prediction import render_pictures
+from lenet.training.data import load_split
 
 DATA = ROOT.parent / "shared" / "data"
 PAD_SIZE = 112   # pixels of the PNG the page's pad sends
@@ -89,8 +89,8 @@ def solo(clf: Classifier, drawing: Drawing) -> None:
     drawing.label = result.label
     drawing.pictures = tuple(pixels_digest(im) for im in (
         shown.grad_cam, shown.saliency, pad_strip(png),
-        *[shown.feature_maps[n] for n in clf.layer_names],
-        *[shown.hidden[n] for n in clf.hidden_names]))
+        *[shown.feature_maps[n] for n in clf.map_layer_names],
+        *[shown.hidden[n] for n in clf.linear_names]))
 
 
 def pen_up(client, drawing: Drawing) -> dict:

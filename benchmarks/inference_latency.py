@@ -19,9 +19,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from lenet.checkpoint import default_checkpoint
-from lenet.inference import Classifier, render_pictures
-from lenet.trace import describe, trace
+from lenet.inside.inference import Classifier
+from lenet.inside.trace import describe, trace
+from lenet.net.checkpoint import default_checkpoint
+from lenet.pictures.prediction import render_pictures
 
 
 def sample_inputs() -> list[tuple[str, str, bytes]]:

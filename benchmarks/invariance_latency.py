@@ -1,4 +1,4 @@
-"""Server-side latency of the invariance lab (``lenet.invariance``) on both committed
+"""Server-side latency of the invariance lab (``lenet.inside.invariance``) on both committed
 checkpoints, 1 torch thread.
 
 Rows: the live slider path (transform + probabilities + the transformed image), each curve
@@ -9,17 +9,21 @@ occlusion map with their pictures. Target: that total <= 150 ms.
 """
 from __future__ import annotations
 
-
 import numpy as np
 import torch
-
-from lenet.checkpoint import default_checkpoint
-from lenet.inference import Classifier
-from lenet.invariance import (input_pixels, occlusion_map, occlusion_picture, pixels_to_image,
-                              probabilities, rotation_curve, shift_curve, transform)
 from timing import sample_input, serving_args, timed
 
-
+from lenet.inside.inference import Classifier
+from lenet.inside.invariance import (
+    input_pixels,
+    occlusion_map,
+    probabilities,
+    rotation_curve,
+    shift_curve,
+    transform,
+)
+from lenet.net.checkpoint import default_checkpoint
+from lenet.pictures.visualize import occlusion_picture, pixels_to_image
 
 
 def lab(clf: Classifier, pixels: torch.Tensor) -> dict:

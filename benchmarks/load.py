@@ -16,11 +16,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-
 from browser import free_port, start_app, stop_app
+from PIL import Image
 from timing import all_at_once
-
 
 
 def rss_mb(pid: int) -> float:

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from lenet.checkpoint import answer_accuracy, default_checkpoint
-from lenet.data import IMAGE_SUFFIXES, default_data_dir, find_image_folder
-from lenet.inference import Classifier
+from lenet.inside.inference import Classifier
+from lenet.net.checkpoint import answer_accuracy, default_checkpoint
+from lenet.training.data import IMAGE_SUFFIXES, default_data_dir, find_image_folder
 
 BIG = 256                 # the enlarged photos' side
 ORIENTATION = 0x0112      # EXIF tag; 6 means "rotate 90 degrees clockwise to display"

@@ -1,13 +1,13 @@
 """Accuracy of the committed LeNet-5 on MNIST test digits redrawn as users draw them.
 
-Each digit is re-rendered by ``lenet.synth`` (canvas 280-800 px, small to large, anywhere,
+Each digit is re-rendered by ``lenet.inputs.synth`` (canvas 280-800 px, small to large, anywhere,
 thin pen to fat marker, as sketchpad / transparent layer / white-on-black / paper photo) and
 goes through the app's preprocessing. The same digits unaltered give the reference.
 
 The same digits are also drawn as the page's pad draws them (``pad_drawing``: the digit's
 centre line traced with the pad's one 18-pixel round pen, antialiased, black on a white
 280x280 canvas, small to large, anywhere on it) and prepared both by the pad's own recipe
-(``lenet.pad``) and by the general one, side by side.
+(``lenet.inputs.pad``) and by the general one, side by side.
 
     python benchmarks/sketch_accuracy.py [--digits 2000] [--data-dir ../shared/data]
 """
@@ -21,12 +21,13 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from lenet import synth
-from lenet.checkpoint import default_checkpoint
-from lenet.data import default_data_dir, load_split, normalize
-from lenet.inference import NOTHING_DRAWN, Classifier
-from lenet.pad import pad_digit, pad_ink
-from lenet.preprocess import Digit, digit_from_image
+from lenet.inputs import synth
+from lenet.inputs.pad import pad_digit, pad_ink
+from lenet.inputs.preprocess import Digit, digit_from_image
+from lenet.inside.inference import NOTHING_DRAWN, Classifier
+from lenet.net.checkpoint import default_checkpoint
+from lenet.net.models import normalize
+from lenet.training.data import default_data_dir, load_split
 
 PAD_SIDE = 280          # the page's pad, in canvas pixels
 PAD_PEN = 18            # its pen's width, in canvas pixels (round caps and joins)

@@ -1,4 +1,4 @@
-"""Server-side latency of ``lenet.trace.trace`` for every traceable layer of both models,
+"""Server-side latency of ``lenet.inside.trace.trace`` for every traceable layer of both models,
 given the forward outputs the request already has, beside the bare forward pass; 1 thread.
 
 Target: trace p50 <= 20 ms. The JSON column adds ``Trace.as_dict()`` (what an API returns).
@@ -7,14 +7,13 @@ Target: trace p50 <= 20 ms. The JSON column adds ``Trace.as_dict()`` (what an AP
 """
 from __future__ import annotations
 
-
 import numpy as np
 import torch
-
-from lenet.checkpoint import default_checkpoint
-from lenet.inference import Classifier
-from lenet.trace import trace, traceable_layers
 from timing import sample_input, serving_args, timed
+
+from lenet.inside.inference import Classifier
+from lenet.inside.trace import trace, traceable_layers
+from lenet.net.checkpoint import default_checkpoint
 
 
 def main() -> None:

@@ -16,13 +16,13 @@ import shutil
 import time
 
 import torch
-from torch.nn import functional as F
-
-from lenet.data import default_data_dir
-from lenet.engine import keep_freed_memory
-from lenet.models import LeNet5
 from timing import in_turn, medians
+from torch.nn import functional as F
 from train_throughput import TARGET, course_loop
+
+from lenet.net.models import LeNet5
+from lenet.training.data import default_data_dir
+from lenet.training.engine import keep_freed_memory
 
 
 def step_rate(batch: int, images: int, channels_last: bool = True, bf16: bool = False,

@@ -1,7 +1,7 @@
 """Training images/s: the project's LeNet-5 loop beside the course's loop, in one run.
 
 The course's loop: torchvision MNIST + ToTensor + DataLoader (batch 64, shuffled), plain SGD.
-The project's loop: ``lenet.engine.train_one_epoch`` on tensor-resident uint8 batches with
+The project's loop: ``lenet.training.engine.train_one_epoch`` on tensor-resident uint8 batches with
 batch augmentation, a channels-last model and the one-cycle schedule, with the
 hyperparameters recorded in the committed LeNet-5 checkpoint (train.py's defaults), and once
 more at the course's batch size 64 for a like-for-like figure. Same process, so the same
@@ -17,14 +17,14 @@ import argparse
 import time
 
 import torch
+from timing import in_turn, medians
 from torch.nn import functional as F
 
-from lenet.augment import random_crop_flip
-from lenet.checkpoint import default_checkpoint, read_checkpoint
-from lenet.data import default_data_dir, load_split
-from lenet.engine import keep_freed_memory, prepare_model, set_seed, train_one_epoch
-from lenet.models import LeNet5
-from timing import in_turn, medians
+from lenet.net.checkpoint import default_checkpoint, read_checkpoint
+from lenet.net.models import LeNet5
+from lenet.training.augment import random_crop_flip
+from lenet.training.data import default_data_dir, load_split
+from lenet.training.engine import keep_freed_memory, prepare_model, set_seed, train_one_epoch
 
 TARGET = 4.0
 

@@ -7,11 +7,16 @@ import json
 import sys
 from pathlib import Path
 
-from .checkpoint import (CheckpointError, atomic_write_bytes, averages_mirror, default_checkpoint,
-                         load_checkpoint)
-from .data import DataError, default_data_dir, load_split
-from .engine import confusion_matrix, evaluate, format_report
-from .models import REGISTRY
+from lenet.net.checkpoint import (
+    CheckpointError,
+    atomic_write_bytes,
+    averages_mirror,
+    default_checkpoint,
+    load_checkpoint,
+)
+from lenet.net.models import REGISTRY
+from lenet.training.data import DataError, default_data_dir, load_split
+from lenet.training.engine import confusion_matrix, evaluate, format_report
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
@@ -39,7 +44,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_gallery(args) -> int:
-    from .gallery import MISTAKES, build_gallery, gallery_path, save_gallery
+    from lenet.inside.gallery import MISTAKES, build_gallery, gallery_path, save_gallery
     checkpoint = args.checkpoint or default_checkpoint(args.model)
     model, meta = load_checkpoint(checkpoint)
     if meta["model"] != args.model:
@@ -55,8 +60,9 @@ def cmd_gallery(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from .inference import Classifier, InputError, render_pictures
-    from .visualize import enlarge, png_bytes
+    from lenet.inside.inference import Classifier, InputError
+    from lenet.pictures.prediction import render_pictures
+    from lenet.pictures.visualize import enlarge, png_bytes
     clf = Classifier.from_checkpoint(args.checkpoint or default_checkpoint(args.model))
     if clf.name != args.model:
         raise CheckpointError(f"the checkpoint holds {clf.name}, not {args.model}")
@@ -88,8 +94,9 @@ def cmd_predict(args) -> int:
 
 def cmd_trace(args) -> int:
     import torch
-    from .inference import NOTHING_DRAWN, Classifier, InputError
-    from .trace import TraceError, describe, trace
+
+    from lenet.inside.inference import NOTHING_DRAWN, Classifier, InputError
+    from lenet.inside.trace import TraceError, describe, trace
     clf = Classifier.from_checkpoint(args.checkpoint or default_checkpoint(args.model))
     if clf.name != args.model:
         raise CheckpointError(f"the checkpoint holds {clf.name}, not {args.model}")

@@ -70,6 +70,7 @@ def tiny_image_folder(tmp_path_factory):
 def server():
     """app.py's page served in this process on a free port; its URL."""
     import socket
+
     import app
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -83,8 +84,8 @@ def server():
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's Chromium driven by Playwright, one per test session."""
-    from playwright.sync_api import sync_playwright
     from browser import launch
+    from playwright.sync_api import sync_playwright
     with sync_playwright() as pw:
         browser = launch(pw)
         yield browser
@@ -94,7 +95,7 @@ def chromium():
 @pytest.fixture(scope="session")
 def js_page(chromium):
     """A blank page served from the repository root (tests/jspage.py): import the page's
-    modules with ``await import('/app_assets/....js')`` inside ``page.evaluate``."""
+    modules with ``await import('/web/....js')`` inside ``page.evaluate``."""
     from jspage import serve_root
     server, url = serve_root()
     page = chromium.new_page()

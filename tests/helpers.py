@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import base64
+
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from lenet.inference import Classifier
-from lenet.models import REGISTRY
+from lenet.inside.inference import Classifier
+from lenet.net.models import REGISTRY
 
 
 def ring(size: int = 28, centre=(14.5, 14.5), height: float = 20, width: float = 13,
@@ -57,7 +58,7 @@ def centre_of_mass(a: np.ndarray) -> tuple[float, float]:
 
 
 def drawing_value(png: bytes) -> str:
-    """The draw tab's view value after a stroke (app_assets/draw_tab.js): the pad's PNG."""
+    """The draw tab's view value after a stroke (web/draw_tab.js): the pad's PNG."""
     import json
     return json.dumps({"kind": "drawing", "drawing": data_url(png)})
 
@@ -65,5 +66,6 @@ def drawing_value(png: bytes) -> str:
 def pad_pixels(png: bytes) -> torch.Tensor:
     """A drawing as the draw tab shows it, through the pad's recipe: (1, 28, 28) in [0, 1]."""
     import io
-    from lenet.pad import pad_digit, pad_ink
+
+    from lenet.inputs.pad import pad_digit, pad_ink
     return torch.from_numpy(pad_digit(pad_ink(Image.open(io.BytesIO(png)))).pixels[None])

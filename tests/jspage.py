@@ -1,8 +1,8 @@
-"""A static page for testing the page's own JavaScript modules (``app_assets/``) in Chromium:
+"""A static page for testing the page's own JavaScript modules (``web/``) in Chromium:
 the repository root served on a free port by the standard library, no Gradio in between.
 
     def test_something(js_page):
-        name = js_page.evaluate("async () => (await (await import('/app_assets/engine.js'))"
+        name = js_page.evaluate("async () => (await (await import('/web/engine.js'))"
                                 ".loadNetwork('/checkpoints/lenet5.safetensors')).name")
 """
 from __future__ import annotations

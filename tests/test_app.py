@@ -10,12 +10,12 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT
+from helpers import data_url, seven_png
 from PIL import Image
 
 import app
-from helpers import data_url, seven_png
-from conftest import ROOT
-from lenet.images import InputError
+from lenet.inputs.images import InputError
 from ui.common import EXPLAIN_TOP, shown_input
 
 
@@ -40,8 +40,8 @@ def test_a_drawn_seven_shows_everything():
 
 def test_the_api_reads_a_drawing_with_the_pads_recipe():
     """/classify_sketch answers what the page shows for the same drawing: the pad's recipe
-    (lenet.pad), then LeNet-5 on exactly those pixels."""
-    from lenet.pad import pad_digit, pad_ink
+    (lenet.inputs.pad), then LeNet-5 on exactly those pixels."""
+    from lenet.inputs.pad import pad_digit, pad_ink
     png = seven_png(280)
     _, label, seen, _ = app.DRAW.classify_sketch(data_url(png))
     pixels = pad_digit(pad_ink(Image.open(io.BytesIO(png)))).pixels
@@ -101,7 +101,7 @@ def test_an_unusable_upload_is_one_line_in_the_view(tmp_path):
 
 
 def test_the_other_tabs_read_the_drawing_as_the_page_showed_it():
-    from lenet.pad import pad_digit, pad_ink
+    from lenet.inputs.pad import pad_digit, pad_ink
     png = seven_png(280)
     shown = shown_input(json.dumps({"kind": "drawing", "drawing": data_url(png)}))
     assert shown.png == png
@@ -254,8 +254,8 @@ def test_an_oversized_upload_is_refused_and_the_server_stays_up(server, tmp_path
 
 
 def test_the_inside_tab_shows_errors_per_class_and_separates_thousands():
-    from ui.inside import architecture_table
     from ui.charts import bar_chart
+    from ui.inside import architecture_table
     table = architecture_table(app.DIGITS)
     parameters = table["parameters"].tolist()
     assert "48,120" in parameters and parameters[-1] == "61,706"  # C5: 16*5*5*120 + 120; total

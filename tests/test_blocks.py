@@ -6,10 +6,18 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from lenet.blocks import (BlockError, KernelError, image_to_tensor, learned_kernel, make_kernel,
-                          maps_grid, run_block, user_kernel)
-from lenet.checkpoint import default_checkpoint, read_checkpoint
-from lenet.inference import Classifier
+from lenet.inside.blocks import (
+    BlockError,
+    KernelError,
+    image_to_tensor,
+    learned_kernel,
+    make_kernel,
+    run_block,
+    user_kernel,
+)
+from lenet.inside.inference import Classifier
+from lenet.net.checkpoint import default_checkpoint, read_checkpoint
+from lenet.pictures.visualize import maps_grid
 
 
 def image(rows) -> torch.Tensor:

@@ -5,9 +5,14 @@ import pickle
 import pytest
 import torch
 
-from lenet.checkpoint import (CheckpointError, atomic_write_bytes, load_checkpoint,
-                              read_checkpoint, save_checkpoint)
-from lenet.models import ConvNet, LeNet5
+from lenet.net.checkpoint import (
+    CheckpointError,
+    atomic_write_bytes,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
+from lenet.net.models import ConvNet, LeNet5
 
 META = {"model": "lenet5", "title": "LeNet-5 on MNIST", "dataset": "mnist",
         "classes": [str(d) for d in range(10)], "input_shape": [1, 28, 28],

@@ -1,14 +1,14 @@
 """The committed checkpoints load, describe themselves, and reach the issue's accuracy floors."""
 import pytest
-from PIL import Image
-
-from lenet.checkpoint import default_checkpoint, load_checkpoint
-from lenet.data import load_split
-from lenet.engine import evaluate
-from lenet.inference import Classifier
-from lenet.models import count_parameters, layer_table
 from conftest import SHARED_DATA
 from helpers import ring
+from PIL import Image
+
+from lenet.inside.inference import Classifier
+from lenet.net.checkpoint import default_checkpoint, load_checkpoint
+from lenet.net.models import count_parameters, layer_table
+from lenet.training.data import load_split
+from lenet.training.engine import evaluate
 
 FLOORS = {"lenet5": (0.993, SHARED_DATA), "convnet": (0.75, SHARED_DATA / "cifar10"),
           "lenet5-classic": (0.985, SHARED_DATA), "dense": (0.90, SHARED_DATA)}
@@ -62,14 +62,14 @@ def test_the_app_engine_serves_the_mnist_variants(name):
     assert sal.shape == (28, 28)
     if name == "dense":  # no convolution, so no Grad-CAM; saliency still explains
         assert clf.cam_layer is None and clf.cam_output is None and cam is None
-        assert result.activations == {}
+        assert result.feature_maps == {}
     else:
         assert (clf.cam_layer, clf.cam_output) == ("C3", "C3_tanh") and cam.shape == (28, 28)
 
 
 @pytest.mark.parametrize("name", list(FLOORS))
 def test_committed_checkpoints_state_their_layers_and_test_time_rule(name):
-    """What the page's engine rebuilds each network from (app_assets/engine.js)."""
+    """What the page's engine rebuilds each network from (web/engine.js)."""
     model, meta = load_checkpoint(default_checkpoint(name))
     assert meta["layers"] == layer_table(model)
     names = [row["name"] for row in meta["layers"] if row["name"]]

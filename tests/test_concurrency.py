@@ -8,11 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from helpers import data_url, pad_pixels, ring, seven_png
 from PIL import Image
 
-from lenet.checkpoint import default_checkpoint
-from lenet.inference import Classifier, render_pictures
-from helpers import data_url, pad_pixels, ring, seven_png
+from lenet.inside.inference import Classifier
+from lenet.net.checkpoint import default_checkpoint
+from lenet.pictures.prediction import render_pictures
 
 THREADS, ROUNDS = 6, 12
 
@@ -43,7 +44,7 @@ def everything(clf: Classifier, source, class_index: int | None) -> dict[str, np
     out = {"probabilities": result.probabilities, "cam": cam, "saliency": sal,
            "cam picture": np.asarray(pictures.grad_cam),
            "saliency picture": np.asarray(pictures.saliency)}
-    out.update({f"map {k}": v for k, v in result.activations.items()})
+    out.update({f"map {k}": v for k, v in result.feature_maps.items()})
     out.update({f"grid {k}": np.asarray(v) for k, v in pictures.feature_maps.items()})
     out.update({f"strip {k}": np.asarray(v) for k, v in pictures.hidden.items()})
     return out
@@ -90,6 +91,7 @@ def test_clients_drawing_at_once_each_get_their_own_pictures(server):
     """Several gradio_client visitors, two different drawings, label then pictures, at the
     same time; every picture must equal what that drawing gets alone."""
     from gradio_client import Client
+
     from ui.common import EXPLAIN_TOP
     clf = Classifier.from_checkpoint(default_checkpoint("lenet5"))  # independent of the app's
     sources = drawings()
@@ -99,8 +101,8 @@ def test_clients_drawing_at_once_each_get_their_own_pictures(server):
         shown = render_pictures(clf, result)
         alone.append((result.label, [np.asarray(p.convert("RGB")) for p in
                                      (shown.grad_cam, shown.saliency,
-                                      *[shown.feature_maps[n] for n in clf.layer_names],
-                                      *[shown.hidden[n] for n in clf.hidden_names])]))
+                                      *[shown.feature_maps[n] for n in clf.map_layer_names],
+                                      *[shown.hidden[n] for n in clf.linear_names])]))
     clients = [Client(server, download_files=False, verbose=False) for _ in range(4)]
     wrong, start = [], threading.Barrier(len(clients))
 

@@ -8,7 +8,6 @@ import urllib.request
 import uuid
 
 import pytest
-
 from conftest import ROOT
 
 PATH_LIKE = {"textbox", "html", "image", "dataframe", "file", "json"}

@@ -3,12 +3,19 @@ the batch augmentation against torch's and NumPy's own resampling and filtering.
 import numpy as np
 import pytest
 import torch
+from conftest import CIFAR_CLASSES
 from torch.nn import functional as F
 
-from lenet.augment import (MAX_SIGMA, blur_matrices, random_crop_flip, random_resample,
-                           resample_round_trip, round_trip_matrix)
-from lenet.data import DataError, load_split, normalize, validation_split
-from conftest import CIFAR_CLASSES
+from lenet.net.models import normalize
+from lenet.training.augment import (
+    MAX_SIGMA,
+    blur_matrices,
+    random_crop_flip,
+    random_resample,
+    resample_round_trip,
+    round_trip_matrix,
+)
+from lenet.training.data import DataError, load_split, validation_split
 
 
 def test_mnist_idx_files_load_as_uint8_tensors(tiny_mnist):

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 import deploy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,12 +97,12 @@ def test_upload_set_holds_what_the_app_needs_and_nothing_for_development():
     tracked = tracked_files()
     files = set(deploy.upload_set(tracked))
     needed = local_imports("app.py")
-    assert {"ui/draw.py", "lenet/inference.py", "lenet/models.py"} <= needed  # the walk works
+    assert {"ui/draw.py", "lenet/inside/inference.py", "lenet/net/models.py"} <= needed  # the walk works
     assert sorted(needed - files) == []
     assert {"README.md", "requirements.txt", ".gitattributes"} <= files
     card = (ROOT / "README.md").read_text().split("---\n")[1]
     assert "sdk: gradio" in card.splitlines() and "app_file: app.py" in card.splitlines()
-    assert sorted({n for n in tracked if n.startswith("app_assets/")} - files) == []
+    assert sorted({n for n in tracked if n.startswith("web/")} - files) == []
     checkpoints = {n for n in tracked if n.startswith("checkpoints/") and n.endswith(".safetensors")}
     for name in ALWAYS_NEEDED:
         assert {f"checkpoints/{name}.safetensors", f"checkpoints/{name}.gallery.safetensors"} <= checkpoints

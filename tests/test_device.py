@@ -4,13 +4,13 @@ import sys
 
 import pytest
 import torch
+from conftest import ROOT
 from safetensors import safe_open
 
-from lenet.augment import random_crop_flip, random_resample
-from lenet.checkpoint import load_checkpoint
-from lenet.data import load_split
-from lenet.engine import DeviceError, evaluate, resolve_device
-from conftest import ROOT
+from lenet.net.checkpoint import load_checkpoint
+from lenet.training.augment import random_crop_flip, random_resample
+from lenet.training.data import load_split
+from lenet.training.engine import DeviceError, evaluate, resolve_device
 
 HAS_CUDA = torch.cuda.is_available()
 HAS_MPS = torch.backends.mps.is_available()

@@ -9,11 +9,11 @@ import pytest
 import torch
 from PIL import Image
 
-from lenet.checkpoint import default_checkpoint
-from lenet.gallery import gallery_path, load_gallery
-from lenet.inference import Classifier
-from lenet.pad import pad_digit, pad_ink
-from lenet.trace import trace
+from lenet.inputs.pad import pad_digit, pad_ink
+from lenet.inside.gallery import gallery_path, load_gallery
+from lenet.inside.inference import Classifier
+from lenet.inside.trace import trace
+from lenet.net.checkpoint import default_checkpoint
 
 SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
 ONE = [(0.5, 0.15), (0.5, 0.85)]

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARED_DATA
 
 SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
@@ -95,8 +94,8 @@ def test_a_ship_photo_reads_ship_with_both_passes_written_out(page):
     photo's and its mirror image's logits), and both passes one click away."""
     if not SHIP.exists():
         pytest.skip(f"{SHIP} is absent: a real CIFAR-10 photo is needed")
-    from lenet.checkpoint import default_checkpoint
-    from lenet.inference import Classifier
+    from lenet.inside.inference import Classifier
+    from lenet.net.checkpoint import default_checkpoint
     expected = Classifier.from_checkpoint(default_checkpoint("convnet")).predict(str(SHIP))
     open_photo_tab(page)
     page.locator("#photo-input input[type=file]").set_input_files(str(SHIP))

@@ -1,4 +1,4 @@
-"""The page's JavaScript engine (app_assets/engine.js) in Chromium against the Python engine
+"""The page's JavaScript engine (web/engine.js) in Chromium against the Python engine
 and torch, on the committed checkpoints: every layer's output, the answer (with the ConvNet's
 mirror image), Grad-CAM and saliency (torch.autograd), traces, receptive fields, and what a
 checkpoint file that is not one gets. Arrays cross between Python and the page as lists."""
@@ -10,15 +10,16 @@ import struct
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save as safetensors_bytes
-
 from conftest import ROOT, SHARED_DATA
 from helpers import ring
-from lenet.checkpoint import default_checkpoint
-from lenet.data import load_split, normalize
-from lenet.inference import Classifier, attribution_maps
-from lenet.synth import render
-from lenet.trace import TraceError, receptive_field, trace, traceable_layers
+from safetensors.torch import save as safetensors_bytes
+
+from lenet.inputs.synth import render
+from lenet.inside.inference import Classifier, attribution_maps
+from lenet.inside.trace import TraceError, receptive_field, trace, traceable_layers
+from lenet.net.checkpoint import default_checkpoint
+from lenet.net.models import normalize
+from lenet.training.data import load_split
 
 MODELS = ("lenet5", "lenet5-classic", "dense", "convnet")
 TOLERANCE = 1e-4       # max |JS - torch| for a layer's values (float32 rounding is ~1e-6)
@@ -27,7 +28,7 @@ TOLERANCE = 1e-4       # max |JS - torch| for a layer's values (float32 rounding
 LIST = "const list = (a) => (a === null || a === undefined ? a : Array.from(a));"
 
 FORWARD_JS = """async ({url, inputs, classes, repeats}) => {
-  const e = await import('/app_assets/engine.js');
+  const e = await import('/web/engine.js');
   """ + LIST + """
   const net = await e.loadNetwork(url);
   // Every run first, its maps and lists only at the end: a run the page keeps must survive
@@ -223,7 +224,7 @@ def test_a_class_other_than_the_answer_has_other_maps(compared):
 # ---------------------------------------------------------------------------- tracing
 
 TRACE_JS = """async ({url, input, queries}) => {
-  const e = await import('/app_assets/engine.js');
+  const e = await import('/web/engine.js');
   """ + LIST + """
   const net = await e.loadNetwork(url);
   const run = net.forward(Float32Array.from(input));
@@ -328,7 +329,7 @@ def test_receptive_field_matches_python(name, classifiers, js_page):
         h, w = shape[1:] if len(shape) == 3 else (1, 1)
         queries += [(layer, y, x) for y, x in {(0, 0), (h - 1, w - 1), (h // 2, w // 3)}]
     page = js_page.evaluate("""async ({url, queries}) => {
-        const net = await (await import('/app_assets/engine.js')).loadNetwork(url);
+        const net = await (await import('/web/engine.js')).loadNetwork(url);
         return queries.map(([layer, y, x]) => net.receptiveField(layer, y, x));
     }""", {"url": url(name), "queries": queries})
     assert page == [list(receptive_field(clf, *q)) for q in queries]
@@ -339,7 +340,7 @@ def test_trace_errors_name_the_valid_range(classifiers, js_page):
     blank = torch.zeros(1, 1, 28, 28)
     bad = [("S9", 0, 0, 0), ("C1", 6, 0, 0), ("C1", 0, 28, 3), ("F6", 1, 1, 0), ("S2", -1, 0, 0)]
     page = js_page.evaluate("""async ({url, bad}) => {
-        const net = await (await import('/app_assets/engine.js')).loadNetwork(url);
+        const net = await (await import('/web/engine.js')).loadNetwork(url);
         const run = net.forward(new Float32Array(28 * 28));
         return bad.map((q) => {
             try { net.trace(run, ...q); return null; } catch (err) { return err.message; }
@@ -354,7 +355,7 @@ def test_trace_errors_name_the_valid_range(classifiers, js_page):
 # ---------------------------------------------------------------------------- reading files
 
 PARSE_JS = """async ({bytes}) => {
-  const e = await import('/app_assets/engine.js');
+  const e = await import('/web/engine.js');
   try {
     const {meta, tensors} = e.parseSafetensors(new Uint8Array(bytes).buffer);
     const plain = Object.entries(tensors)
@@ -398,7 +399,7 @@ def test_a_checkpoint_read_off_alignment_answers_as_torch(classifiers, compared,
     shifted = struct.pack("<Q", n + 1) + raw[8:8 + n] + b" " + raw[8 + n:]
     reference = compared["lenet5"]["reference"][realistic(compared, "lenet5")]
     logits = js_page.evaluate("""async ({bytes, input}) => {
-        const e = await import('/app_assets/engine.js');
+        const e = await import('/web/engine.js');
         const net = e.networkFromBuffer(new Uint8Array(bytes).buffer);
         return Array.from(net.forward(Float32Array.from(input)).logits);
     }""", {"bytes": list(shifted), "input": flat(reference["tensor"])})
@@ -420,7 +421,7 @@ def test_normalize_matches_the_training_recipe(classifiers, js_page):
     clf = classifiers["convnet"]
     pixels = np.random.default_rng(3).uniform(0, 1, (1, 3, 32, 32)).astype(np.float32)
     page = js_page.evaluate("""async ({url, pixels}) => {
-        const net = await (await import('/app_assets/engine.js')).loadNetwork(url);
+        const net = await (await import('/web/engine.js')).loadNetwork(url);
         return Array.from(net.normalize(Float32Array.from(pixels)));
     }""", {"url": url("convnet"), "pixels": pixels.ravel().tolist()})
     assert worst(page, flat(normalize(torch.from_numpy(pixels), clf.mean, clf.std))) <= 1e-6
@@ -428,7 +429,7 @@ def test_normalize_matches_the_training_recipe(classifiers, js_page):
 
 def test_a_missing_checkpoint_gets_one_line(js_page):
     error = js_page.evaluate("""async () => {
-        const e = await import('/app_assets/engine.js');
+        const e = await import('/web/engine.js');
         try { await e.loadNetwork('/checkpoints/no-such-model.safetensors'); return null; }
         catch (err) { return err.message; }
     }""")

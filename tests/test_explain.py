@@ -7,16 +7,16 @@ import io
 import numpy as np
 import pytest
 import torch
+from helpers import centre_of_mass, ring
 from PIL import Image
 from torch import nn
 
-from lenet.explain import describe_layers, softmax_formula
-from lenet.input_steps import digit_steps, photo_steps, steps_strip
-from lenet.models import ConvNet, LeNet5, count_parameters
-from lenet.preprocess import digit_from_image, photo_to_array
-from lenet.scales import _kernel_layout, colour_bar, kernel_grid, map_range
-from lenet.visualize import DIVERGING, HEAT, diverging_rgb, feature_map_grid
-from helpers import centre_of_mass, ring
+from lenet.inputs.preprocess import digit_from_image, photo_to_array
+from lenet.inside.explain import describe_layers, softmax_formula
+from lenet.net.models import ConvNet, LeNet5, count_parameters
+from lenet.pictures.input_steps import digit_steps, photo_steps, steps_strip
+from lenet.pictures.scales import _kernel_layout, colour_bar, kernel_grid, map_range
+from lenet.pictures.visualize import DIVERGING, HEAT, diverging_rgb, feature_map_grid
 
 COURSE = {  # the course material's parameter counts, pooling layers have none
     "lenet5": (LeNet5, (1, 28, 28), {"C1": 156, "S2": 0, "C3": 2416, "S4": 0, "C5": 48120,
@@ -224,9 +224,10 @@ def test_steps_strip_enlarges_small_pictures_crisply_and_captions_them():
 
 
 def test_the_pads_steps_end_with_exactly_what_the_network_gets():
-    from lenet.input_steps import pad_steps
-    from lenet.pad import pad_digit, pad_ink
     from helpers import seven_png
+
+    from lenet.inputs.pad import pad_digit, pad_ink
+    from lenet.pictures.input_steps import pad_steps
     image = Image.open(io.BytesIO(seven_png(280)))
     steps = pad_steps(image)
     captions = [caption for caption, _ in steps]

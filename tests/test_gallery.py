@@ -7,15 +7,21 @@ import sys
 import numpy as np
 import pytest
 import torch
-
-from lenet.checkpoint import (answer_accuracy, default_checkpoint, read_checkpoint,
-                              save_checkpoint)
-from lenet.data import load_split, normalize
-from lenet.engine import evaluate
-from lenet.gallery import (Gallery, GalleryError, build_gallery, gallery_path, load_gallery,
-                           save_gallery)
 from conftest import ROOT
 from helpers import random_classifier
+
+from lenet.inside.gallery import (
+    Gallery,
+    GalleryError,
+    build_gallery,
+    gallery_path,
+    load_gallery,
+    save_gallery,
+)
+from lenet.net.checkpoint import answer_accuracy, default_checkpoint, read_checkpoint, save_checkpoint
+from lenet.net.models import normalize
+from lenet.training.data import load_split
+from lenet.training.engine import evaluate
 
 ARRAYS = ("labels", "predictions", "confidences", "indices", "is_mistake", "in_sample")
 BUDGET = 2_000_000  # bytes, all committed galleries together

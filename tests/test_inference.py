@@ -3,13 +3,14 @@ sketch-style accuracy of the committed LeNet-5 on redrawn MNIST digits."""
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED_DATA
+from helpers import random_classifier, ring
 from PIL import Image
 from torch import nn
 
-from lenet.checkpoint import default_checkpoint
-from lenet.inference import Classifier, InputError, grad_cam, render_pictures, saliency
-from conftest import SHARED_DATA
-from helpers import random_classifier, ring
+from lenet.inside.inference import Classifier, InputError, grad_cam, saliency
+from lenet.net.checkpoint import default_checkpoint
+from lenet.pictures.prediction import render_pictures
 
 LENET_SHAPES = {"C1": (6, 28, 28), "S2": (6, 14, 14), "C3": (16, 10, 10), "S4": (16, 5, 5),
                 "C5": (120, 1, 1)}
@@ -31,7 +32,7 @@ def test_every_conv_and_pool_layer_is_kept_and_the_model_is_left_alone(name, sha
     clf = random_classifier(name)
     result = clf.predict(source)
     render_pictures(clf, result)
-    assert {k: v.shape for k, v in result.activations.items()} == shapes
+    assert {k: v.shape for k, v in result.feature_maps.items()} == shapes
     assert untouched(clf.model)
     assert not any(p.requires_grad for p in clf.model.parameters())
     # The captured maps are the layers' real outputs: recompute them by hand, layer by layer.
@@ -40,7 +41,7 @@ def test_every_conv_and_pool_layer_is_kept_and_the_model_is_left_alone(name, sha
         for layer_name, layer in clf.model.features.named_children():
             x = layer(x)
             if layer_name in shapes:
-                np.testing.assert_allclose(result.activations[layer_name], x[0].numpy(), atol=1e-6)
+                np.testing.assert_allclose(result.feature_maps[layer_name], x[0].numpy(), atol=1e-6)
         logits = clf.model(result.tensor)[0]
         expected = torch.softmax(logits, 0).numpy()
     np.testing.assert_allclose(result.logits, logits.numpy(), atol=1e-5)
@@ -130,8 +131,8 @@ def test_input_errors_reach_the_caller_as_input_error(tmp_path):
 def test_sketch_style_accuracy_on_redrawn_mnist_digits():
     if not (SHARED_DATA / "MNIST" / "raw").is_dir():
         pytest.skip(f"{SHARED_DATA}/MNIST/raw is absent: real digits are needed to redraw")
-    from lenet import synth
-    from lenet.data import load_split
+    from lenet.inputs import synth
+    from lenet.training.data import load_split
     x, y, _ = load_split("mnist", SHARED_DATA, train=False)
     clf = Classifier.from_checkpoint(default_checkpoint("lenet5"))
     rng = np.random.default_rng(123)

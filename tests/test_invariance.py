@@ -3,13 +3,20 @@ the unchanged input against a plain forward pass, occlusion on a digit's empty p
 import numpy as np
 import pytest
 import torch
-
 from helpers import random_classifier, ring
-from lenet.checkpoint import default_checkpoint
-from lenet.data import normalize
-from lenet.inference import Classifier
-from lenet.invariance import (InvarianceError, curve_plot, occlusion_map, occlusion_picture,
-                              probabilities, rotation_curve, shift_curve, transform)
+
+from lenet.inside.inference import Classifier
+from lenet.inside.invariance import (
+    InvarianceError,
+    occlusion_map,
+    probabilities,
+    rotation_curve,
+    shift_curve,
+    transform,
+)
+from lenet.net.checkpoint import default_checkpoint
+from lenet.net.models import normalize
+from lenet.pictures.visualize import occlusion_picture
 
 
 def plain_probabilities(clf, pixels: torch.Tensor) -> np.ndarray:
@@ -137,12 +144,3 @@ def test_wrong_input_size_is_a_one_line_error(clf):
     with pytest.raises(InvarianceError, match="takes"):
         probabilities(clf, torch.rand(2, 30, 30))
 
-
-def test_curve_plot_is_an_image_of_the_asked_size():
-    values = np.arange(-60, 61, 5)
-    probs = np.full((len(values), 10), 0.1)
-    probs[:, 3] = np.linspace(0, 1, len(values))
-    plot = curve_plot(values, probs, [str(d) for d in range(10)], "rotation (degrees)",
-                      width=400, height=220)
-    assert plot.size == (400, 220) and plot.mode == "RGB"
-    assert len(np.unique(np.asarray(plot).reshape(-1, 3), axis=0)) > 10  # lines in colour

@@ -3,17 +3,16 @@ and its mirror image's; the numbers shown are the numbers the answer comes from.
 import numpy as np
 import pytest
 import torch
+from helpers import random_classifier, ring
 from PIL import Image
 
-from lenet.checkpoint import answer_accuracy, averages_mirror, default_checkpoint
-from lenet.data import normalize
-from lenet.engine import evaluate
-from lenet.gallery import build_gallery
-from lenet.inference import Classifier
-from lenet.invariance import input_pixels, probabilities
-from lenet.models import answer_logits
+from lenet.inside.gallery import build_gallery
+from lenet.inside.inference import Classifier
+from lenet.inside.invariance import input_pixels, probabilities
+from lenet.net.checkpoint import answer_accuracy, averages_mirror, default_checkpoint
+from lenet.net.models import answer_logits, normalize
+from lenet.training.engine import evaluate
 from ui.common import softmax_words
-from helpers import random_classifier, ring
 
 
 def flipped(name: str, seed: int = 0) -> Classifier:

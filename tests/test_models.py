@@ -3,8 +3,15 @@ import numpy as np
 import pytest
 import torch
 
-from lenet.models import (REGISTRY, ConvNet, Dense, LeNet5, LeNet5Classic, conv_layer_names,
-                          count_parameters)
+from lenet.net.models import (
+    REGISTRY,
+    ConvNet,
+    Dense,
+    LeNet5,
+    LeNet5Classic,
+    map_layer_names,
+    count_parameters,
+)
 
 
 def trace_shapes(model, x):
@@ -118,10 +125,10 @@ def test_registry_describes_each_model():
         out = model(torch.zeros(1, *spec.input_shape))
         assert out.shape == (1, len(spec.classes))
         assert len(spec.mean) == len(spec.std) == spec.input_shape[0]
-    assert conv_layer_names(LeNet5()) == ["C1", "S2", "C3", "S4", "C5"]
-    assert conv_layer_names(ConvNet()) == ["conv1", "pool1", "conv2", "pool2"]
-    assert conv_layer_names(LeNet5Classic()) == ["C1", "S2", "C3", "S4", "C5"]
-    assert conv_layer_names(Dense()) == []
+    assert map_layer_names(LeNet5()) == ["C1", "S2", "C3", "S4", "C5"]
+    assert map_layer_names(ConvNet()) == ["conv1", "pool1", "conv2", "pool2"]
+    assert map_layer_names(LeNet5Classic()) == ["C1", "S2", "C3", "S4", "C5"]
+    assert map_layer_names(Dense()) == []
     assert REGISTRY["lenet5-classic"].input_shape == REGISTRY["dense"].input_shape == (1, 28, 28)
     assert REGISTRY["lenet5-classic"].classes == REGISTRY["dense"].classes == \
         REGISTRY["lenet5"].classes

@@ -1,7 +1,7 @@
-"""The pad's digit recipe: lenet/pad.py against expectations worked out by hand, then
-app_assets/pad_recipe.js held equal to it in Chromium on a few hundred drawings (MNIST test
+"""The pad's digit recipe: lenet/inputs/pad.py against expectations worked out by hand, then
+web/pad_recipe.js held equal to it in Chromium on a few hundred drawings (MNIST test
 digits traced with the pad's pen by PIL and by Chromium's own canvas, scribbles with the canvas
-stroke API, lenet.synth sketches, and the awkward cases), with LeNet-5 answering the same."""
+stroke API, lenet.inputs.synth sketches, and the awkward cases), with LeNet-5 answering the same."""
 from __future__ import annotations
 
 import base64
@@ -10,18 +10,19 @@ import zlib
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageDraw
-
 from conftest import SHARED_DATA
 from helpers import centre_of_mass, ring
-from lenet import synth
-from lenet.checkpoint import default_checkpoint
-from lenet.data import load_split, normalize
-from lenet.images import to_rgba
-from lenet.inference import Classifier
-from lenet.pad import pad_digit, pad_ink, pad_recipe
-from lenet.preprocess import stroke_width
+from PIL import Image, ImageDraw
 from sketch_accuracy import PAD_PEN, PAD_SIDE, pad_drawing, pad_points
+
+from lenet.inputs import synth
+from lenet.inputs.images import to_rgba
+from lenet.inputs.pad import pad_digit, pad_ink, pad_recipe
+from lenet.inputs.preprocess import stroke_width
+from lenet.inside.inference import Classifier
+from lenet.net.checkpoint import default_checkpoint
+from lenet.net.models import normalize
+from lenet.training.data import load_split
 
 TOLERANCE = 1e-5        # max |JS - Python| on the 28x28 input (float32 rounding is ~6e-8)
 THINNEST = 1.7          # MNIST's thinnest strokes (5th percentile 2.1), with some slack
@@ -44,7 +45,7 @@ def ink_rows(pixels: np.ndarray) -> int:
     return int(rows[-1] - rows[0] + 1)
 
 
-# ---------------------------------------------------------------------------- lenet/pad.py
+# ---------------------------------------------------------------------------- lenet/inputs/pad.py
 
 def test_ink_is_one_minus_red_and_transparent_is_paper():
     rgba = np.full((5, 6, 4), 255, np.uint8)
@@ -160,7 +161,7 @@ def test_what_api_users_send_instead_of_the_pad():
 # ---------------------------------------------------------------------------- the page
 
 # Inputs cross as base64 of zlib-compressed bytes: RGBA for padInk, float64 ink for padDigit.
-# What the page returns for each: the fields that lenet.pad's PadRecipe has too.
+# What the page returns for each: the fields that lenet.inputs.pad's PadRecipe has too.
 PAGE_JS = """
 const unpack = async (text) => {
   const packed = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -181,7 +182,7 @@ const summary = (d) => ({pixels: Array.from(d.pixels), empty: d.empty, box: d.bo
 """
 
 FROM_PYTHON_JS = """async ({items}) => {
-  const r = await import('/app_assets/pad_recipe.js');
+  const r = await import('/web/pad_recipe.js');
   """ + PAGE_JS + """
   const out = [];
   for (const {kind, width, height, data} of items) {
@@ -197,7 +198,7 @@ FROM_PYTHON_JS = """async ({items}) => {
 # Drawn by Chromium as the pad draws: white canvas, black, 18-pixel round pen; dots are
 # filled discs (the pad's pointer-down), strokes go through the canvas's own stroke().
 IN_PAGE_JS = """async ({drawings, side, pen}) => {
-  const r = await import('/app_assets/pad_recipe.js');
+  const r = await import('/web/pad_recipe.js');
   """ + PAGE_JS + """
   const canvas = document.createElement('canvas');
   canvas.width = canvas.height = side;
@@ -373,7 +374,7 @@ def test_lenet5_gives_the_same_answer_on_the_page_and_in_python(agreement):
 # The page's engine on the page's own 28x28 inputs: every layer, as float32 bytes (base64),
 # so that hundreds of inputs travel in a few calls.
 ENGINE_JS = """async ({inputs}) => {
-  const {loadNetwork} = await import('/app_assets/engine.js');
+  const {loadNetwork} = await import('/web/engine.js');
   const net = window.__lenet5 ||= await loadNetwork('/checkpoints/lenet5.safetensors');
   const names = [], chunks = [];
   for (const pixels of inputs) {

@@ -4,12 +4,12 @@ import subprocess
 import sys
 
 import pytest
-from PIL import Image
-
-from lenet.checkpoint import save_checkpoint
 from conftest import ROOT
 from helpers import random_classifier, ring
+from PIL import Image
 from test_preprocess import BAD
+
+from lenet.net.checkpoint import save_checkpoint
 
 
 @pytest.fixture(scope="module")

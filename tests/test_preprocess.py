@@ -6,11 +6,17 @@ import zlib
 
 import numpy as np
 import pytest
+from helpers import centre_of_mass, ring
 from PIL import Image
 
-from lenet.preprocess import (InputError, digit_from_image, ink_map, open_image,
-                              photo_to_array, stroke_width)
-from helpers import centre_of_mass, ring
+from lenet.inputs.preprocess import (
+    InputError,
+    digit_from_image,
+    ink_map,
+    open_image,
+    photo_to_array,
+    stroke_width,
+)
 
 
 def digit(a) -> np.ndarray:

@@ -2,7 +2,6 @@
 HTML of 13 px or more, nothing scrolling sideways, and no warnings from the page's own code
 in the console."""
 import pytest
-
 from conftest import SHARED_DATA
 
 TABS = ["Draw a digit", "Classify a photo",

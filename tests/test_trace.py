@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import ROOT
+from helpers import ring
 from PIL import Image
 from safetensors.torch import load_file
 
-from lenet.checkpoint import default_checkpoint
-from lenet.inference import Classifier
-from lenet.trace import TraceError, describe, trace
-from conftest import ROOT
-from helpers import ring
+from lenet.inside.inference import Classifier
+from lenet.inside.trace import TraceError, describe, trace
+from lenet.net.checkpoint import default_checkpoint
 
 
 def lenet5_reference(x, w):

@@ -4,12 +4,12 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 from PIL import Image
 from safetensors import safe_open
 
-from lenet.checkpoint import answer_accuracy, averages_mirror, load_checkpoint
-from lenet.gallery import load_gallery
-from conftest import ROOT
+from lenet.inside.gallery import load_gallery
+from lenet.net.checkpoint import answer_accuracy, averages_mirror, load_checkpoint
 
 
 def run(*args, cwd=ROOT):
@@ -116,8 +116,9 @@ def test_one_epoch_matches_a_plain_pytorch_loop():
     """The engine's loop (tensor batches, channels-last) against the textbook NCHW loop."""
     import torch
     from torch.nn import functional as F
-    from lenet.engine import prepare_model, train_one_epoch
-    from lenet.models import LeNet5
+
+    from lenet.net.models import LeNet5
+    from lenet.training.engine import prepare_model, train_one_epoch
     torch.manual_seed(0)
     x = torch.randint(0, 256, (96, 1, 28, 28), dtype=torch.uint8)
     y = torch.randint(0, 10, (96,))

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import drawing_value, seven_png
 from PIL import Image
 
-from lenet.blocks import maps_grid, run_block
-from lenet.checkpoint import default_checkpoint
-from lenet.inference import Classifier
+from lenet.inside.blocks import run_block
+from lenet.inside.inference import Classifier
+from lenet.net.checkpoint import default_checkpoint
+from lenet.pictures.visualize import maps_grid
 from ui.blocks import DEFAULTS, EMPTY_SOURCE, BlocksTab, sample_picture
-from helpers import drawing_value, seven_png
 
 LAPLACIAN = torch.tensor([[0., 1, 0], [1, -4, 1], [0, 1, 0]])[None, None]
 STATUS, WORDS, FORMULAS, SEEN, CONV, RELU, POOL = range(7)

@@ -4,19 +4,19 @@ import base64
 import io
 import json
 
+import gradio as gr
 import numpy as np
 import pytest
-import gradio as gr
 from PIL import Image
 
 import app
+from lenet.inputs.images import InputError
 from ui.common import shown_input
 from ui.gallery import ANY, MISTAKES, RANDOM
-from lenet.images import InputError
 
 
 def click(k):
-    """The page's "pick" of the k-th tile on the grid (app_assets/gallery.onload.js)."""
+    """The page's "pick" of the k-th tile on the grid (web/gallery.onload.js)."""
     return gr.EventData(None, {"k": k})
 
 

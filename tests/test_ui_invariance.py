@@ -4,12 +4,13 @@ import io
 
 import numpy as np
 import pytest
+from helpers import drawing_value, pad_pixels, seven_png
 from PIL import Image
 
-from helpers import drawing_value, pad_pixels, seven_png
-from lenet.checkpoint import default_checkpoint
-from lenet.inference import Classifier
-from lenet.invariance import pixels_to_image, transform
+from lenet.inside.inference import Classifier
+from lenet.inside.invariance import transform
+from lenet.net.checkpoint import default_checkpoint
+from lenet.pictures.visualize import pixels_to_image
 from ui.invariance import DIGIT, IDENTITY, PHOTO, SLIDERS, InvarianceTab, Loaded
 
 

@@ -4,9 +4,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lenet.models import ConvNet, LeNet5
-from lenet.visualize import (architecture_rows, diverging_rgb, enlarge, feature_map_grid,
-                             filter_grid, heat_overlay)
+from lenet.net.models import ConvNet, LeNet5
+from lenet.pictures.visualize import (
+    architecture_rows,
+    diverging_rgb,
+    enlarge,
+    feature_map_grid,
+    filter_grid,
+    heat_overlay,
+)
 
 
 def test_diverging_colours_carry_sign_and_size():

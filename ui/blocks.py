@@ -4,7 +4,7 @@ course showed them (grey maps in a grid) and the output-size formulas with their
 
 Belongs here: the tab's layout, its handlers and the kernel menu (named kernels, a typed
 3x3, the two models' learned first-layer filters). The arithmetic, the kernels and the grids
-are ``lenet.blocks``; nothing here computes a convolution itself.
+are ``lenet.inside.blocks``; nothing here computes a convolution itself.
 """
 from __future__ import annotations
 
@@ -16,11 +16,18 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw
 from torch import nn
 
-from lenet.blocks import (FIXED_KERNELS, BlockError, image_to_tensor, learned_kernel,
-                          make_kernel, maps_grid, run_block, user_kernel)
-from lenet.inference import Classifier, InputError
-from lenet.invariance import pixels_to_image
-from lenet.memo import SingleFlight
+from lenet.inside.blocks import (
+    FIXED_KERNELS,
+    BlockError,
+    image_to_tensor,
+    learned_kernel,
+    make_kernel,
+    run_block,
+    user_kernel,
+)
+from lenet.inside.inference import Classifier, InputError
+from lenet.inside.memo import SingleFlight
+from lenet.pictures.visualize import maps_grid, pixels_to_image
 
 from .common import RawImage, guarded, lane, picture, shown_input
 from .words import define

@@ -1,6 +1,6 @@
 """Small charts as inline SVG for the page: lines against a numeric axis and bars by name.
 The words (titles, ticks, legends) are text the browser sets, at 13 px or more, so they stay
-sharp on a projector (app_assets/page.css styles them); the colours are matplotlib's tab10,
+sharp on a projector (web/page.css styles them); the colours are matplotlib's tab10,
 one per series.
 """
 from __future__ import annotations

@@ -13,8 +13,8 @@ import functools
 import io
 import json
 import logging
-import re
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -25,12 +25,13 @@ import numpy as np
 from gradio.processing_utils import hash_bytes
 from PIL import Image
 
-from lenet.explain import softmax_formula
-from lenet.inference import Classifier, InputError, Prediction, render_pictures
-from lenet.pad import drawing_digit
-from lenet.visualize import png_bytes
-from lenet.input_steps import recipe_strip
-from lenet.memo import SingleFlight
+from lenet.inputs.pad import drawing_digit
+from lenet.inside.explain import softmax_formula
+from lenet.inside.inference import Classifier, InputError, Prediction
+from lenet.inside.memo import SingleFlight
+from lenet.pictures.input_steps import recipe_strip
+from lenet.pictures.prediction import render_pictures
+from lenet.pictures.visualize import png_bytes
 
 log = logging.getLogger("app")
 
@@ -119,7 +120,7 @@ class Analyst:
         self.steps: SingleFlight[Image.Image] = SingleFlight(
             strip or (lambda source: recipe_strip(source, clf.is_digit_model, clf.height)),
             cache_size // 4)
-        self.no_pictures = (None,) * (3 + len(clf.layer_names) + len(clf.hidden_names))
+        self.no_pictures = (None,) * (3 + len(clf.map_layer_names) + len(clf.linear_names))
 
     def label(self, source, nothing: str):
         """(status line, every class's probability, the network's input at its true size,
@@ -143,8 +144,8 @@ class Analyst:
         shown = render_pictures(self.clf, result, class_index=index,
                                 after_activation=view == AFTER_ACTIVATION)
         return (shown.grad_cam, shown.saliency, self.steps(source),
-                *[shown.feature_maps[n] for n in self.clf.layer_names],
-                *[shown.hidden[n] for n in self.clf.hidden_names])
+                *[shown.feature_maps[n] for n in self.clf.map_layer_names],
+                *[shown.hidden[n] for n in self.clf.linear_names])
 
 
 SOFTMAX_HINT = "The logits and the softmax that turns them into probabilities appear here."
@@ -201,13 +202,13 @@ def picture(label: str, **kwargs) -> Picture:
                    elem_classes=["picture", *classes], **kwargs)
 
 
-ASSETS = Path(__file__).resolve().parent.parent / "app_assets"
+ASSETS = Path(__file__).resolve().parent.parent / "web"
 # The page's own style sheet (Gradio's text raised to 13 px and more, the pictures' boxes).
 CSS = (ASSETS / "page.css").read_text()
 
 
 def view_html(name: str) -> str:
-    """``app_assets/<name>_view.html`` with the parts both live views share
+    """``web/<name>_view.html`` with the parts both live views share
     (``view_parts.html``: the explanations, the words, the trace panel) put where it names
     them (``<!-- why -->`` ...)."""
     html = (ASSETS / f"{name}_view.html").read_text()
@@ -219,7 +220,7 @@ def view_html(name: str) -> str:
 
 
 def live_view(name: str, **props) -> gr.HTML:
-    """A tab's live view (``app_assets/<name>_tab.js`` on ``<name>_view.html``); ``props``
+    """A tab's live view (``web/<name>_tab.js`` on ``<name>_view.html``); ``props``
     reach the page's module (``models``: the checkpoints it loads)."""
     return gr.HTML("", html_template=view_html(name), css_template=(ASSETS / "view.css").read_text(),
                    js_on_load=(ASSETS / "view.onload.js").read_text(), elem_id=f"{name}-view",
@@ -227,7 +228,7 @@ def live_view(name: str, **props) -> gr.HTML:
 
 
 # ---------------------------------------------------------------------------- the live view
-# The draw tab's view (app_assets/draw_tab.js) keeps what it shows as its value, JSON:
+# The draw tab's view (web/draw_tab.js) keeps what it shows as its value, JSON:
 # {"kind": "drawing", "drawing": PNG data URL} (set by the page after each stroke),
 # {"kind": "upload" | "gallery", "pixels": [...], "caption": ...} (set here: an input the
 # server prepared), {"kind": "message", "text": ...}, or "" for nothing.
@@ -291,7 +292,7 @@ def view_message(text: str) -> str:
 
 def shown_input(value: str | None, side: int = 28) -> Shown | None:
     """The view's value -> ``Shown``, or None when nothing is shown. Drawings go through the
-    pad's recipe (``lenet.pad``), as the page did; the rest is taken as the server sent it."""
+    pad's recipe (``lenet.inputs.pad``), as the page did; the rest is taken as the server sent it."""
     if not value:
         return None
     try:

@@ -1,23 +1,33 @@
 """The "Draw a digit" tab: the whole of LeNet-5 on one screen, computed in the visitor's
-browser on every pointer move (app_assets/draw_tab.js). The server sends nothing while the
+browser on every pointer move (web/draw_tab.js). The server sends nothing while the
 pen moves; it prepares uploads with the general digit recipe and hands them (and gallery
 images, elsewhere) to the page as the network's input.
 
 The API keeps ``/classify_sketch`` and ``/sketch_pictures`` for ``gradio_client`` users: they
-run the Python engine on a drawing's PNG with the pad's recipe (``lenet.pad``).
+run the Python engine on a drawing's PNG with the pad's recipe (``lenet.inputs.pad``).
 """
 from __future__ import annotations
 
-
 import gradio as gr
 
-from lenet.inference import Classifier, Prediction
-from lenet.input_steps import pad_strip
-from lenet.pad import drawing_digit
+from lenet.inputs.pad import drawing_digit
+from lenet.inside.inference import Classifier, Prediction
+from lenet.pictures.input_steps import pad_strip
 
-from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst, RawImage,
-                     decode_data_url, guarded, live_view, picture, upload_value,
-                     view_message)
+from .common import (
+    QUICK,
+    SLOW,
+    SOFTMAX_HINT,
+    SOMETHING_WRONG,
+    Analyst,
+    RawImage,
+    decode_data_url,
+    guarded,
+    live_view,
+    picture,
+    upload_value,
+    view_message,
+)
 
 TITLE = "Draw a digit"
 PROMPT = "Draw a digit on the pad."

@@ -12,10 +12,10 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from lenet.checkpoint import atomic_write_bytes
-from lenet.gallery import Gallery
-from lenet.images import InputError
-from lenet.visualize import png_bytes
+from lenet.inputs.images import InputError
+from lenet.inside.gallery import Gallery
+from lenet.net.checkpoint import atomic_write_bytes
+from lenet.pictures.visualize import png_bytes
 
 from .common import ASSETS, guarded, image_value, lane, png_data_url
 

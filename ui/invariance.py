@@ -3,7 +3,7 @@ scaled, thickened, made noisy or partly erased by sliders, the prediction follow
 curves of every class against rotation and horizontal shift, and an occlusion map.
 
 Belongs here: the tab's layout, its handlers and the per-visitor state of the loaded input.
-Not here: the transforms, curves, map and their pictures (``lenet/invariance.py``).
+Not here: the transforms, curves, map and their pictures (``lenet/inside/invariance.py``).
 """
 from __future__ import annotations
 
@@ -14,10 +14,21 @@ import gradio as gr
 import numpy as np
 import torch
 
-from lenet.inference import Classifier, InputError
-from lenet.invariance import (ROTATION_LIMIT, SCALE_RANGE, SHIFT_LIMIT, STROKE_LIMIT, Curve,
-                              InvarianceError, Occlusion, input_pixels, occlusion_map,
-                              occlusion_picture, pixels_to_image, probabilities, transform)
+from lenet.inside.inference import Classifier, InputError
+from lenet.inside.invariance import (
+    ROTATION_LIMIT,
+    SCALE_RANGE,
+    SHIFT_LIMIT,
+    STROKE_LIMIT,
+    Curve,
+    InvarianceError,
+    Occlusion,
+    input_pixels,
+    occlusion_map,
+    probabilities,
+    transform,
+)
+from lenet.pictures.visualize import occlusion_picture, pixels_to_image
 
 from .charts import line_chart
 from .common import guarded, lane, picture, shown_input

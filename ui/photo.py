@@ -1,19 +1,29 @@
 """The "Classify a photo" tab: the CIFAR-10 ConvNet on one screen, computed in the visitor's
-browser (app_assets/photo_tab.js) on the 32x32 input the server prepares from an upload,
+browser (web/photo_tab.js) on the 32x32 input the server prepares from an upload,
 the webcam or the clipboard, or on a test image sent from the gallery as it is.
 
 The API keeps ``/classify_photo`` and ``/photo_pictures`` for ``gradio_client`` users.
 """
 from __future__ import annotations
 
-
 import gradio as gr
 
-from lenet.inference import Classifier
+from lenet.inside.inference import Classifier
 
-from .common import (QUICK, SLOW, SOFTMAX_HINT, SOMETHING_WRONG, Analyst,
-                     RawImage, check_upload_size, guarded, live_view, picture, upload_value,
-                     view_message)
+from .common import (
+    QUICK,
+    SLOW,
+    SOFTMAX_HINT,
+    SOMETHING_WRONG,
+    Analyst,
+    RawImage,
+    check_upload_size,
+    guarded,
+    live_view,
+    picture,
+    upload_value,
+    view_message,
+)
 
 TITLE = "Classify a photo"
 PROMPT = "Upload a photo, take one with the webcam, or paste one."

@@ -1,5 +1,5 @@
 """Plain definitions of the concepts the page shows, for someone who has never seen a CNN.
-One copy, ``app_assets/words.json``: the live views read it in the browser, the other tabs
+One copy, ``web/words.json``: the live views read it in the browser, the other tabs
 through ``define`` here."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 WORDS: dict[str, list[str]] = json.loads(
-    (Path(__file__).resolve().parent.parent / "app_assets" / "words.json").read_text())
+    (Path(__file__).resolve().parent.parent / "web" / "words.json").read_text())
 
 
 def define(*keys: str) -> str:

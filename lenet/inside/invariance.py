@@ -9,16 +9,13 @@ pictures. Not here: loading models (``inference``), Gradio. Nothing is stored on
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw
 
-from .data import normalize
-from .visualize import _font, heat_overlay
+from lenet.net.models import normalize
 
 # What the page's sliders offer; ``transform`` itself accepts more (e.g. 90 degrees).
 SHIFT_LIMIT, ROTATION_LIMIT, SCALE_RANGE, STROKE_LIMIT = 8, 60, (0.5, 1.5), 2
@@ -128,9 +125,6 @@ class Curve:
     classes: tuple[str, ...]
     xlabel: str
 
-    def picture(self, **kwargs) -> Image.Image:
-        return curve_plot(self.values, self.probabilities, self.classes, self.xlabel, **kwargs)
-
 
 def rotation_curve(clf, pixels: torch.Tensor, angles=range(-60, 61, 5)) -> Curve:
     values = np.asarray(list(angles), dtype=np.float64)
@@ -181,74 +175,3 @@ def occlusion_map(clf, pixels: torch.Tensor, size: int | None = None, stride: in
     heat = torch.where(count > 0, total / count.clamp_min(1), torch.zeros_like(total))
     return Occlusion(drop.reshape(len(tops), len(lefts)), heat.numpy(), index,
                      float(probs[0, index]), size, stride, fill)
-
-
-# ---------------------------------------------------------------------------- pictures
-
-def pixels_to_image(pixels: torch.Tensor) -> Image.Image:
-    """(C, H, W) in [0, 1] -> a grey or RGB PIL image."""
-    a = pixels.detach().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
-    return Image.fromarray(a[..., 0] if a.shape[2] == 1 else a, "L" if a.shape[2] == 1 else "RGB")
-
-
-def occlusion_picture(pixels: torch.Tensor, occlusion: Occlusion, size: int = 112) -> Image.Image:
-    """The occlusion heat over the input: the share of the class's probability lost when the
-    squares over each pixel are hidden (1 = all of it), so the colour means the same for
-    every input; a gain in probability stays uncoloured."""
-    share = occlusion.heat / max(occlusion.probability, 1e-12)
-    return heat_overlay(pixels_to_image(pixels), np.clip(share, 0, 1), size)
-
-
-# matplotlib takes about 65 ms a figure here; these lines take a few, so the curves can follow
-# a slider. Ten categorical colours, one per class in every plot: matplotlib's tab10, its grey
-# made black so that no class looks switched off.
-PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-           (140, 86, 75), (227, 119, 194), (0, 0, 0), (188, 189, 34), (23, 190, 207)]
-
-
-def _ticks(lo: float, hi: float) -> list[float]:
-    step = next((s for s in (1, 2, 4, 5, 10, 15, 20, 30, 45, 60, 90) if (hi - lo) / s <= 8),
-                10 ** math.ceil(math.log10(max(hi - lo, 1e-9))))
-    return [v * step for v in range(math.ceil(lo / step), math.floor(hi / step) + 1)]
-
-
-def curve_plot(values, probs, classes, xlabel: str, width: int = 480, height: int = 260,
-               highlight: int = 3) -> Image.Image:
-    """Probability of every class (lines) against ``values``; the ``highlight`` classes that
-    peak highest are drawn thick and named first in the legend. Drawn at 2x, then reduced."""
-    k = 2  # supersampling: smooth lines without an antialiasing renderer
-    values, probs = np.asarray(values, np.float64), np.asarray(probs, np.float64)
-    image = Image.new("RGB", (width * k, height * k), "white")
-    draw, font, ink = ImageDraw.Draw(image), _font(10 * k), (60, 60, 60)
-    left, right, top, bottom = 34 * k, (width - 96) * k, 16 * k, (height - 34) * k
-    lo, hi = float(values.min()), float(values.max())
-
-    def sx(v: float) -> float:
-        return left + (v - lo) / ((hi - lo) or 1) * (right - left)
-
-    def sy(p: float) -> float:
-        return bottom - p * (bottom - top)
-
-    for p in (0, 0.25, 0.5, 0.75, 1):
-        draw.line([(left, sy(p)), (right, sy(p))], fill=(230, 230, 230), width=k)
-        draw.text((left - 4 * k, sy(p)), f"{p:g}", fill=ink, font=font, anchor="rm")
-    for v in _ticks(lo, hi):
-        draw.line([(sx(v), bottom), (sx(v), bottom + 4 * k)], fill=ink, width=k)
-        draw.text((sx(v), bottom + 6 * k), f"{v:g}", fill=ink, font=font, anchor="ma")
-    if lo < 0 < hi:  # the unchanged input
-        draw.line([(sx(0), top), (sx(0), bottom)], fill=(180, 180, 180), width=k)
-    draw.rectangle([left, top, right, bottom], outline=ink, width=k)
-    draw.text(((left + right) / 2, bottom + 20 * k), xlabel, fill=ink, font=font, anchor="ma")
-    draw.text((left - 30 * k, 2 * k), "probability", fill=ink, font=font)
-    order = list(np.argsort(-probs.max(0), kind="stable"))
-    for rank, c in reversed(list(enumerate(order))):  # the strongest drawn last, on top
-        points = [(sx(v), sy(p)) for v, p in zip(values, probs[:, c])]
-        draw.line(points, fill=PALETTE[c % len(PALETTE)], width=(3 if rank < highlight else 1) * k,
-                  joint="curve")
-    for rank, c in enumerate(order):
-        y = top + rank * 15 * k
-        colour = PALETTE[c % len(PALETTE)]
-        draw.line([(right + 8 * k, y + 6 * k), (right + 22 * k, y + 6 * k)], fill=colour,
-                  width=(3 if rank < highlight else 1) * k)
-        draw.text((right + 26 * k, y), str(classes[c])[:11], fill=ink, font=font)
-    return image.reduce(k)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .visualize import HEAT, _font, diverging_rgb
-
+from lenet.pictures.visualize import HEAT, _font, diverging_rgb
 
 # ---------------------------------------------------------------------------- colour bars
 

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
-from .preprocess import opaque_rgb, open_image, to_rgba
+from lenet.inputs.preprocess import opaque_rgb, open_image, to_rgba
 
 
 class BlockError(ValueError):
@@ -197,39 +197,6 @@ def run_block(image: torch.Tensor, kernel: torch.Tensor, bias: float = 0.0, stri
             pooled = pooling(activated, pool_size, pool_stride)
             shapes["pool"] = tuple(pooled.shape[1:])
     return BlockResult(x, weight, conv[0], activated[0], pooled[0], shapes, formula)
-
-
-# ---------------------------------------------------------------------------- pictures
-
-def scale_each(maps: torch.Tensor) -> torch.Tensor:
-    """Every map (C, H, W) scaled to [0, 1] on its own; a constant map becomes 0."""
-    lo = maps.amin(dim=(1, 2), keepdim=True)
-    spread = maps.amax(dim=(1, 2), keepdim=True) - lo
-    return torch.where(spread > 0, (maps - lo) / spread.clamp_min(1e-12), torch.zeros_like(maps))
-
-
-def maps_grid(maps, view: str = "scaled", nrow: int | None = None, padding: int = 2,
-              pad_value: float = 1.0) -> Image.Image:
-    """Every channel of ``maps`` (C, H, W) as a grey tile, laid out by ``make_grid``.
-
-    "scaled": each map to [0, 1] on its own (bright = large). "neg_abs": −|y|, then scaled,
-    the course's view of the Laplacian: edges (large |y|) dark on a light, flat background.
-    ``nrow`` tiles per row (default: a near-square grid); white gaps of ``padding`` pixels.
-    """
-    if view not in ("scaled", "neg_abs"):
-        raise BlockError(f"view must be 'scaled' or 'neg_abs', not {view!r}")
-    maps = torch.as_tensor(maps).float()
-    if maps.dim() == 2:
-        maps = maps[None]
-    if view == "neg_abs":
-        maps = -maps.abs()
-    tiles = scale_each(maps)[:, None]                          # (C, 1, H, W)
-    nrow = nrow or math.ceil(math.sqrt(len(tiles)))
-    # Imported here: torchvision costs about a second to import, which the app's start-up
-    # should not pay for one layout helper (the app's warm-up calls this once instead).
-    from torchvision.utils import make_grid
-    grid = make_grid(tiles, nrow=nrow, padding=padding, pad_value=pad_value)[0]  # grey: one plane
-    return Image.fromarray(grid.mul(255).round_().to(torch.uint8).numpy(), "L")
 
 
 # ---------------------------------------------------------------------------- inputs

@@ -28,8 +28,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save as serialize_arrays
 from torch import nn
 
-from .checkpoint import atomic_write_bytes, averages_mirror
-from .engine import evaluate
+from lenet.net.checkpoint import atomic_write_bytes, averages_mirror
+from lenet.training.engine import evaluate
 
 FORMAT_VERSION = 1
 META_KEY = "lenet_gallery"

@@ -5,7 +5,7 @@ Usable without Gradio:
 
     clf = Classifier.from_checkpoint("checkpoints/lenet5.safetensors")
     result = clf.predict("my_digit.png")
-    result.label, result.top(3), result.activations["C1"].shape   # '7', [...], (6, 28, 28)
+    result.label, result.top(3), result.feature_maps["C1"].shape   # '7', [...], (6, 28, 28)
 """
 from __future__ import annotations
 
@@ -17,16 +17,19 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .checkpoint import averages_mirror, load_checkpoint
-from .data import normalize
-from .models import (answer_logits, conv_layer_names, forward_stages, mirror_mean,
-                     with_mirror_images)
-from .images import InputError, open_image
-from .preprocess import digit_from_image, photo_to_array
-from .scales import with_colour_bar
-from .visualize import feature_map_grid, heat_overlay
+from lenet.inputs.images import InputError, open_image
+from lenet.inputs.preprocess import digit_from_image, photo_to_array
+from lenet.net.checkpoint import averages_mirror, load_checkpoint
+from lenet.net.models import (
+    answer_logits,
+    map_layer_names,
+    forward_stages,
+    mirror_mean,
+    normalize,
+    with_mirror_images,
+)
 
-__all__ = ["Classifier", "Prediction", "Pictures", "InputError", "render_pictures",
+__all__ = ["Classifier", "Prediction", "InputError",
            "layer_outputs", "attribution_maps", "attributions", "grad_cam",
            "saliency"]
 
@@ -47,7 +50,7 @@ class Prediction:
                                              # answers with the mean of both
 
     @property
-    def activations(self) -> dict[str, np.ndarray]:
+    def feature_maps(self) -> dict[str, np.ndarray]:
         """The conv and pooling layers' outputs, name -> (C, H, W); convs before activation."""
         return {name: self.layers[name] for name in self.map_layers}
 
@@ -85,7 +88,7 @@ class Prediction:
         if self.empty:
             return "Prediction(nothing drawn)"
         guesses = ", ".join(f"{c} {p:.3f}" for c, p in self.top(3))
-        return f"Prediction({guesses}; layers {', '.join(self.activations)})"
+        return f"Prediction({guesses}; layers {', '.join(self.feature_maps)})"
 
 
 class Classifier:
@@ -103,7 +106,7 @@ class Classifier:
         self.classes = tuple(meta["classes"])
         self.channels, self.height, self.width = meta["input_shape"]
         self.mean, self.std = tuple(meta["mean"]), tuple(meta["std"])
-        self.layer_names = conv_layer_names(model)
+        self.map_layer_names = map_layer_names(model)
         # Models trained on mirror images too answer with the mean of both (models.answer_logits).
         self.mirror_average = averages_mirror(meta)
         with torch.inference_mode():
@@ -112,12 +115,12 @@ class Classifier:
         # Grad-CAM looks at the last conv whose maps are larger than 1x1 (LeNet's C5 is 1x1),
         # after its activation. A model without convolutions (the dense baseline) has no maps
         # to weigh: cam_layer and cam_output are None and attributions give saliency only.
-        cam_convs = [n for n in self.layer_names if isinstance(getattr(model.features, n), nn.Conv2d)
+        cam_convs = [n for n in self.map_layer_names if isinstance(getattr(model.features, n), nn.Conv2d)
                      and max(self.shapes[n][1:]) > 1]
         self.cam_layer = cam_convs[-1] if cam_convs else None
         self.cam_output = _activation_after(model, self.cam_layer) if cam_convs else None
         # The fully connected layers (LeNet's F6 and output, the ConvNet's fc1 and fc2).
-        self.hidden_names = [n for n, m in model.classifier.named_children()
+        self.linear_names = [n for n, m in model.classifier.named_children()
                              if isinstance(m, nn.Linear)]
 
     def activation_of(self, name: str) -> str:
@@ -211,62 +214,12 @@ class Classifier:
         probabilities = torch.softmax(logits[0], 0).numpy()
         layers = {name: out[0].numpy() for name, out in outputs.items()}
         return Prediction(self.classes, view, tensor, probabilities, layers,
-                          map_layers=tuple(self.layer_names),
+                          map_layers=tuple(self.map_layer_names),
                           mirror_logits=None if mirror is None else mirror.numpy())
 
     def attributions(self, tensor: torch.Tensor, class_index: int):
         """(Grad-CAM on ``cam_layer`` after its activation, input saliency), each (H, W)."""
         return attributions(self.model, tensor, self.cam_output, class_index)
-
-
-@dataclass
-class Pictures:
-    """Everything viewable about one prediction, as PIL images at the input's own size or a
-    small multiple of it (the page enlarges them crisply). Each carries its colour scale: a
-    bar with the real minimum and maximum under the picture."""
-    feature_maps: dict[str, Image.Image]   # conv/pool layer -> captioned grid of its channels
-    hidden: dict[str, Image.Image]         # fully connected layer -> strip of its values
-    grad_cam: Image.Image                  # Grad-CAM heatmap over the input
-    saliency: Image.Image                  # input-gradient saliency over the input
-
-
-HEAT_SIZE = 112   # Grad-CAM and saliency: 4x LeNet's input, 3.5x the ConvNet's
-
-
-def render_pictures(clf: Classifier, result: Prediction, class_index: int | None = None,
-                    size: int = HEAT_SIZE, tile: int = 64,
-                    after_activation: bool = False) -> Pictures:
-    """Pictures of ``result``; Grad-CAM and saliency explain ``class_index`` (default: top).
-
-    Heatmaps are about ``size`` pixels; feature-map tiles about ``tile``. Conv and fully
-    connected layers are shown before their activation, or after it with
-    ``after_activation``.
-    """
-    if result.empty:
-        raise ValueError("an empty prediction has nothing to picture")
-    index = result.index if class_index is None else class_index
-    shown = {name: clf.activation_of(name) if after_activation else name
-             for name in (*clf.layer_names, *clf.hidden_names)}
-    maps = {name: _scaled_grid(result.layers[shown[name]], name, tile)
-            for name in clf.layer_names}
-    hidden = {name: _scaled_grid(result.layers[shown[name]][:, None, None], name, tile)
-              for name in clf.hidden_names}
-    cam, sal = attribution_maps(clf.model, result.tensor, clf.cam_output, index)
-    return Pictures(maps, hidden, _heat_picture(result.input_image, cam, size),
-                    _heat_picture(result.input_image, sal, size))
-
-
-def _scaled_grid(values: np.ndarray, name: str, tile: int) -> Image.Image:
-    grid = feature_map_grid(values, name, tile)
-    return with_colour_bar(grid, float(values.min()), float(values.max()), "diverging")
-
-
-def _heat_picture(base: Image.Image, heat: np.ndarray | None, size: int) -> Image.Image:
-    """``heat`` scaled to [0, 1] over ``base``, with a bar of its real range under it."""
-    heat = np.zeros(base.size[::-1], np.float32) if heat is None else heat
-    top = float(heat.max())
-    overlay = heat_overlay(base, heat / top if top > 0 else heat, size)
-    return with_colour_bar(overlay, 0.0, top, "heat")
 
 
 # ---------------------------------------------------------------------------- layers

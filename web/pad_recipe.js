@@ -1,5 +1,5 @@
 // The drawing pad's digit recipe in the page: canvas pixels -> LeNet-5's 28x28 input.
-// lenet/pad.py is the reference; every step here repeats its arithmetic in the same order,
+// lenet/inputs/pad.py is the reference; every step here repeats its arithmetic in the same order,
 // in float64, and tests/test_pad_recipe.py holds the two equal on real drawings.
 // Images are {width, height, ink: Float64Array} in row-major order, 1 = ink.
 
@@ -10,14 +10,14 @@ const MNIST_CENTRE = 14.0;   // MNIST's mean centre of mass, row and column
 const MNIST_STROKE = 2.6;    // MNIST's median stroke width, 2 * area / boundary
 const INK = 0.2;             // ink above this counts when cropping and for "nothing drawn"
 const MIN_INK = 2;           // fewer pixels of ink than this: nothing drawn
-// Stroke widths as multiples of MNIST_STROKE (why these: lenet/pad.py).
+// Stroke widths as multiples of MNIST_STROKE (why these: lenet/inputs/pad.py).
 const THICKEN_BELOW = 0.8;   // x MNIST_STROKE: thinner strokes are thickened to MNIST_STROKE
 const THIN_ABOVE = 2.0;      // x MNIST_STROKE: fatter strokes are thinned to THIN_TO
 const THIN_TO = 1.6;         // x MNIST_STROKE
 const TARGET = (MNIST_CENTRE + 0.5) * FINE - 0.5;   // coarse pixel 14's centre, in fine pixels
-const TIE = 1e-9;            // half-way offsets round up on both sides (see lenet/pad.py)
+const TIE = 1e-9;            // half-way offsets round up on both sides (see lenet/inputs/pad.py)
 
-// Round half up, as lenet/pad.py's _nearest.
+// Round half up, as lenet/inputs/pad.py's _nearest.
 const nearest = (x) => Math.floor(x + 0.5 + TIE);
 
 // ImageData-like {width, height, data: RGBA bytes} -> {width, height, ink}.
@@ -56,7 +56,7 @@ function borderOf({ width, height, ink }) {
 
 // {width, height, ink} from padInk -> {pixels: Float32Array(784), empty, and the recipe's
 // intermediates: box [top, left, bottom, right], stroke, adjusted, fitted, offset [row,
-// column], placed}, the fields of lenet/pad.py's PadRecipe.
+// column], placed}, the fields of lenet/inputs/pad.py's PadRecipe.
 export function padDigit(image) {
   const result = { pixels: new Float32Array(DIGIT_CANVAS * DIGIT_CANVAS), empty: true,
                    box: null, stroke: 0, adjusted: "kept", fitted: null, offset: null,
@@ -108,7 +108,7 @@ function inkBox({ width, height, ink }) {
 }
 
 // Area-average the box of `image` so that its larger side is `side` pixels: rows first, then
-// columns, as lenet/pad.py's Wy @ crop @ Wx.T.
+// columns, as lenet/inputs/pad.py's Wy @ crop @ Wx.T.
 function fit({ width, ink }, [top, left, bottom, right], side) {
   const h = bottom - top, w = right - left;
   const scale = side / Math.max(h, w);
@@ -130,7 +130,7 @@ function fit({ width, ink }, [top, left, bottom, right], side) {
   return { width: outW, height: outH, ink: out };
 }
 
-// For each of m output pixels, the [input pixel, weight] pairs it averages (lenet/pad.py's
+// For each of m output pixels, the [input pixel, weight] pairs it averages (lenet/inputs/pad.py's
 // _box_weights, without its zeros).
 function boxWeights(n, m) {
   const span = n / m;
@@ -147,7 +147,7 @@ function boxWeights(n, m) {
   return weights;
 }
 
-// Mean stroke width, 2 * area / boundary of the ink above 0.5 (lenet.preprocess.stroke_width).
+// Mean stroke width, 2 * area / boundary of the ink above 0.5 (lenet.inputs.preprocess.stroke_width).
 function strokeWidth({ width, height, ink }) {
   const solid = (y, x) => y >= 0 && y < height && x >= 0 && x < width && ink[y * width + x] > 0.5;
   let area = 0, boundary = 0;

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .models import forward_stages
+from lenet.net.models import forward_stages
 
 ACTIVATION_NAMES = {nn.ReLU: "ReLU", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
 POOLS = {nn.MaxPool2d: "max pooling", nn.AvgPool2d: "average pooling"}

@@ -1,5 +1,5 @@
 """The drawing pad's own digit recipe, which the page runs in JavaScript on every pointer move
-(``app_assets/pad_recipe.js``); this module is its reference and its Python API.
+(``web/pad_recipe.js``); this module is its reference and its Python API.
 
 The pad draws black ink with an 18-pixel round pen on an opaque white 280x280 canvas, so none
 of the general recipe's detective work (``preprocess.digit_recipe``: polarity, background,
@@ -22,9 +22,17 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .images import open_image, to_rgba
-from .preprocess import (DIGIT_BOX, DIGIT_CANVAS, FINE, MNIST_CENTRE, MNIST_STROKE, Digit,
-                         morph, stroke_width)
+from lenet.inputs.images import open_image, to_rgba
+from lenet.inputs.preprocess import (
+    DIGIT_BOX,
+    DIGIT_CANVAS,
+    FINE,
+    MNIST_CENTRE,
+    MNIST_STROKE,
+    Digit,
+    morph,
+    stroke_width,
+)
 
 __all__ = ["pad_ink", "pad_digit", "pad_recipe", "PadRecipe"]
 

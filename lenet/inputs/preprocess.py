@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 # Opening images lives in ``images``; its names stay importable from here.
-from .images import MAX_BYTES, MAX_PIXELS, InputError, open_image, to_rgba
+from lenet.inputs.images import MAX_BYTES, MAX_PIXELS, InputError, open_image, to_rgba
 
 __all__ = ["InputError", "open_image", "to_rgba", "MAX_BYTES", "MAX_PIXELS", "Digit",
            "DigitRecipe", "photo_to_array", "opaque_rgb", "centre_square", "ink_map",

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 
 import numpy as np
+import torch
 from PIL import Image
+
+from lenet.inside.blocks import BlockError
+from lenet.inside.invariance import Occlusion
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -253,3 +258,52 @@ def architecture_rows(model, input_shape) -> list[list]:
         rows.append([name, op, geometry, "x".join(map(str, shapes[name])), params])
     rows.append(["total", "", "", "", sum(p.numel() for p in model.parameters())])
     return rows
+
+
+# ---------------------------------------------------------------------------- pictures
+
+def pixels_to_image(pixels: torch.Tensor) -> Image.Image:
+    """(C, H, W) in [0, 1] -> a grey or RGB PIL image."""
+    a = pixels.detach().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    return Image.fromarray(a[..., 0] if a.shape[2] == 1 else a, "L" if a.shape[2] == 1 else "RGB")
+
+
+def occlusion_picture(pixels: torch.Tensor, occlusion: Occlusion, size: int = 112) -> Image.Image:
+    """The occlusion heat over the input: the share of the class's probability lost when the
+    squares over each pixel are hidden (1 = all of it), so the colour means the same for
+    every input; a gain in probability stays uncoloured."""
+    share = occlusion.heat / max(occlusion.probability, 1e-12)
+    return heat_overlay(pixels_to_image(pixels), np.clip(share, 0, 1), size)
+
+
+# ---------------------------------------------------------------------------- pictures
+
+def scale_each(maps: torch.Tensor) -> torch.Tensor:
+    """Every map (C, H, W) scaled to [0, 1] on its own; a constant map becomes 0."""
+    lo = maps.amin(dim=(1, 2), keepdim=True)
+    spread = maps.amax(dim=(1, 2), keepdim=True) - lo
+    return torch.where(spread > 0, (maps - lo) / spread.clamp_min(1e-12), torch.zeros_like(maps))
+
+
+def maps_grid(maps, view: str = "scaled", nrow: int | None = None, padding: int = 2,
+              pad_value: float = 1.0) -> Image.Image:
+    """Every channel of ``maps`` (C, H, W) as a grey tile, laid out by ``make_grid``.
+
+    "scaled": each map to [0, 1] on its own (bright = large). "neg_abs": −|y|, then scaled,
+    the course's view of the Laplacian: edges (large |y|) dark on a light, flat background.
+    ``nrow`` tiles per row (default: a near-square grid); white gaps of ``padding`` pixels.
+    """
+    if view not in ("scaled", "neg_abs"):
+        raise BlockError(f"view must be 'scaled' or 'neg_abs', not {view!r}")
+    maps = torch.as_tensor(maps).float()
+    if maps.dim() == 2:
+        maps = maps[None]
+    if view == "neg_abs":
+        maps = -maps.abs()
+    tiles = scale_each(maps)[:, None]                          # (C, 1, H, W)
+    nrow = nrow or math.ceil(math.sqrt(len(tiles)))
+    # Imported here: torchvision costs about a second to import, which the app's start-up
+    # should not pay for one layout helper (the app's warm-up calls this once instead).
+    from torchvision.utils import make_grid
+    grid = make_grid(tiles, nrow=nrow, padding=padding, pad_value=pad_value)[0]  # grey: one plane
+    return Image.fromarray(grid.mul(255).round_().to(torch.uint8).numpy(), "L")

@@ -10,10 +10,20 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .preprocess import (DIGIT_BOX, DIGIT_CANVAS, FINE, centre_square, digit_recipe,
-                         opaque_rgb, open_image, photo_to_array, stroke_width, to_rgba)
-from .pad import pad_ink, pad_recipe
-from .visualize import _font
+from lenet.inputs.pad import pad_ink, pad_recipe
+from lenet.inputs.preprocess import (
+    DIGIT_BOX,
+    DIGIT_CANVAS,
+    FINE,
+    centre_square,
+    digit_recipe,
+    opaque_rgb,
+    open_image,
+    photo_to_array,
+    stroke_width,
+    to_rgba,
+)
+from lenet.pictures.visualize import _font
 
 VIEW_SIDE = 512   # pictures of the received image are reduced to at most this, for display
 Step = tuple[str, Image.Image]
@@ -47,7 +57,7 @@ def digit_steps(image: Image.Image) -> list[Step]:
 
 
 def pad_steps(image: Image.Image) -> list[Step]:
-    """The pad's recipe (``lenet.pad``) as (caption, picture) pairs: received -> ink ->
+    """The pad's recipe (``lenet.inputs.pad``) as (caption, picture) pairs: received -> ink ->
     cropped and fitted into 20x20 (stroke thickened, thinned or kept) -> placed by centre of
     mass -> the network's input, exactly ``pad_digit(pad_ink(image)).pixels``."""
     ink = pad_ink(image)

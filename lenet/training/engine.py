@@ -18,9 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .data import normalize
-from .models import answer_logits
-
+from lenet.net.models import answer_logits, normalize
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 

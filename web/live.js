@@ -4,7 +4,7 @@
 import { loadNetwork } from "./engine.js";
 
 // ``props.models``: [{path, title}], the first the tab's own network; ``base``: the URL of the
-// page's static files (<root>/gradio_api/file=app_assets/).
+// page's static files (<root>/gradio_api/file=web/).
 export function loadModels(props, base) {
   const root = new URL("../../", base);
   return Promise.all(props.models.map((m) => loadNetwork(new URL(`gradio_api/file=${m.path}`, root).href)));
@@ -40,7 +40,7 @@ export function softmaxMath(classes, logits, probabilities, k) {
     <p class="nv-note">The sum below the line adds e<sup>z</sup> over every class: ${terms}.</p>`;
 }
 
-// The words of a view (app_assets/words.json, shared with the server's tabs) as a
+// The words of a view (web/words.json, shared with the server's tabs) as a
 // definition list, in the order the data flows.
 export async function fillWords(list, base, keys) {
   const words = await (await fetch(new URL("words.json", base))).json();

@@ -4,7 +4,7 @@
 // Gradio learns a component's custom events from their quoted names in this text: the page
 // sends "replaced" (a drawing replaced an upload) and "cleared" (Clear was pressed).
 const root = (window.gradio_config && window.gradio_config.root) || window.location.href;
-const base = new URL("gradio_api/file=app_assets/", root.endsWith("/") ? root : root + "/");
+const base = new URL("gradio_api/file=web/", root.endsWith("/") ? root : root + "/");
 import(new URL(props.module, base).href)
   .then((module) => module.mount({ element, props, trigger, watch, base }))
   .catch((error) => {

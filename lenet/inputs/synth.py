@@ -13,7 +13,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from .preprocess import morph
+from lenet.inputs.preprocess import morph
 
 FORMATS = ("sketchpad", "transparent", "inverted", "photo")
 

@@ -1,7 +1,7 @@
 // The network as one view: every layer's maps or units in the order the data flows, the
 // outputs named by class with their probabilities, Grad-CAM and saliency for a chosen class,
 // and "follow a unit" (hover outlines what a unit reads; a click opens its trace beside it).
-// It draws what the engine computed (app_assets/engine.js) and computes nothing itself, so
+// It draws what the engine computed (web/engine.js) and computes nothing itself, so
 // every number on screen is one the engine can trace back to the weights.
 //
 // The columns come from the network's own layer table: conv and pooling layers become grids

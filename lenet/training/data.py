@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .preprocess import photo_to_array
+from lenet.inputs.preprocess import photo_to_array
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -26,7 +26,7 @@ class DataError(Exception):
 
 def default_data_dir() -> str:
     """``../shared/data`` when it exists (this project's training machine), else ``data``."""
-    shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    shared = Path(__file__).resolve().parents[3] / "shared" / "data"
     return str(shared) if shared.is_dir() else "data"
 
 
@@ -131,12 +131,3 @@ def validation_split(n: int, n_val: int = 1024, seed: int = 0):
 
 # ---------------------------------------------------------------------------- batches
 
-def normalize(x: torch.Tensor, mean, std) -> torch.Tensor:
-    """(B, C, H, W) pixels -> (x - mean) / std per channel, for training and serving alike.
-
-    uint8 pixels are taken to [0, 1] first; float pixels must already be in [0, 1].
-    """
-    x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
-    mean = torch.tensor(mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
-    std = torch.tensor(std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
-    return (x - mean) / std

@@ -10,7 +10,7 @@
 //   const net = await loadNetwork("/checkpoints/lenet5.safetensors");
 //   const run = net.forward(net.normalize(pixels));   // run.outputs.C1.data, run.top, ...
 //   const maps = net.attributions(run, run.top);       // maps.gradCam, maps.saliency
-//   const t = net.trace(run, "C3", 5, 4, 6);           // as lenet.trace.Trace.as_dict()
+//   const t = net.trace(run, "C3", 5, 4, 6);           // as lenet.inside.trace.Trace.as_dict()
 
 const TOP_TERMS = 10;                          // as trace.py: the largest terms a trace lists
 const ACTIVATION_NAMES = {relu: "ReLU", tanh: "tanh"};
@@ -429,7 +429,7 @@ export class Network {
       top: argmax(probabilities)};
   }
 
-  /** Grad-CAM and saliency for `classIndex` in their own units, as lenet.inference's
+  /** Grad-CAM and saliency for `classIndex` in their own units, as lenet.inside.inference's
    * attribution_maps: gradients of this image's own logit (not the mirror image's). */
   attributions(run, classIndex) {
     const classes = this.classes.length;
@@ -456,7 +456,7 @@ export class Network {
   }
 
   /** The input pixels [top, left, bottom, right] (inclusive, clipped) that `layer` at (y, x)
-   * depends on, as lenet.trace.receptive_field; a linear layer sees the whole input. */
+   * depends on, as lenet.inside.trace.receptive_field; a linear layer sees the whole input. */
   receptiveField(layer, y = 0, x = 0) {
     const [, H, W] = this.#shape;
     let i = this.#stages.findIndex((s) => s.name && s.name === layer);
@@ -486,7 +486,7 @@ export class Network {
   }
 
   /** How `layer`'s value at (channel, y, x) was computed, with the fields of
-   * lenet.trace.Trace.as_dict(); inputs, weights and products are flat, of shape `shape`.
+   * lenet.inside.trace.Trace.as_dict(); inputs, weights and products are flat, of shape `shape`.
    * An activation layer is traced as the layer before it. */
   trace(run, layer, channel, y = 0, x = 0) {
     const i = this.#traceable(layer, channel, y, x), s = this.#stages[i];

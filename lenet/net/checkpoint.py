@@ -17,7 +17,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as serialize_tensors
 from torch import nn
 
-from .models import REGISTRY, layer_table
+from lenet.net.models import REGISTRY, layer_table
 
 FORMAT_VERSION = 1
 META_KEY = "lenet"
@@ -28,7 +28,7 @@ class CheckpointError(Exception):
 
 
 def default_checkpoint(model_name: str) -> Path:
-    return Path(__file__).resolve().parent.parent / "checkpoints" / f"{model_name}.safetensors"
+    return Path(__file__).resolve().parents[2] / "checkpoints" / f"{model_name}.safetensors"
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

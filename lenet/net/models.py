@@ -208,7 +208,7 @@ def _pair(v) -> list[int]:
     return [v, v] if isinstance(v, int) else list(v)
 
 
-def conv_layer_names(model: nn.Module) -> list[str]:
+def map_layer_names(model: nn.Module) -> list[str]:
     """Names (inside ``model.features``) of the conv and pooling layers, in forward order."""
     return [name for name, m in model.features.named_children()
             if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d))]
@@ -216,3 +216,14 @@ def conv_layer_names(model: nn.Module) -> list[str]:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def normalize(x: torch.Tensor, mean, std) -> torch.Tensor:
+    """(B, C, H, W) pixels -> (x - mean) / std per channel, for training and serving alike.
+
+    uint8 pixels are taken to [0, 1] first; float pixels must already be in [0, 1].
+    """
+    x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
+    mean = torch.tensor(mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+    std = torch.tensor(std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+    return (x - mean) / std
