@@ -12,7 +12,7 @@ from PIL import Image
 from torch import nn
 
 from lenet.inputs.preprocess import digit_from_image, photo_to_array
-from lenet.inside.explain import describe_layers, softmax_formula
+from lenet.inside.explain import architecture_rows, describe_layers, softmax_formula
 from lenet.net.models import ConvNet, LeNet5, count_parameters
 from lenet.pictures.input_steps import digit_steps, photo_steps, steps_strip
 from lenet.pictures.scales import _kernel_layout, colour_bar, kernel_grid, map_range
@@ -237,3 +237,15 @@ def test_the_pads_steps_end_with_exactly_what_the_network_gets():
     assert np.array_equal(np.asarray(steps[-1][1]), expected)
     blank = pad_steps(Image.new("RGB", (280, 280), "white"))
     assert len(blank) == 2 and "nothing drawn" in blank[-1][0]
+
+
+@pytest.mark.parametrize("model, shape, total, last_shape", [
+    (LeNet5(), (1, 28, 28), 61706, "10"), (ConvNet(), (3, 32, 32), 258058, "10")])
+def test_architecture_table_adds_up(model, shape, total, last_shape):
+    rows = architecture_rows(model, shape)
+    assert rows[-1][0] == "total" and rows[-1][-1] == total
+    assert sum(r[-1] for r in rows[:-1]) == total
+    assert rows[-2][3] == last_shape
+    if isinstance(model, LeNet5):
+        c1 = next(r for r in rows if r[0] == "C1")
+        assert c1[1] == "conv 1→6 + ReLU" and c1[2] == "5x5 / s1 / p2" and c1[3] == "6x28x28"

@@ -9,8 +9,8 @@ from lenet.net.models import (
     Dense,
     LeNet5,
     LeNet5Classic,
-    map_layer_names,
     count_parameters,
+    map_layer_names,
 )
 
 

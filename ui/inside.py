@@ -9,10 +9,11 @@ import pandas as pd
 from PIL import Image
 from torch import nn
 
+from lenet.inside.explain import architecture_rows
 from lenet.inside.inference import Classifier
 from lenet.net.checkpoint import answer_accuracy
 from lenet.pictures.scales import kernel_grid, with_colour_bar
-from lenet.pictures.visualize import DIVERGING, architecture_rows, filter_tiles
+from lenet.pictures.visualize import DIVERGING, filter_tiles
 
 from .charts import bar_chart, line_chart
 from .common import picture, png_data_url

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from lenet.inputs.preprocess import opaque_rgb, open_image, to_rgba
+from lenet.net.layers import output_size
 
 
 class BlockError(ValueError):
@@ -140,15 +141,6 @@ class BlockResult:
     def __repr__(self) -> str:
         steps = " -> ".join(f"{k} {'x'.join(map(str, s))}" for k, s in self.shapes.items())
         return f"BlockResult({steps})"
-
-
-def output_size(n: int, k: int, stride: int, padding: int | None = None) -> tuple[int, str]:
-    """⌊(n − k + 2p)/s⌋ + 1 and the formula with its numbers (floor brackets only when
-    the division is not exact; no padding term when ``padding`` is None, as for pooling)."""
-    span = n - k + 2 * (padding or 0)
-    out = span // stride + 1
-    inner = f"({n} − {k}" + ("" if padding is None else f" + 2·{padding}") + f")/{stride}"
-    return out, f"{'⌊' + inner + '⌋' if span % stride else inner} + 1 = {out}"
 
 
 def _formula(what: str, n: tuple[int, int], k: tuple[int, int], stride: int,

@@ -15,10 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from lenet.net.layers import ACTIVATIONS, POOLS, geometry, output_size
 from lenet.net.models import forward_stages
-
-ACTIVATION_NAMES = {nn.ReLU: "ReLU", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
-POOLS = {nn.MaxPool2d: "max pooling", nn.AvgPool2d: "average pooling"}
 
 
 @dataclass
@@ -54,8 +52,8 @@ def describe_layers(model: nn.Module, input_shape: tuple[int, ...]) -> list[Laye
         for name, layer in forward_stages(model):
             in_shape = tuple(x.shape[1:])
             x = layer(x)
-            if isinstance(layer, tuple(ACTIVATION_NAMES)) and infos:
-                infos[-1].activation = ACTIVATION_NAMES[type(layer)]
+            if type(layer) in ACTIVATIONS and infos:
+                infos[-1].activation = ACTIVATIONS[type(layer)]
             elif name:
                 infos.append(_describe(name, layer, in_shape, tuple(x.shape[1:])))
         final = model(torch.zeros(1, *input_shape))
@@ -82,9 +80,8 @@ def _describe(name: str, layer: nn.Module, in_shape: tuple, out_shape: tuple) ->
             terms.append(f"{layer.out_channels}")
     elif isinstance(layer, tuple(POOLS)):
         operation = POOLS[type(layer)]
-        kernel, stride, padding = (_pair(layer.kernel_size), _pair(layer.stride or layer.kernel_size),
-                                   _pair(layer.padding))
-        if isinstance(layer, nn.MaxPool2d) and _pair(layer.dilation) != (1, 1):
+        kernel, stride, padding, dilation = geometry(layer)
+        if dilation != (1, 1):
             raise NotImplementedError(f"{name}: dilated pooling is not explained")
         terms = []
     elif isinstance(layer, nn.Linear):
@@ -97,13 +94,13 @@ def _describe(name: str, layer: nn.Module, in_shape: tuple, out_shape: tuple) ->
         raise NotImplementedError(f"{name}: {type(layer).__name__} layers are not explained")
     if kernel is not None:
         ceil = getattr(layer, "ceil_mode", False)
-        sizes = [_size(n, k, s, p, ceil) for n, k, s, p in zip(in_shape[-2:], kernel, stride,
-                                                                 padding)]
-        if tuple(size for _, size in sizes) != tuple(out_shape[-2:]):
-            raise RuntimeError(f"{name}: the formula gives {[s for _, s in sizes]}, "
+        sizes = [output_size(n, k, s, p, ceil) for n, k, s, p in zip(in_shape[-2:], kernel,
+                                                                       stride, padding)]
+        if tuple(size for size, _ in sizes) != tuple(out_shape[-2:]):
+            raise RuntimeError(f"{name}: the formula gives {[s for s, _ in sizes]}, "
                                f"the layer {tuple(out_shape[-2:])}")
-        size_formula = (sizes[0][0] if sizes[0][0] == sizes[1][0]
-                        else f"height {sizes[0][0]}, width {sizes[1][0]}")
+        size_formula = (sizes[0][1] if sizes[0][1] == sizes[1][1]
+                        else f"height {sizes[0][1]}, width {sizes[1][1]}")
     formula = " + ".join(terms) + f" = {params:,}" if terms else "0"
     if terms and _evaluate(terms) != params:
         raise RuntimeError(f"{name}: {formula} does not add up to {params}")
@@ -111,20 +108,25 @@ def _describe(name: str, layer: nn.Module, in_shape: tuple, out_shape: tuple) ->
                      params, formula, size_formula, "")
 
 
-def _pair(v) -> tuple[int, int]:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-
-
-def _size(n: int, k: int, s: int, p: int, ceil: bool = False) -> tuple[str, int]:
-    """out = floor((n − k + 2p)/s) + 1, written with these numbers; brackets when rounding."""
-    top = n - k + 2 * p
-    out = (-(-top // s) if ceil else top // s) + 1
-    if ceil and (out - 1) * s >= n + p:  # PyTorch: the last window must start inside
-        out -= 1
-    fraction = f"({n} − {k} + 2·{p})/{s}"
-    if top % s:
-        fraction = f"⌈{fraction}⌉" if ceil else f"⌊{fraction}⌋"
-    return f"{fraction} + 1 = {out}", out
+def architecture_rows(model: nn.Module, input_shape: tuple[int, ...]) -> list[list]:
+    """``describe_layers`` as table rows: [layer, operation, kernel / stride / padding, output
+    shape, parameters], the activation folded into its layer's row, between an input row and
+    a total."""
+    operations = {"convolution": "conv", "max pooling": "max-pool", "average pooling": "avg-pool",
+                  "fully connected": "linear"}
+    rows: list[list] = [["input", "", "", "x".join(map(str, input_shape)), 0]]
+    for info in describe_layers(model, input_shape):
+        operation = operations[info.operation]
+        if info.kernel is None or info.operation == "convolution":
+            operation += f" {info.in_shape[0]}→{info.out_shape[0]}"
+        if info.activation:
+            operation += f" + {info.activation}"
+        geometry = ("" if info.kernel is None else
+                    f"{info.kernel[0]}x{info.kernel[1]} / s{info.stride[0]} / p{info.padding[0]}")
+        rows.append([info.name, operation, geometry, "x".join(map(str, info.out_shape)),
+                     info.parameters])
+    rows.append(["total", "", "", "", sum(p.numel() for p in model.parameters())])
+    return rows
 
 
 def _evaluate(terms: list[str]) -> int:

@@ -20,10 +20,11 @@ from torch import nn
 from lenet.inputs.images import InputError, open_image
 from lenet.inputs.preprocess import digit_from_image, photo_to_array
 from lenet.net.checkpoint import averages_mirror, load_checkpoint
+from lenet.net.layers import is_activation
 from lenet.net.models import (
     answer_logits,
-    map_layer_names,
     forward_stages,
+    map_layer_names,
     mirror_mean,
     normalize,
     with_mirror_images,
@@ -224,9 +225,6 @@ class Classifier:
 
 # ---------------------------------------------------------------------------- layers
 
-ACTIVATIONS = (nn.ReLU, nn.Tanh, nn.Sigmoid)
-
-
 def layer_outputs(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Run ``model`` layer by layer on ``x``: (logits, name -> that layer's output).
 
@@ -245,7 +243,7 @@ def _activation_after(model: nn.Module, name: str) -> str:
     """``name``, or the activation layer right after it when there is one."""
     stages = forward_stages(model)
     position = [n for n, _ in stages].index(name)
-    if position + 1 < len(stages) and isinstance(stages[position + 1][1], ACTIVATIONS):
+    if position + 1 < len(stages) and is_activation(stages[position + 1][1]):
         return stages[position + 1][0]
     return name
 

@@ -17,11 +17,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from lenet.net.layers import ACTIVATIONS, MAP_LAYERS, POOLS, geometry
+
 __all__ = ["Trace", "TraceError", "trace", "traceable_layers", "receptive_field", "describe"]
 
-POOLS = (nn.MaxPool2d, nn.AvgPool2d)
-TRACEABLE = (nn.Conv2d, nn.Linear, *POOLS)
-ACTIVATION_NAMES = {nn.ReLU: "ReLU", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
+TRACEABLE = (*MAP_LAYERS, nn.Linear)
 TOP_TERMS = 10  # how many of the largest |input x weight| terms a trace lists
 
 
@@ -93,18 +93,6 @@ def traceable_layers(clf) -> list[str]:
     return [n for n, m in _layers(clf.model, clf.shapes).items() if isinstance(m, TRACEABLE)]
 
 
-def _pair(v) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
-def _geometry(m: nn.Module):
-    """(kernel, stride, padding, dilation), each (rows, cols), of a conv or pooling module."""
-    if isinstance(m.padding, str):
-        raise NotImplementedError(f"string padding {m.padding!r} is not traced")
-    dilation = getattr(m, "dilation", 1)
-    return (_pair(m.kernel_size), _pair(m.stride or m.kernel_size), _pair(m.padding), _pair(dilation))
-
-
 def receptive_field(clf, layer: str, y: int = 0, x: int = 0) -> tuple[int, int, int, int]:
     """The input pixels (top, left, bottom, right, inclusive) that ``layer`` at (y, x) depends
     on, found by walking back through every conv and pooling layer's kernel, stride, padding
@@ -117,8 +105,8 @@ def receptive_field(clf, layer: str, y: int = 0, x: int = 0) -> tuple[int, int, 
         if isinstance(m, nn.Linear):
             rows, cols = [0, clf.height - 1], [0, clf.width - 1]
             break
-        if isinstance(m, (nn.Conv2d, *POOLS)):
-            (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _geometry(m)
+        if isinstance(m, MAP_LAYERS):
+            (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geometry(m)
             rows = [rows[0] * sh - ph, rows[1] * sh - ph + dh * (kh - 1)]
             cols = [cols[0] * sw - pw, cols[1] * sw - pw + dw * (kw - 1)]
     return (max(rows[0], 0), max(cols[0], 0), min(rows[1], clf.height - 1), min(cols[1], clf.width - 1))
@@ -160,13 +148,13 @@ def trace(clf, tensor: torch.Tensor, layer: str, channel: int, y: int = 0, x: in
     common = dict(model=clf.name, layer=layer, channel=channel, y=y, x=x, source=source,
                   receptive_field=receptive_field(clf, layer, y, x))
     here = outputs[layer][0, channel] if outputs[layer].dim() == 2 else outputs[layer][0, channel, y, x]
-    if isinstance(m, POOLS):
+    if isinstance(m, tuple(POOLS)):
         return _trace_pool(m, before, common, float(here))
     nxt = layers[names[i + 1]] if i + 1 < len(names) else None
-    act = nxt if type(nxt) in ACTIVATION_NAMES else None
+    act = nxt if type(nxt) in ACTIVATIONS else None
     if isinstance(m, nn.Conv2d):
         inputs, weights, origin = _conv_patch(m, before, channel, y, x)
-        step = _geometry(m)[3]
+        step = geometry(m)[3]
     else:
         inputs, weights, origin = torch.flatten(before, 0), m.weight[channel], None
         step = None
@@ -177,7 +165,7 @@ def trace(clf, tensor: torch.Tensor, layer: str, channel: int, y: int = 0, x: in
     value = pre if act is None else float(act(torch.tensor(pre, dtype=torch.float32)))
     return Trace(**common, kind="conv" if isinstance(m, nn.Conv2d) else "linear", inputs=inputs,
                  value=value, weights=weights, products=products, bias=bias, pre_activation=pre,
-                 activation=ACTIVATION_NAMES.get(type(act)), map_value_before=float(here),
+                 activation=ACTIVATIONS.get(type(act)), map_value_before=float(here),
                  origin=origin, top_contributions=_top(inputs, weights, products, origin, step,
                                                        tuple(before.shape), _in_offset(m, channel)))
 
@@ -193,7 +181,7 @@ def _conv_patch(m: nn.Conv2d, before: torch.Tensor, channel: int, y: int, x: int
     """The (C_in, kh, kw) input patch the kernel sees at (y, x), zero padding as zeros."""
     if m.padding_mode != "zeros":
         raise NotImplementedError(f"padding mode {m.padding_mode!r} is not traced")
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _geometry(m)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geometry(m)
     first = _in_offset(m, channel)
     maps = before[first:first + m.in_channels // m.groups]
     padded = nn.functional.pad(maps, (pw, pw, ph, ph))           # zeros, as the conv pads
@@ -203,7 +191,7 @@ def _conv_patch(m: nn.Conv2d, before: torch.Tensor, channel: int, y: int, x: int
 
 
 def _trace_pool(m: nn.Module, before: torch.Tensor, common: dict, here: float) -> Trace:
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _geometry(m)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geometry(m)
     if (ph, pw) != (0, 0) or (dh, dw) != (1, 1) or m.ceil_mode or getattr(m, "divisor_override", None):
         raise NotImplementedError("padded, dilated or ceil-mode pooling is not traced")
     top, left = common["y"] * sh, common["x"] * sw

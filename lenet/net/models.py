@@ -15,6 +15,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from lenet.net.layers import MAP_LAYERS, geometry
+
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")
@@ -189,7 +191,7 @@ def layer_table(model: nn.Module) -> list[dict]:
         elif isinstance(m, nn.Linear):
             row = dict(kind="linear", inputs=m.in_features, outputs=m.out_features)
         elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
-            size, step = (_pair(m.kernel_size), _pair(m.stride or m.kernel_size))
+            size, step = (list(p) for p in geometry(m)[:2])
             row = dict(kind="maxpool" if isinstance(m, nn.MaxPool2d) else "avgpool",
                        kernel=size, stride=step)
         elif isinstance(m, (nn.ReLU, nn.Tanh)):
@@ -204,14 +206,10 @@ def layer_table(model: nn.Module) -> list[dict]:
     return table
 
 
-def _pair(v) -> list[int]:
-    return [v, v] if isinstance(v, int) else list(v)
-
-
 def map_layer_names(model: nn.Module) -> list[str]:
     """Names (inside ``model.features``) of the conv and pooling layers, in forward order."""
     return [name for name, m in model.features.named_children()
-            if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d))]
+            if isinstance(m, MAP_LAYERS)]
 
 
 def count_parameters(model: nn.Module) -> int:

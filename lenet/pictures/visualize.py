@@ -224,42 +224,6 @@ def heat_overlay(base: Image.Image, heat: np.ndarray, size: int = 224,
 
 # ---------------------------------------------------------------------------- tables
 
-def architecture_rows(model, input_shape) -> list[list]:
-    """Rows of [layer, operation, kernel/stride/padding, output shape, parameters], + total.
-
-    Activation layers are folded into the row of the layer they follow.
-    """
-    import torch
-    from torch import nn
-    shapes, rows = {}, []
-    modules = list(model.features.named_children()) + list(model.classifier.named_children())
-    hooks = [m.register_forward_hook(lambda _m, _i, out, n=n: shapes.__setitem__(n, out.shape[1:]))
-             for n, m in modules]
-    with torch.inference_mode():
-        model(torch.zeros(1, *input_shape))
-    for h in hooks:
-        h.remove()
-    rows.append(["input", "", "", "x".join(map(str, input_shape)), 0])
-    for name, m in modules:
-        if isinstance(m, (nn.ReLU, nn.Tanh, nn.Sigmoid)):
-            rows[-1][1] += f" + {type(m).__name__}"
-            continue
-        if isinstance(m, nn.Conv2d):
-            op = f"conv {m.in_channels}→{m.out_channels}"
-            geometry = f"{m.kernel_size[0]}x{m.kernel_size[1]} / s{m.stride[0]} / p{m.padding[0]}"
-        elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
-            op = "max-pool" if isinstance(m, nn.MaxPool2d) else "avg-pool"
-            geometry = f"{m.kernel_size}x{m.kernel_size} / s{m.stride} / p{m.padding}"
-        elif isinstance(m, nn.Linear):
-            op, geometry = f"linear {m.in_features}→{m.out_features}", ""
-        else:
-            op, geometry = type(m).__name__, ""
-        params = sum(p.numel() for p in m.parameters())
-        rows.append([name, op, geometry, "x".join(map(str, shapes[name])), params])
-    rows.append(["total", "", "", "", sum(p.numel() for p in model.parameters())])
-    return rows
-
-
 # ---------------------------------------------------------------------------- pictures
 
 def pixels_to_image(pixels: torch.Tensor) -> Image.Image:
