@@ -1,7 +1,11 @@
 """How a CNN sees: draw a digit for LeNet-5 or show a photo to the CIFAR-10 ConvNet, and look
 at the prediction, the network's input, every conv and pooling layer's feature maps, and
 Grad-CAM. All model work happens in ``lenet``; each tab lives in ``ui/``; this file loads
-the models once and assembles the page.
+the models once and assembles the page. Importing it loads nothing: ``build`` makes the page,
+``main`` starts it.
+
+The six tabs: draw a digit and photo (the network live in the browser, on one screen), the
+test-set gallery, the building blocks, the invariance lab and inside the models.
 
     python app.py        # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT)
 """
@@ -12,6 +16,7 @@ import io
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -33,6 +38,7 @@ MAX_FILE_SIZE = "50mb"      # Gradio refuses larger files; ui.common answers abo
 QUEUE_SIZE = 64             # waiting requests beyond this are turned away ("queue full")
 TORCH_THREADS = 1           # one small image per request: threads cost more than they save
 log = logging.getLogger("app")
+ROOT = Path(__file__).resolve().parent
 
 
 REQUIRED = ("lenet5", "convnet")            # the app does not start without these
@@ -47,13 +53,17 @@ def checkpoint_path(name: str) -> Path:
 def served_path(path: Path) -> str:
     """How the page names a static file: relative to the app's folder when inside it."""
     path = Path(path).resolve()
-    root = Path(__file__).resolve().parent
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
+class MissingModel(Exception):
+    """A required checkpoint that cannot be loaded; the message is one line saying which file
+    and how to make it."""
 
 
 def load_models() -> dict[str, Classifier]:
-    """The committed checkpoints; a missing required one exits with one line saying which file
-    and how to make it, a missing variant is left out with a warning in the log."""
+    """The committed checkpoints. A missing required one raises ``MissingModel``; a missing
+    variant is left out with a warning in the log."""
     models = {}
     for name in (*REQUIRED, *VARIANTS):
         path = checkpoint_path(name)
@@ -61,7 +71,7 @@ def load_models() -> dict[str, Classifier]:
             models[name] = Classifier.from_checkpoint(path)
         except CheckpointError as exc:
             if name in REQUIRED:
-                sys.exit(missing_checkpoint_hint(name, path, exc))
+                raise MissingModel(missing_checkpoint_hint(name, path, exc)) from None
             log.warning("%s left out: %s", name, exc)
     return models
 
@@ -79,42 +89,56 @@ def load_galleries(models: dict[str, Classifier]) -> dict:
     return galleries
 
 
-MODELS = load_models()
-DIGITS, PHOTOS = MODELS["lenet5"], MODELS["convnet"]
-# The page's own code and the checkpoints its engine reads, served as static files.
-ROOT = Path(__file__).resolve().parent
-SERVED = {name: checkpoint_path(name) for name in MODELS}
-gr.set_static_paths([ROOT / "web", *SERVED.values()])
-DRAW = DrawTab(DIGITS, [MODELS[name] for name in VARIANTS if name in MODELS],
-               paths={name: served_path(path) for name, path in SERVED.items()})
-PHOTO = PhotoTab(PHOTOS, path=served_path(SERVED["convnet"]))
-GALLERY = GalleryTab(load_galleries(MODELS))
-BLOCKS, LAB = BlocksTab(DIGITS, PHOTOS), InvarianceTab(DIGITS, PHOTOS)
-OPENED = lane("opened")   # a tab's first result when a visitor opens it
+@dataclass
+class Page:
+    """The assembled app: its Gradio page, the models it serves and each tab's handlers."""
+    demo: gr.Blocks
+    models: dict[str, Classifier]
+    draw: DrawTab
+    photo: PhotoTab
+    gallery: GalleryTab
+    blocks: BlocksTab
+    lab: InvarianceTab
 
-with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800), fill_width=True) as demo:
-    gr.Markdown("## How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to "
-                "the **ConvNet** (CIFAR-10) and look inside, layer by layer.",
-                elem_id="page-title")
-    with gr.Tabs(overflow_behavior="wrap") as tabs:   # every tab one tap away on a phone
-        with gr.Tab(draw.TITLE, id="draw"):
-            DRAW.build()
-        with gr.Tab(photo.TITLE, id="photo"):
-            PHOTO.build()
-        if GALLERY.galleries:
-            with gr.Tab(gallery.TITLE, id="gallery"):
-                GALLERY.build(tabs, DRAW.view, PHOTO.view, PHOTO.shown)
-            demo.load(*GALLERY.loaded, api_name=False)
-        with gr.Tab(blocks.TITLE, id="blocks") as blocks_tab:
-            BLOCKS.build(DRAW.view, PHOTO.shown)
-        blocks_tab.select(*BLOCKS.opened, api_name=False, **OPENED)
-        with gr.Tab(invariance.TITLE, id="invariance") as lab:
-            LAB.build(DRAW.view, PHOTO.shown)
-        lab.select(*LAB.opened, api_name=False, **OPENED)
-        with gr.Tab(inside.TITLE, id="inside"):
-            inside.build(list(MODELS.values()))
 
-demo.queue(max_size=QUEUE_SIZE)
+def build(models: dict[str, Classifier] | None = None) -> Page:
+    """The page for ``models`` (default: the committed checkpoints, ``load_models``)."""
+    models = load_models() if models is None else models
+    digits, photos = models["lenet5"], models["convnet"]
+    # The page's own code and the checkpoints its engine reads, served as static files.
+    served = {name: checkpoint_path(name) for name in models}
+    gr.set_static_paths([ROOT / "web", *served.values()])
+    draw_tab = DrawTab(digits, [models[name] for name in VARIANTS if name in models],
+                       paths={name: served_path(path) for name, path in served.items()})
+    photo_tab = PhotoTab(photos, path=served_path(served["convnet"]))
+    gallery_tab = GalleryTab(load_galleries(models))
+    blocks_tab, lab_tab = BlocksTab(digits, photos), InvarianceTab(digits, photos)
+    opened = lane("opened")   # a tab's first result when a visitor opens it
+
+    with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800), fill_width=True) as demo:
+        gr.Markdown("## How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to "
+                    "the **ConvNet** (CIFAR-10) and look inside, layer by layer.",
+                    elem_id="page-title")
+        with gr.Tabs(overflow_behavior="wrap") as tabs:   # every tab one tap away on a phone
+            with gr.Tab(draw.TITLE, id="draw"):
+                draw_tab.build()
+            with gr.Tab(photo.TITLE, id="photo"):
+                photo_tab.build()
+            if gallery_tab.galleries:
+                with gr.Tab(gallery.TITLE, id="gallery"):
+                    gallery_tab.build(tabs, draw_tab.view, photo_tab.view, photo_tab.shown)
+                demo.load(*gallery_tab.loaded, api_name=False)
+            with gr.Tab(blocks.TITLE, id="blocks") as blocks_page:
+                blocks_tab.build(draw_tab.view, photo_tab.shown)
+            blocks_page.select(*blocks_tab.opened, api_name=False, **opened)
+            with gr.Tab(invariance.TITLE, id="invariance") as lab_page:
+                lab_tab.build(draw_tab.view, photo_tab.shown)
+            lab_page.select(*lab_tab.opened, api_name=False, **opened)
+            with gr.Tab(inside.TITLE, id="inside"):
+                inside.build(list(models.values()))
+
+    demo.queue(max_size=QUEUE_SIZE)
+    return Page(demo, models, draw_tab, photo_tab, gallery_tab, blocks_tab, lab_tab)
 
 
 def warm_up(url: str) -> None:
@@ -142,6 +166,10 @@ def warm_up(url: str) -> None:
 
 def main() -> None:
     torch.set_num_threads(TORCH_THREADS)
+    try:
+        demo = build().demo
+    except MissingModel as exc:
+        sys.exit(str(exc))
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
                 max_file_size=MAX_FILE_SIZE, css=CSS, prevent_thread_lock=True)

@@ -24,10 +24,18 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", help="checkpoint file (default: checkpoints/<model>.safetensors)")
 
 
-def cmd_evaluate(args) -> int:
-    model, meta = load_checkpoint(args.checkpoint or default_checkpoint(args.model))
+def _load(args):
+    """The checkpoint that ``--model`` and ``--checkpoint`` name: (model, meta, its path), and
+    a one-line error when it holds another model than ``--model``."""
+    path = args.checkpoint or default_checkpoint(args.model)
+    model, meta = load_checkpoint(path)
     if meta["model"] != args.model:
         raise CheckpointError(f"the checkpoint holds {meta['model']}, not {args.model}")
+    return model, meta, path
+
+
+def cmd_evaluate(args) -> int:
+    model, meta, _ = _load(args)
     classes = tuple(meta["classes"])
     x, y, _ = load_split(meta["dataset"], args.data_dir, train=False, classes=classes)
     result = evaluate(model, x, y, mean=meta["mean"], std=meta["std"])
@@ -45,10 +53,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_gallery(args) -> int:
     from lenet.inside.gallery import MISTAKES, build_gallery, gallery_path, save_gallery
-    checkpoint = args.checkpoint or default_checkpoint(args.model)
-    model, meta = load_checkpoint(checkpoint)
-    if meta["model"] != args.model:
-        raise CheckpointError(f"the checkpoint holds {meta['model']}, not {args.model}")
+    model, meta, checkpoint = _load(args)
     x, y, _ = load_split(meta["dataset"], args.data_dir, train=False,
                          classes=tuple(meta["classes"]))
     gallery = build_gallery(model, meta, x, y, n_mistakes=MISTAKES.get(meta["dataset"]))
@@ -63,9 +68,7 @@ def cmd_predict(args) -> int:
     from lenet.inside.inference import Classifier, InputError
     from lenet.pictures.prediction import render_pictures
     from lenet.pictures.visualize import enlarge, png_bytes
-    clf = Classifier.from_checkpoint(args.checkpoint or default_checkpoint(args.model))
-    if clf.name != args.model:
-        raise CheckpointError(f"the checkpoint holds {clf.name}, not {args.model}")
+    clf = Classifier(*_load(args)[:2])
     failed = 0
     for path in args.files:
         try:
@@ -97,9 +100,7 @@ def cmd_trace(args) -> int:
 
     from lenet.inside.inference import NOTHING_DRAWN, Classifier, InputError
     from lenet.inside.trace import TraceError, describe, trace
-    clf = Classifier.from_checkpoint(args.checkpoint or default_checkpoint(args.model))
-    if clf.name != args.model:
-        raise CheckpointError(f"the checkpoint holds {clf.name}, not {args.model}")
+    clf = Classifier(*_load(args)[:2])
     try:
         tensor, _ = clf.prepare(args.file)
     except InputError as exc:

@@ -67,7 +67,14 @@ def tiny_image_folder(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def server():
+def built():
+    """app.py's page, built once in this process (``app.build``): its demo, models and tabs."""
+    import app
+    return app.build()
+
+
+@pytest.fixture(scope="session")
+def server(built):
     """app.py's page served in this process on a free port; its URL."""
     import socket
 
@@ -75,10 +82,10 @@ def server():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                    quiet=True, max_file_size=app.MAX_FILE_SIZE)
+    built.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                      quiet=True, max_file_size=app.MAX_FILE_SIZE)
     yield f"http://127.0.0.1:{port}/"
-    app.demo.close()
+    built.demo.close()
 
 
 @pytest.fixture(scope="session")

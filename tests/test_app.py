@@ -8,8 +8,10 @@ import os
 import subprocess
 import sys
 
+import gradio as gr
 import numpy as np
 import pytest
+import torch
 from conftest import ROOT
 from helpers import data_url, seven_png
 from PIL import Image
@@ -27,77 +29,77 @@ def photo_file(tmp_path, name="photo.jpg") -> str:
 
 # ---------------------------------------------------------------------------- handlers
 
-def test_a_drawn_seven_shows_everything():
-    status, label, seen, softmax = app.DRAW.classify_sketch(data_url(seven_png()))
+def test_a_drawn_seven_shows_everything(built):
+    status, label, seen, softmax = built.draw.classify_sketch(data_url(seven_png()))
     assert len(label) == 10 and max(label, key=label.get) == "7"
     assert sum(label.values()) == pytest.approx(1, abs=1e-5)
     assert status.startswith("**7**")
     assert "p(7) = e^{z_7}" in softmax and "**Logits z**" in softmax
-    cam, sal, steps, *maps = app.DRAW.sketch_pictures(data_url(seven_png()), EXPLAIN_TOP)
+    cam, sal, steps, *maps = built.draw.sketch_pictures(data_url(seven_png()), EXPLAIN_TOP)
     assert seen.size == (28, 28) and cam.size == sal.size and cam.width == 112
     assert len(maps) == 7 and all(isinstance(m, Image.Image) for m in (steps, *maps))
 
 
-def test_the_api_reads_a_drawing_with_the_pads_recipe():
+def test_the_api_reads_a_drawing_with_the_pads_recipe(built):
     """/classify_sketch answers what the page shows for the same drawing: the pad's recipe
     (lenet.inputs.pad), then LeNet-5 on exactly those pixels."""
     from lenet.inputs.pad import pad_digit, pad_ink
     png = seven_png(280)
-    _, label, seen, _ = app.DRAW.classify_sketch(data_url(png))
+    _, label, seen, _ = built.draw.classify_sketch(data_url(png))
     pixels = pad_digit(pad_ink(Image.open(io.BytesIO(png)))).pixels
     assert np.array_equal(np.asarray(seen), (pixels * 255).round().astype(np.uint8))
-    logits = app.DIGITS.model(app.torch.from_numpy(pixels)[None, None])
-    expected = app.torch.softmax(logits[0], 0).detach().numpy()
+    logits = built.models["lenet5"].model(torch.from_numpy(pixels)[None, None])
+    expected = torch.softmax(logits[0], 0).detach().numpy()
     assert [label[str(k)] for k in range(10)] == pytest.approx(expected, abs=1e-6)
 
 
-def test_label_and_pictures_of_one_drawing_share_one_prediction():
+def test_label_and_pictures_of_one_drawing_share_one_prediction(built):
     png = seven_png(140)  # a drawing no other test sends
-    before = app.DRAW.analyst.predict.computed
-    app.DRAW.classify_sketch(data_url(png))
-    app.DRAW.sketch_pictures(data_url(png), EXPLAIN_TOP)
-    app.DRAW.sketch_pictures(data_url(png), "3")
-    assert app.DRAW.analyst.predict.computed == before + 1
+    before = built.draw.analyst.predict.computed
+    built.draw.classify_sketch(data_url(png))
+    built.draw.sketch_pictures(data_url(png), EXPLAIN_TOP)
+    built.draw.sketch_pictures(data_url(png), "3")
+    assert built.draw.analyst.predict.computed == before + 1
 
 
-def test_a_cleared_pad_clears_the_outputs_and_asks_for_a_digit():
-    status, label, seen, softmax = app.DRAW.classify_sketch("")
+def test_a_cleared_pad_clears_the_outputs_and_asks_for_a_digit(built):
+    status, label, seen, softmax = built.draw.classify_sketch("")
     assert status == "Draw a digit on the pad." and label is seen is None
-    assert all(r is None for r in app.DRAW.sketch_pictures("", EXPLAIN_TOP))
+    assert all(r is None for r in built.draw.sketch_pictures("", EXPLAIN_TOP))
     blank = Image.new("RGB", (112, 112), "white")
     buffer = io.BytesIO()
     blank.save(buffer, "PNG")
-    status, label, seen, _ = app.DRAW.classify_sketch(data_url(buffer.getvalue()))
+    status, label, seen, _ = built.draw.classify_sketch(data_url(buffer.getvalue()))
     assert "Nothing drawn" in status and label is None and seen is None
-    assert all(r is None for r in app.DRAW.sketch_pictures(data_url(buffer.getvalue()), None))
+    assert all(r is None for r in built.draw.sketch_pictures(data_url(buffer.getvalue()), None))
 
 
-def test_explaining_another_class_changes_the_heatmaps():
-    top_cam, top_sal, *_ = app.DRAW.sketch_pictures(data_url(seven_png()), EXPLAIN_TOP)
-    three_cam, three_sal, *_ = app.DRAW.sketch_pictures(data_url(seven_png()), "3")
+def test_explaining_another_class_changes_the_heatmaps(built):
+    top_cam, top_sal, *_ = built.draw.sketch_pictures(data_url(seven_png()), EXPLAIN_TOP)
+    three_cam, three_sal, *_ = built.draw.sketch_pictures(data_url(seven_png()), "3")
     assert np.asarray(top_cam).tobytes() != np.asarray(three_cam).tobytes()
     assert np.asarray(top_sal).tobytes() != np.asarray(three_sal).tobytes()
 
 
-def test_an_upload_is_prepared_by_the_general_recipe_and_handed_to_the_page(tmp_path):
+def test_an_upload_is_prepared_by_the_general_recipe_and_handed_to_the_page(tmp_path, built):
     (tmp_path / "seven.png").write_bytes(seven_png(600))
-    value = json.loads(app.DRAW.take_upload(str(tmp_path / "seven.png")))
+    value = json.loads(built.draw.take_upload(str(tmp_path / "seven.png")))
     assert value["kind"] == "upload" and len(value["pixels"]) == 28 * 28
-    tensor, _ = app.DIGITS.prepare(str(tmp_path / "seven.png"))   # the recipe for uploads
+    tensor, _ = built.models["lenet5"].prepare(str(tmp_path / "seven.png"))   # the recipe for uploads
     assert np.asarray(value["pixels"]) == pytest.approx(tensor.numpy().ravel(), abs=1e-6)
     shown = shown_input(json.dumps(value))
-    assert app.DIGITS.predict_pixels(shown.pixels[None]).label == "7"
+    assert built.models["lenet5"].predict_pixels(shown.pixels[None]).label == "7"
 
 
-def test_an_unusable_upload_is_one_line_in_the_view(tmp_path):
+def test_an_unusable_upload_is_one_line_in_the_view(tmp_path, built):
     (tmp_path / "doc.png").write_bytes(b"%PDF-1.4 not really a picture")
-    message = json.loads(app.DRAW.take_upload(str(tmp_path / "doc.png")))
+    message = json.loads(built.draw.take_upload(str(tmp_path / "doc.png")))
     assert message["kind"] == "message" and "not an image" in message["text"]
     assert "\n" not in message["text"]
     Image.new("RGB", (60, 60), "white").save(tmp_path / "white.png")
-    message = json.loads(app.DRAW.take_upload(str(tmp_path / "white.png")))
+    message = json.loads(built.draw.take_upload(str(tmp_path / "white.png")))
     assert message["kind"] == "message" and "No digit" in message["text"]
-    assert app.DRAW.take_upload(None) == ""
+    assert built.draw.take_upload(None) == ""
 
 
 def test_the_other_tabs_read_the_drawing_as_the_page_showed_it():
@@ -119,52 +121,52 @@ def test_the_other_tabs_read_the_drawing_as_the_page_showed_it():
 
 @pytest.mark.parametrize("value", ["data:text/html;base64,PGI+", "data:image/png;base64,@@@",
                                    "data:image/png;base64," + base64.b64encode(b"junk").decode()])
-def test_a_bad_pad_value_is_a_warning_not_a_crash(value):
+def test_a_bad_pad_value_is_a_warning_not_a_crash(value, built):
     with pytest.warns(UserWarning):
-        status, *rest = app.DRAW.classify_sketch(value)
+        status, *rest = built.draw.classify_sketch(value)
     assert status.startswith("⚠️") and "\n" not in status and all(r is None for r in rest)
-    assert all(r is None for r in app.DRAW.sketch_pictures(value, None))  # no second toast
+    assert all(r is None for r in built.draw.sketch_pictures(value, None))  # no second toast
 
 
-def test_photo_api_handler_and_its_bad_inputs(tmp_path):
-    status, label, seen, _ = app.PHOTO.classify_photo(photo_file(tmp_path))
-    cam, sal, steps, *maps = app.PHOTO.pictures(photo_file(tmp_path), None)
+def test_photo_api_handler_and_its_bad_inputs(tmp_path, built):
+    status, label, seen, _ = built.photo.classify_photo(photo_file(tmp_path))
+    cam, sal, steps, *maps = built.photo.pictures(photo_file(tmp_path), None)
     assert len(label) == 10 and seen.size == (32, 32) and cam.width == 112 and len(maps) == 6
-    assert app.PHOTO.classify_photo(None)[0].startswith("Upload a photo")
+    assert built.photo.classify_photo(None)[0].startswith("Upload a photo")
     (tmp_path / "doc.pdf").write_bytes(b"%PDF-1.4\n%%EOF")
     (tmp_path / "empty.png").write_bytes(b"")
     for bad, words in (("doc.pdf", "not an image"), ("empty.png", "empty")):
         with pytest.warns(UserWarning):
-            status, *rest = app.PHOTO.classify_photo(str(tmp_path / bad))
+            status, *rest = built.photo.classify_photo(str(tmp_path / bad))
         assert words in status and all(r is None for r in rest)
 
 
-def test_a_photo_upload_is_handed_to_the_page_as_its_32x32_input(tmp_path):
-    value, kept = app.PHOTO.take_upload(photo_file(tmp_path))
+def test_a_photo_upload_is_handed_to_the_page_as_its_32x32_input(tmp_path, built):
+    value, kept = built.photo.take_upload(photo_file(tmp_path))
     value = json.loads(value)
-    tensor, _ = app.PHOTOS.prepare(photo_file(tmp_path))          # the recipe for photos
+    tensor, _ = built.models["convnet"].prepare(photo_file(tmp_path))          # the recipe for photos
     assert value["kind"] == "upload" and kept == photo_file(tmp_path)
     assert np.asarray(value["pixels"]) == pytest.approx(
-        app.PHOTOS.pixels(tensor).ravel(), abs=1e-6)
+        built.models["convnet"].pixels(tensor).ravel(), abs=1e-6)
     (tmp_path / "doc.png").write_bytes(b"%PDF-1.4 not a picture")
-    message, kept = app.PHOTO.take_upload(str(tmp_path / "doc.png"))
+    message, kept = built.photo.take_upload(str(tmp_path / "doc.png"))
     assert json.loads(message)["kind"] == "message" and kept is None   # the old answer goes
 
 
-@pytest.mark.parametrize("tab, what", [("DRAW", "picture"), ("PHOTO", "photo")])
-def test_an_upload_over_the_limit_is_answered_with_the_limit_in_words(tmp_path, tab, what):
+@pytest.mark.parametrize("tab, what", [("draw", "picture"), ("photo", "photo")])
+def test_an_upload_over_the_limit_is_answered_with_the_limit_in_words(tmp_path, tab, what, built):
     big = tmp_path / "big.jpg"
     big.write_bytes(b"\xff\xd8" + bytes(11 * 2**20))
-    value = getattr(app, tab).take_upload(str(big))
+    value = getattr(built, tab).take_upload(str(big))
     message = json.loads(value[0] if isinstance(value, tuple) else value)
     assert message == {"kind": "message", "id": message["id"],
                        "text": f"⚠️ the {what} is 11 MB; the limit is 10 MB: choose a smaller one"}
 
 
-def test_an_unexpected_bug_is_logged_not_shown(monkeypatch, caplog):
-    monkeypatch.setattr(app.PHOTO.analyst, "predict", lambda _source: 1 / 0)  # the API's path
+def test_an_unexpected_bug_is_logged_not_shown(monkeypatch, caplog, built):
+    monkeypatch.setattr(built.photo.analyst, "predict", lambda _source: 1 / 0)  # the API's path
     with pytest.warns(UserWarning):
-        status, *_ = app.PHOTO.classify_photo("never-seen-before.png")
+        status, *_ = built.photo.classify_photo("never-seen-before.png")
     assert "Something went wrong" in status and "ZeroDivisionError" not in status
     assert "ZeroDivisionError" in caplog.text
 
@@ -183,6 +185,17 @@ def test_a_bad_checkpoint_stops_start_up_with_one_line(damage, tmp_path):
     assert "python train.py --model lenet5" in lines[0]
 
 
+def test_importing_the_app_loads_no_model(tmp_path):
+    """Start-up happens in ``main``: importing app.py reads no checkpoint (here a missing one
+    would stop ``build`` with its one-line message) and exits nowhere."""
+    env = {**os.environ, "LENET_LENET5_CHECKPOINT": str(tmp_path / "missing.safetensors")}
+    code = "import app; print('imported'); app.build()"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.stdout.strip() == "imported"
+    assert proc.returncode != 0 and "missing.safetensors" in proc.stderr
+
+
 def test_importing_the_app_leaves_torch_threads_alone():
     code = "import torch; before = torch.get_num_threads(); import app; " \
            "print(before, torch.get_num_threads())"
@@ -197,7 +210,7 @@ def test_every_third_party_import_is_a_requirement():
     dist = {"PIL": "pillow", "gradio_client": "gradio", "safetensors": "safetensors"}
     local = {"lenet", "ui", "app", "__future__"} | set(sys.stdlib_module_names)
     wanted = set()
-    for path in [ROOT / "app.py", *ROOT.glob("ui/*.py"), *ROOT.glob("lenet/*.py")]:
+    for path in [ROOT / "app.py", *ROOT.glob("ui/*.py"), *ROOT.glob("lenet/**/*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                      [node.module] if isinstance(node, ast.ImportFrom) and not node.level else [])
@@ -210,7 +223,7 @@ def test_every_third_party_import_is_a_requirement():
 
 # ---------------------------------------------------------------------------- as an API
 
-def test_gradio_client_sketch_upload_and_bad_file(server, tmp_path):
+def test_gradio_client_sketch_upload_and_bad_file(server, tmp_path, built):
     from gradio_client import Client, handle_file
     client = Client(server, download_files=False, verbose=False)
     status, label, seen, _ = client.predict(data_url(seven_png()), api_name="/classify_sketch")
@@ -220,7 +233,7 @@ def test_gradio_client_sketch_upload_and_bad_file(server, tmp_path):
     assert len(maps) == 7 and all(m["path"].endswith(".png") for m in (cam, sal, steps, *maps))
     status, label, seen, _ = client.predict(handle_file(photo_file(tmp_path)),
                                             api_name="/classify_photo")
-    assert label["label"] in app.PHOTO.analyst.clf.classes
+    assert label["label"] in built.photo.analyst.clf.classes
     (tmp_path / "doc.png").write_bytes(b"%PDF-1.4 not really a picture")
     status, label, seen, _ = client.predict(handle_file(str(tmp_path / "doc.png")),
                                             api_name="/classify_photo")
@@ -253,17 +266,17 @@ def test_an_oversized_upload_is_refused_and_the_server_stays_up(server, tmp_path
     assert label["label"] == "7"
 
 
-def test_the_inside_tab_shows_errors_per_class_and_separates_thousands():
+def test_the_inside_tab_shows_errors_per_class_and_separates_thousands(built):
     from ui.charts import bar_chart
     from ui.inside import architecture_table
-    table = architecture_table(app.DIGITS)
+    table = architecture_table(built.models["lenet5"])
     parameters = table["parameters"].tolist()
     assert "48,120" in parameters and parameters[-1] == "61,706"  # C5: 16*5*5*120 + 120; total
-    errors = [100 * (1 - a) for a in app.DIGITS.meta["per_class_accuracy"]]
-    svg = bar_chart(list(app.DIGITS.classes), errors, "Test error per class (%)", "error (%)")
+    errors = [100 * (1 - a) for a in built.models["lenet5"].meta["per_class_accuracy"]]
+    svg = bar_chart(list(built.models["lenet5"].classes), errors, "Test error per class (%)", "error (%)")
     assert f">{max(errors):.1f}</text>" in svg
-    assert not any(isinstance(b, app.gr.BarPlot) or isinstance(b, app.gr.LinePlot)
-                   for b in app.demo.blocks.values())            # no Vega-Lite on the page
+    assert not any(isinstance(b, (gr.BarPlot, gr.LinePlot))
+                   for b in built.demo.blocks.values())            # no Vega-Lite on the page
 
 
 def test_the_warm_up_sends_every_route_real_arguments(server, caplog):

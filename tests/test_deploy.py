@@ -128,7 +128,7 @@ def test_the_app_starts_from_the_upload_set_alone(tmp_path):
         "sys.meta_path[:] = [f for f in sys.meta_path\n"
         "                    if not getattr(f, '__module__', '').startswith('__editable__')]\n"
         "import app\n"
-        "print('MODELS', sorted(app.MODELS))\n"
+        "print('MODELS', sorted(app.build().models))\n"
         "for name, m in sorted(sys.modules.items()):\n"
         "    if name.split('.')[0] in ('app', 'lenet', 'ui'):\n"
         "        print('FILE', m.__file__)\n"

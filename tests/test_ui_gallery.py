@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import app
 from lenet.inputs.images import InputError
 from ui.common import shown_input
 from ui.gallery import ANY, MISTAKES, RANDOM
@@ -20,21 +19,21 @@ def click(k):
     return gr.EventData(None, {"k": k})
 
 
-def test_the_sheet_shows_what_the_filters_ask_for():
-    _, gallery, _ = app.GALLERY.galleries["convnet"]
-    sheet, words, positions = app.GALLERY.show("convnet", RANDOM, "cat", ANY, 3)
+def test_the_sheet_shows_what_the_filters_ask_for(built):
+    _, gallery, _ = built.gallery.galleries["convnet"]
+    sheet, words, positions = built.gallery.show("convnet", RANDOM, "cat", ANY, 3)
     assert positions and all(gallery.in_sample[i] for i in positions)
     assert {gallery.classes[gallery.labels[i]] for i in positions} == {"cat"}
-    sheet, words, positions = app.GALLERY.show("lenet5", MISTAKES, ANY, "7", 0)
-    assert positions and all(gallery_is_mistake("lenet5", i) for i in positions)
-    assert {app.GALLERY.galleries["lenet5"][1].predictions[i] for i in positions} == {7}
+    sheet, words, positions = built.gallery.show("lenet5", MISTAKES, ANY, "7", 0)
+    assert positions and all(gallery_is_mistake(built, "lenet5", i) for i in positions)
+    assert {built.gallery.galleries["lenet5"][1].predictions[i] for i in positions} == {7}
     assert words.startswith(f"{len(positions)} of ")
-    assert app.GALLERY.show("lenet5", MISTAKES, "1", "1", 0)[0] == []   # never wrong as itself
+    assert built.gallery.show("lenet5", MISTAKES, "1", "1", 0)[0] == []   # never wrong as itself
 
 
-def test_each_tile_is_titled_in_html_with_its_own_labels_and_wrong_ones_marked():
-    _, gallery, _ = app.GALLERY.galleries["lenet5"]
-    tiles, _, positions = app.GALLERY.show("lenet5", RANDOM, ANY, ANY, 1)
+def test_each_tile_is_titled_in_html_with_its_own_labels_and_wrong_ones_marked(built):
+    _, gallery, _ = built.gallery.galleries["lenet5"]
+    tiles, _, positions = built.gallery.show("lenet5", RANDOM, ANY, ANY, 1)
     assert [t["k"] for t in tiles] == list(range(len(positions)))
     for tile, i in zip(tiles, positions):
         assert tile["truth"] == str(gallery.labels[i]) and tile["guess"] == str(gallery.predictions[i])
@@ -45,22 +44,22 @@ def test_each_tile_is_titled_in_html_with_its_own_labels_and_wrong_ones_marked()
         assert np.array_equal(shown, gallery.images[i][..., 0])
 
 
-def gallery_is_mistake(model, i):
-    _, gallery, _ = app.GALLERY.galleries[model]
+def gallery_is_mistake(built, model, i):
+    _, gallery, _ = built.gallery.galleries[model]
     return gallery.labels[i] != gallery.predictions[i] and gallery.is_mistake[i]
 
 
-def test_clicking_a_test_image_sends_that_image_to_its_tab():
-    sheet, _, positions = app.GALLERY.show("lenet5", MISTAKES, ANY, ANY, 0)
-    tabs, digit, photo, kept, words = app.GALLERY.pick("lenet5", positions, click(2))  # third
-    _, gallery, _ = app.GALLERY.galleries["lenet5"]
+def test_clicking_a_test_image_sends_that_image_to_its_tab(built):
+    sheet, _, positions = built.gallery.show("lenet5", MISTAKES, ANY, ANY, 0)
+    tabs, digit, photo, kept, words = built.gallery.pick("lenet5", positions, click(2))  # third
+    _, gallery, _ = built.gallery.galleries["lenet5"]
     sent = shown_input(digit)     # the draw view's value: the image's pixels, as they are
     assert sent.kind == "gallery"
     assert np.abs(sent.pixels * 255 - gallery.images[positions[2]][..., 0]).max() <= 1e-3
     assert tabs.selected == "draw" and f"#{gallery.indices[positions[2]]}" in words
-    _, _, positions = app.GALLERY.show("convnet", RANDOM, ANY, ANY, 0)
-    tabs, digit, photo, kept, _ = app.GALLERY.pick("convnet", positions, click(0))
-    convnet = app.GALLERY.galleries["convnet"][1]
+    _, _, positions = built.gallery.show("convnet", RANDOM, ANY, ANY, 0)
+    tabs, digit, photo, kept, _ = built.gallery.pick("convnet", positions, click(0))
+    convnet = built.gallery.galleries["convnet"][1]
     sent = json.loads(photo)    # the photo view's value: the test image as it is, channels first
     assert tabs.selected == "photo" and sent["kind"] == "gallery"
     image = convnet.images[positions[0]]
@@ -71,6 +70,6 @@ def test_clicking_a_test_image_sends_that_image_to_its_tab():
 @pytest.mark.parametrize("reference", ["/etc/passwd", "/nonexistent/file.png",
                                        "docs/screenshot.png", "convnet:99999999", "lenet5:-1",
                                        "convnet:../../etc/passwd", ""])
-def test_only_gallery_references_become_pictures(reference):
+def test_only_gallery_references_become_pictures(reference, built):
     with pytest.raises(InputError, match="^that is not a test-set gallery image$"):
-        app.GALLERY.file_for(reference)
+        built.gallery.file_for(reference)

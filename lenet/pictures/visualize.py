@@ -1,8 +1,8 @@
 """Pictures: feature-map grids, filters, heatmap overlays, tables and training plots.
 
 Everything here takes plain arrays, tensors or dicts and returns PIL images (or rows for a
-table); nothing here loads models or knows about Gradio. matplotlib is imported lazily, only
-by the plotting functions, so the app starts fast.
+table); nothing here loads models or knows about Gradio. matplotlib is imported lazily, by
+the plotting functions and on the first use of a colour table, so the app starts fast.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 
 from lenet.inside.blocks import BlockError
 from lenet.inside.invariance import Occlusion
@@ -78,30 +78,48 @@ def plot_lr_sweep(runs: dict[float, dict], title: str) -> Image.Image:
 
 # ---------------------------------------------------------------------------- colour maps
 
-def _lut(stops: list[tuple[int, int, int]]) -> np.ndarray:
-    """A 256-entry uint8 colour table interpolated linearly between evenly spaced stops."""
-    stops = np.asarray(stops, dtype=np.float64)
-    positions = np.linspace(0, 255, len(stops))
-    return np.stack([np.interp(np.arange(256), positions, stops[:, c]) for c in range(3)],
-                    axis=1).round().astype(np.uint8)
+# DIVERGING, matplotlib's RdBu_r: negative blue, zero white, positive red, sign and size at a
+# glance. HEAT, inferno: dark to bright, for heatmaps that are zero or positive.
+COLOUR_MAPS = {"DIVERGING": "RdBu_r", "HEAT": "inferno"}
 
 
-# Negative blue, zero white, positive red: sign and size at a glance.
-DIVERGING = _lut([(5, 48, 97), (67, 147, 195), (247, 247, 247), (214, 96, 77), (103, 0, 31)])
-# Dark to bright for heatmaps that are zero or positive.
-HEAT = _lut([(0, 0, 4), (87, 16, 110), (188, 55, 84), (249, 142, 9), (252, 255, 164)])
+@functools.cache
+def colour_table(name: str) -> np.ndarray:
+    """matplotlib's colour map ``name`` as a read-only (256, 3) uint8 table. Built on first
+    use: matplotlib's colour maps (not pyplot) are not imported with this module."""
+    from matplotlib import colormaps
+    table = colormaps[name](np.linspace(0, 1, 256), bytes=True)[:, :3]
+    table.flags.writeable = False
+    return table
+
+
+def __getattr__(name: str):
+    """``DIVERGING`` and ``HEAT``, the (256, 3) tables, built when first asked for."""
+    if name in COLOUR_MAPS:
+        return colour_table(COLOUR_MAPS[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:
     """Signed values -> (..., 3) uint8; ``scale`` maps to the ends of the colour map."""
     t = np.clip(values / (scale if scale > 0 else 1.0), -1, 1)
-    return DIVERGING[np.round((t + 1) * 127.5).astype(np.uint8)]
+    return colour_table(COLOUR_MAPS["DIVERGING"])[np.round((t + 1) * 127.5).astype(np.uint8)]
+
+
+def heat_rgb(values: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] -> (..., 3) uint8 through ``HEAT``."""
+    return colour_table(COLOUR_MAPS["HEAT"])[np.round(np.clip(values, 0, 1) * 255).astype(np.uint8)]
+
+
+def enlarge_by(image: Image.Image, factor: int) -> Image.Image:
+    """``image`` a whole ``factor`` times larger, every pixel a crisp square (nearest)."""
+    return ImageOps.scale(image, factor, resample=Image.NEAREST)
 
 
 def enlarge(image: Image.Image, size: int) -> Image.Image:
-    """Nearest-neighbour upscale so every input pixel stays a crisp square."""
-    factor = max(1, size // max(image.size))
-    return image.resize((image.width * factor, image.height * factor), Image.NEAREST)
+    """Nearest-neighbour upscale, a whole number of times, to at most about ``size`` pixels
+    on the longer side, so every input pixel stays a crisp square."""
+    return enlarge_by(image, max(1, size // max(image.size)))
 
 
 # ---------------------------------------------------------------------------- grids
@@ -196,18 +214,17 @@ def filter_tiles(weight: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 
 def filter_grid(weight: np.ndarray, tile: int = 60) -> Image.Image:
-    """``filter_tiles`` on one sheet, eight to a row."""
-    out_channels, _, kh, kw = weight.shape
-    tiles = filter_tiles(weight)[0]
-    factor = max(1, tile // max(kh, kw))
-    gap, columns = 4, min(out_channels, 8)
-    rows = -(-out_channels // columns)
-    size_h, size_w = kh * factor, kw * factor
-    sheet = np.full((rows * (size_h + gap) + gap, columns * (size_w + gap) + gap, 3), 255, np.uint8)
-    for i in range(out_channels):
-        y, x = gap + (i // columns) * (size_h + gap), gap + (i % columns) * (size_w + gap)
-        sheet[y:y + size_h, x:x + size_w] = tiles[i].repeat(factor, 0).repeat(factor, 1)
-    return Image.fromarray(sheet)
+    """``filter_tiles`` on one sheet, eight to a row, white gaps of 4 pixels (``make_grid``);
+    each tile enlarged (nearest) a whole number of times to about ``tile`` pixels."""
+    from torchvision.utils import make_grid   # here, as in maps_grid: start-up stays fast
+    kh, kw = weight.shape[2:]
+    tiles = torch.from_numpy(filter_tiles(weight)[0]).permute(0, 3, 1, 2)   # (O, 3, kh, kw)
+    tiles = torch.nn.functional.interpolate(tiles, scale_factor=max(1, tile // max(kh, kw)),
+                                            mode="nearest")
+    sheet = make_grid(tiles, nrow=8, padding=4, pad_value=255)
+    if len(tiles) == 1:   # make_grid returns a lone tile as it is, without the white frame
+        sheet = torch.nn.functional.pad(sheet, (4, 4, 4, 4), value=255)
+    return Image.fromarray(sheet.permute(1, 2, 0).numpy())
 
 
 def heat_overlay(base: Image.Image, heat: np.ndarray, size: int = 224,
@@ -217,7 +234,7 @@ def heat_overlay(base: Image.Image, heat: np.ndarray, size: int = 224,
     heat_image = Image.fromarray(np.round(np.clip(heat, 0, 1) * 255).astype(np.uint8), "L")
     heat_image = heat_image.resize(base.size, Image.BILINEAR)
     colour = heat_image.copy()
-    colour.putpalette(HEAT.tobytes())  # L -> P with the same indices: the colour map
+    colour.putpalette(colour_table(COLOUR_MAPS["HEAT"]).tobytes())  # L -> P: the map
     mask = heat_image.point(lambda v: round(v * strength))  # more heat, more colour
     return Image.composite(colour.convert("RGB"), base, mask)
 
