@@ -11,8 +11,6 @@ test-set gallery, the building blocks, the invariance lab and inside the models.
 """
 from __future__ import annotations
 
-import base64
-import io
 import logging
 import os
 import sys
@@ -26,15 +24,17 @@ from lenet.inside.gallery import GalleryError, gallery_path, load_gallery
 from lenet.inside.inference import Classifier
 from lenet.net.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
 from ui import blocks, draw, gallery, inside, invariance, photo
+from ui.api import EXPLAIN_TOP
 from ui.blocks import DEFAULTS as BLOCK_DEFAULTS
 from ui.blocks import BlocksTab
-from ui.common import CSS, EXPLAIN_TOP, lane
 from ui.draw import DrawTab
+from ui.events import lane
 from ui.gallery import GalleryTab
 from ui.invariance import InvarianceTab
 from ui.photo import PhotoTab
+from ui.view import CSS, png_data_url
 
-MAX_FILE_SIZE = "50mb"      # Gradio refuses larger files; ui.common answers above 10 MB in words
+MAX_FILE_SIZE = "50mb"      # Gradio refuses larger files; ui.view answers above 10 MB in words
 QUEUE_SIZE = 64             # waiting requests beyond this are turned away ("queue full")
 TORCH_THREADS = 1           # one small image per request: threads cost more than they save
 log = logging.getLogger("app")
@@ -127,13 +127,13 @@ def build(models: dict[str, Classifier] | None = None) -> Page:
             if gallery_tab.galleries:
                 with gr.Tab(gallery.TITLE, id="gallery"):
                     gallery_tab.build(tabs, draw_tab.view, photo_tab.view, photo_tab.shown)
-                demo.load(*gallery_tab.loaded, api_name=False)
+                demo.load(**gallery_tab.loaded, api_name=False)
             with gr.Tab(blocks.TITLE, id="blocks") as blocks_page:
                 blocks_tab.build(draw_tab.view, photo_tab.shown)
-            blocks_page.select(*blocks_tab.opened, api_name=False, **opened)
+            blocks_page.select(**blocks_tab.opened, api_name=False, **opened)
             with gr.Tab(invariance.TITLE, id="invariance") as lab_page:
                 lab_tab.build(draw_tab.view, photo_tab.shown)
-            lab_page.select(*lab_tab.opened, api_name=False, **opened)
+            lab_page.select(**lab_tab.opened, api_name=False, **opened)
             with gr.Tab(inside.TITLE, id="inside"):
                 inside.build(list(models.values()))
 
@@ -148,9 +148,7 @@ def warm_up(url: str) -> None:
     from PIL import Image, ImageDraw
     image = Image.new("RGB", (112, 112), "white")
     ImageDraw.Draw(image).line([(56, 20), (56, 92)], fill="black", width=9)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    sketch = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    sketch = png_data_url(image)
     try:
         client = Client(url, download_files=False, verbose=False)
         client.predict(sketch, api_name="/classify_sketch")
@@ -159,7 +157,7 @@ def warm_up(url: str) -> None:
         # that the API does not take). The first block imports torchvision.
         block = {**BLOCK_DEFAULTS, "custom": {"headers": ["1", "2", "3"],
                                               "data": BLOCK_DEFAULTS["custom"]}}
-        client.predict(*[v for k, v in block.items() if k != "photo"], api_name="/building_block")
+        client.predict(**{k: v for k, v in block.items() if k != "photo"}, api_name="/building_block")
     except Exception as exc:  # a slower first request is no reason to stop
         log.warning("warm-up request failed: %s", exc)
 

@@ -21,10 +21,11 @@ import torch
 from tqdm import tqdm
 
 from lenet import __version__
+from lenet.inputs.images import png_bytes
 from lenet.inside.gallery import MISTAKES, build_gallery, gallery_path, save_gallery
-from lenet.net.checkpoint import atomic_write_bytes, save_checkpoint
+from lenet.net.checkpoint import atomic_write_bytes, mirror_average_for, save_checkpoint
 from lenet.net.models import REGISTRY, count_parameters
-from lenet.pictures.visualize import plot_lr_sweep, plot_training_curves, png_bytes
+from lenet.pictures.visualize import plot_lr_sweep, plot_training_curves
 from lenet.training.augment import random_crop_flip, random_resample
 from lenet.training.data import DataError, default_data_dir, load_split, validation_split
 from lenet.training.engine import (
@@ -212,8 +213,9 @@ def train_model(name: str, args, device: torch.device) -> dict:
     print(f"{name} test accuracy: {100 * test['accuracy']:.2f} % "
           f"({len(x_test)} images, {wall:.0f} s in all)")
     print(format_report(classes, matrix))
-    recorded = {"test_accuracy": test["accuracy"], "test_loss": test["loss"]}
-    if hp["flip"]:  # such a model answers for an image and its mirror (models.answer_logits)
+    recorded = {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
+                "mirror_average": mirror_average_for(hp)}
+    if recorded["mirror_average"]:  # it answers for an image and its mirror (models.answer_logits)
         mirror = evaluate(model, x_test, y_test, mean=spec.mean, std=spec.std, mirror=True)
         recorded["mirror_test_accuracy"] = mirror["accuracy"]
         print(f"{name} test accuracy averaged with the mirror images, as the app answers: "

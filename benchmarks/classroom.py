@@ -85,12 +85,12 @@ def solo(clf: Classifier, drawing: Drawing) -> None:
     """What the engine gives ``drawing`` with nothing else running: the label and pictures."""
     png = base64.b64decode(drawing.value.partition(",")[2])
     result = clf.predict_pixels(pad_digit(pad_ink(open_image(png))).pixels[None])  # as the API
-    shown = render_pictures(clf, result)  # the app draws them with the same defaults
+    shown = render_pictures(clf, result, clf.heatmaps(result))  # the app draws them with the same defaults
     drawing.label = result.label
     drawing.pictures = tuple(pixels_digest(im) for im in (
         shown.grad_cam, shown.saliency, pad_strip(png),
         *[shown.feature_maps[n] for n in clf.map_layer_names],
-        *[shown.hidden[n] for n in clf.linear_names]))
+        *[shown.linear[n] for n in clf.linear_names]))
 
 
 def pen_up(client, drawing: Drawing) -> dict:

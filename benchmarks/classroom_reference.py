@@ -16,7 +16,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-# app.py's queue and its lanes (ui/common.py QUICK, SLOW): the label step and the pictures
+# app.py's queue and its lanes (ui/events.py QUICK, SLOW): the label step and the pictures
 # step each run two at a time, in lanes of their own.
 QUEUE_SIZE = 64
 QUICK = dict(show_progress="hidden", trigger_mode="always_last",

@@ -57,7 +57,7 @@ def rss_mb() -> float:
 
 def request(clf: Classifier, data: bytes):
     result = clf.predict(data)
-    return render_pictures(clf, result)
+    return render_pictures(clf, result, clf.heatmaps(result))
 
 
 def trace_click(clf: Classifier, result, layer: str):

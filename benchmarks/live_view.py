@@ -76,7 +76,13 @@ def main() -> None:
             page.on("request", lambda r: joins.append(r.url) if "/queue/join" in r.url else None)
             page.goto(url)
             page.locator("#draw-view [data-ready=true]").wait_for(state="attached", timeout=60000)
-            page.wait_for_timeout(1000)   # the page's own start-up requests (the gallery)
+            # The page's own start-up requests (its queued "load" events) are in before the
+            # count starts: polled, with a deadline, since they may already have been sent.
+            loads = page.evaluate("window.gradio_config.dependencies.filter(d => d.queue !== false"
+                                  " && d.targets.some(t => t[1] === 'load')).length")
+            deadline = time.perf_counter() + 10
+            while len(joins) < loads and time.perf_counter() < deadline:
+                page.wait_for_timeout(20)   # lets Playwright deliver the request events
             baseline = len(joins)
 
             # 1. Strokes through the browser's input pipeline (Playwright's mouse).

@@ -10,6 +10,7 @@ Run it on an older checkout with ``--app-dir`` to measure before and after in on
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from browser import ROOT, free_port, launch, start_app, stop_app
@@ -17,6 +18,25 @@ from browser import ROOT, free_port, launch, start_app, stop_app
 SIZES = {"laptop 1366x768": (1366, 768), "phone 390x844": (390, 844)}
 SHIP = ROOT.parent / "shared" / "data" / "cifar10" / "test" / "ship" / "0001.jpg"
 SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
+# What the page shows once it has settled, as functions run in the page: heights are measured
+# then, not after a fixed pause.
+DRAW_READY = "() => !!document.querySelector('#draw-view [data-ready=true], #draw-view[data-ready=true]')"
+DRAWN = ("() => { const a = document.querySelector('#draw-view .nv-answer');"
+         " return !!a && !a.hasAttribute('aria-busy') && a.innerText.includes(' with '); }")
+PHOTO_SHOWN = ("() => window.cnnPage?.photo?.state.pixels != null"
+               " && document.querySelector('#photo-view .nv-answer').innerText.includes(' with ')")
+OPENED = {   # a tab's first results, by its title (opening the blocks or the lab runs them)
+    "Classify a photo": "() => !!document.querySelector("
+                        "'#photo-view [data-ready=true], #photo-view[data-ready=true]')",
+    "Test-set gallery": "() => !!document.querySelector('#gallery-sheet .gl-tile img')",
+    "Building blocks": "() => document.querySelector('#blocks-status')?.innerText.includes('→')",
+    "Invariance lab": "() => !!document.querySelector('#lab-rotation .chart-marker')"
+                      " && !!document.querySelector('#lab-shift .chart-marker')",
+    "Inside the models": "() => [...document.querySelectorAll('.filters figure')]"
+                         ".some(f => f.offsetParent)",
+}
+PICTURES_IN = """() => [...document.querySelectorAll('[role=tabpanel] img')]
+    .filter(i => i.offsetParent).every(i => i.complete)"""
 
 
 def stroke(page, points):
@@ -28,6 +48,18 @@ def stroke(page, points):
         for k in range(1, 7):
             page.mouse.move(*at(ax + (bx - ax) * k / 6, ay + (by - ay) * k / 6))
     page.mouse.up()
+
+
+def settle(page, condition: str, what: str) -> None:
+    """Wait until ``condition`` holds and every picture shown in the open tab has loaded. A
+    checkout whose page lacks what a condition reads (``--app-dir``) is measured as it is
+    after the timeout, with a note."""
+    try:
+        page.wait_for_function(condition, timeout=20000)
+        page.wait_for_function(PICTURES_IN, timeout=20000)
+    except Exception as exc:   # playwright's TimeoutError
+        print(f"({what}: not settled, measured as it was: {str(exc).splitlines()[0]})",
+              file=sys.stderr)
 
 
 def tab_names(page) -> list[str]:
@@ -46,14 +78,14 @@ def open_tab(page, index: int, name: str) -> None:
     else:
         page.get_by_label("More tabs").click()
         page.locator(".overflow-dropdown button", has_text=name).click()
-    page.wait_for_timeout(2500)   # its first results (a benchmark may wait; tests may not)
+    settle(page, OPENED.get(name, "() => true"), name)
 
 
 def measure(url: str, width: int, height: int, chromium) -> dict[str, tuple[int, int]]:
     page = chromium.new_page(viewport={"width": width, "height": height})
     page.goto(url)
     page.locator("canvas.pad").wait_for(timeout=60000)
-    page.wait_for_timeout(1500)
+    settle(page, DRAW_READY, "the draw tab")
     names = tab_names(page)
     out = {}
     for index, name in enumerate(names):
@@ -61,10 +93,10 @@ def measure(url: str, width: int, height: int, chromium) -> dict[str, tuple[int,
             open_tab(page, index, name)
         if index == 0:
             stroke(page, SEVEN)
-            page.wait_for_timeout(2500)
+            settle(page, DRAWN, "the drawn 7")
         if index == 1 and SHIP.exists():
             page.locator("#photo-input input[type=file]").set_input_files(str(SHIP))
-            page.wait_for_timeout(4000)
+            settle(page, PHOTO_SHOWN, "the ship photo")
         # Down to the end of the open tab: the document itself is never shorter than the
         # window, which would hide a page shorter than the screen.
         out[name] = page.evaluate("""() => [Math.round(Math.max(...[...document.querySelectorAll(

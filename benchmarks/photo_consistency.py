@@ -22,7 +22,7 @@ from PIL import Image, ImageOps
 
 from lenet.inside.inference import Classifier
 from lenet.net.checkpoint import answer_accuracy, default_checkpoint
-from lenet.training.data import IMAGE_SUFFIXES, default_data_dir, find_image_folder
+from lenet.training.data import default_data_dir, find_image_folder, image_suffixes
 
 BIG = 256                 # the enlarged photos' side
 ORIENTATION = 0x0112      # EXIF tag; 6 means "rotate 90 degrees clockwise to display"
@@ -69,7 +69,7 @@ def pick_files(data_dir: Path, images: int, seed: int) -> list[tuple[Path, str]]
     if folder is None:
         raise SystemExit(f"error: no CIFAR-10 image folder (test/<class>/*.jpg) under {data_dir}")
     files = sorted((p, p.parent.name) for p in (folder / "test").glob("*/*")
-                   if p.suffix.lower() in IMAGE_SUFFIXES)
+                   if p.suffix.lower() in image_suffixes())
     keep = np.random.RandomState(seed).choice(len(files), min(images, len(files)), replace=False)
     return [files[i] for i in sorted(keep)]
 

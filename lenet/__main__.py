@@ -65,9 +65,10 @@ def cmd_gallery(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from lenet.inputs.images import png_bytes
     from lenet.inside.inference import Classifier, InputError
     from lenet.pictures.prediction import render_pictures
-    from lenet.pictures.visualize import enlarge, png_bytes
+    from lenet.pictures.visualize import enlarge
     clf = Classifier(*_load(args)[:2])
     failed = 0
     for path in args.files:
@@ -87,7 +88,7 @@ def cmd_predict(args) -> int:
             print(f"{path}: {result.label}" + (f" ({guesses})" if guesses else ""), flush=True)
         if args.save_maps and not result.empty:
             out, stem = Path(args.save_maps), Path(path).stem
-            pictures = render_pictures(clf, result)
+            pictures = render_pictures(clf, result, clf.heatmaps(result))
             named = {"input": enlarge(result.input_image, 224), "gradcam": pictures.grad_cam,
                      "saliency": pictures.saliency, **pictures.feature_maps}
             for name, image in named.items():

@@ -1,6 +1,5 @@
 """The Gradio app: each handler called directly, start-up failures, and the app as an API
 through gradio_client against a launched server."""
-import ast
 import base64
 import io
 import json
@@ -18,7 +17,8 @@ from PIL import Image
 
 import app
 from lenet.inputs.images import InputError
-from ui.common import EXPLAIN_TOP, shown_input
+from ui.api import EXPLAIN_TOP
+from ui.view import shown_input
 
 
 def photo_file(tmp_path, name="photo.jpg") -> str:
@@ -29,15 +29,25 @@ def photo_file(tmp_path, name="photo.jpg") -> str:
 
 # ---------------------------------------------------------------------------- handlers
 
+def nothing_shown(result) -> bool:
+    """Every output of a handler's result empty."""
+    return all(value is None for value in vars(result).values())
+
+
 def test_a_drawn_seven_shows_everything(built):
-    status, label, seen, softmax = built.draw.classify_sketch(data_url(seven_png()))
+    answer = built.draw.classify_sketch(data_url(seven_png()))
+    label = answer.confidences
     assert len(label) == 10 and max(label, key=label.get) == "7"
     assert sum(label.values()) == pytest.approx(1, abs=1e-5)
-    assert status.startswith("**7**")
-    assert "p(7) = e^{z_7}" in softmax and "**Logits z**" in softmax
-    cam, sal, steps, *maps = built.draw.sketch_pictures(data_url(seven_png()), EXPLAIN_TOP)
-    assert seen.size == (28, 28) and cam.size == sal.size and cam.width == 112
-    assert len(maps) == 7 and all(isinstance(m, Image.Image) for m in (steps, *maps))
+    assert answer.status.startswith("**7**")
+    assert "p(7) = e^{z_7}" in answer.softmax and "**Logits z**" in answer.softmax
+    shown = built.draw.sketch_pictures(data_url(seven_png()), EXPLAIN_TOP)
+    seen, cam = answer.seen, shown.grad_cam
+    assert seen.size == (28, 28) and cam.size == shown.saliency.size
+    assert cam.width > seen.width and cam.height > seen.height   # enlarged to be seen
+    assert list(shown.maps) == ["C1", "S2", "C3", "S4", "C5"] and list(shown.linear) == ["F6", "output"]
+    assert all(isinstance(m, Image.Image)
+               for m in (shown.steps, *shown.maps.values(), *shown.linear.values()))
 
 
 def test_the_api_reads_a_drawing_with_the_pads_recipe(built):
@@ -45,7 +55,8 @@ def test_the_api_reads_a_drawing_with_the_pads_recipe(built):
     (lenet.inputs.pad), then LeNet-5 on exactly those pixels."""
     from lenet.inputs.pad import pad_digit, pad_ink
     png = seven_png(280)
-    _, label, seen, _ = built.draw.classify_sketch(data_url(png))
+    answer = built.draw.classify_sketch(data_url(png))
+    label, seen = answer.confidences, answer.seen
     pixels = pad_digit(pad_ink(Image.open(io.BytesIO(png)))).pixels
     assert np.array_equal(np.asarray(seen), (pixels * 255).round().astype(np.uint8))
     logits = built.models["lenet5"].model(torch.from_numpy(pixels)[None, None])
@@ -55,30 +66,30 @@ def test_the_api_reads_a_drawing_with_the_pads_recipe(built):
 
 def test_label_and_pictures_of_one_drawing_share_one_prediction(built):
     png = seven_png(140)  # a drawing no other test sends
-    before = built.draw.analyst.predict.computed
+    before = built.draw.api.predict.computed
     built.draw.classify_sketch(data_url(png))
     built.draw.sketch_pictures(data_url(png), EXPLAIN_TOP)
     built.draw.sketch_pictures(data_url(png), "3")
-    assert built.draw.analyst.predict.computed == before + 1
+    assert built.draw.api.predict.computed == before + 1
 
 
 def test_a_cleared_pad_clears_the_outputs_and_asks_for_a_digit(built):
-    status, label, seen, softmax = built.draw.classify_sketch("")
-    assert status == "Draw a digit on the pad." and label is seen is None
-    assert all(r is None for r in built.draw.sketch_pictures("", EXPLAIN_TOP))
+    answer = built.draw.classify_sketch("")
+    assert answer.status == "Draw a digit on the pad." and answer.confidences is answer.seen is None
+    assert nothing_shown(built.draw.sketch_pictures("", EXPLAIN_TOP))
     blank = Image.new("RGB", (112, 112), "white")
     buffer = io.BytesIO()
     blank.save(buffer, "PNG")
-    status, label, seen, _ = built.draw.classify_sketch(data_url(buffer.getvalue()))
-    assert "Nothing drawn" in status and label is None and seen is None
-    assert all(r is None for r in built.draw.sketch_pictures(data_url(buffer.getvalue()), None))
+    answer = built.draw.classify_sketch(data_url(buffer.getvalue()))
+    assert "Nothing drawn" in answer.status and answer.confidences is answer.seen is None
+    assert nothing_shown(built.draw.sketch_pictures(data_url(buffer.getvalue()), None))
 
 
 def test_explaining_another_class_changes_the_heatmaps(built):
-    top_cam, top_sal, *_ = built.draw.sketch_pictures(data_url(seven_png()), EXPLAIN_TOP)
-    three_cam, three_sal, *_ = built.draw.sketch_pictures(data_url(seven_png()), "3")
-    assert np.asarray(top_cam).tobytes() != np.asarray(three_cam).tobytes()
-    assert np.asarray(top_sal).tobytes() != np.asarray(three_sal).tobytes()
+    top = built.draw.sketch_pictures(data_url(seven_png()), EXPLAIN_TOP)
+    three = built.draw.sketch_pictures(data_url(seven_png()), "3")
+    assert np.asarray(top.grad_cam).tobytes() != np.asarray(three.grad_cam).tobytes()
+    assert np.asarray(top.saliency).tobytes() != np.asarray(three.saliency).tobytes()
 
 
 def test_an_upload_is_prepared_by_the_general_recipe_and_handed_to_the_page(tmp_path, built):
@@ -123,34 +134,39 @@ def test_the_other_tabs_read_the_drawing_as_the_page_showed_it():
                                    "data:image/png;base64," + base64.b64encode(b"junk").decode()])
 def test_a_bad_pad_value_is_a_warning_not_a_crash(value, built):
     with pytest.warns(UserWarning):
-        status, *rest = built.draw.classify_sketch(value)
-    assert status.startswith("⚠️") and "\n" not in status and all(r is None for r in rest)
-    assert all(r is None for r in built.draw.sketch_pictures(value, None))  # no second toast
+        answer = built.draw.classify_sketch(value)
+    assert answer.status.startswith("⚠️") and "\n" not in answer.status
+    assert answer.confidences is answer.seen is answer.softmax is None
+    assert nothing_shown(built.draw.sketch_pictures(value, None))  # and no second toast
 
 
 def test_photo_api_handler_and_its_bad_inputs(tmp_path, built):
-    status, label, seen, _ = built.photo.classify_photo(photo_file(tmp_path))
-    cam, sal, steps, *maps = built.photo.pictures(photo_file(tmp_path), None)
-    assert len(label) == 10 and seen.size == (32, 32) and cam.width == 112 and len(maps) == 6
-    assert built.photo.classify_photo(None)[0].startswith("Upload a photo")
+    answer = built.photo.classify_photo(photo_file(tmp_path))
+    shown = built.photo.pictures(photo_file(tmp_path), None)
+    seen, cam = answer.seen, shown.grad_cam
+    assert len(answer.confidences) == 10 and seen.size == (32, 32)
+    assert len(shown.maps) == 4 and len(shown.linear) == 2
+    assert cam.width > seen.width and cam.height > seen.height   # enlarged to be seen
+    assert built.photo.classify_photo(None).status.startswith("Upload a photo")
     (tmp_path / "doc.pdf").write_bytes(b"%PDF-1.4\n%%EOF")
     (tmp_path / "empty.png").write_bytes(b"")
     for bad, words in (("doc.pdf", "not an image"), ("empty.png", "empty")):
         with pytest.warns(UserWarning):
-            status, *rest = built.photo.classify_photo(str(tmp_path / bad))
-        assert words in status and all(r is None for r in rest)
+            answer = built.photo.classify_photo(str(tmp_path / bad))
+        assert words in answer.status
+        assert answer.confidences is answer.seen is answer.softmax is None
 
 
 def test_a_photo_upload_is_handed_to_the_page_as_its_32x32_input(tmp_path, built):
-    value, kept = built.photo.take_upload(photo_file(tmp_path))
-    value = json.loads(value)
+    taken = built.photo.take_upload(photo_file(tmp_path))
+    value, kept = json.loads(taken.view), taken.shown
     tensor, _ = built.models["convnet"].prepare(photo_file(tmp_path))          # the recipe for photos
     assert value["kind"] == "upload" and kept == photo_file(tmp_path)
     assert np.asarray(value["pixels"]) == pytest.approx(
         built.models["convnet"].pixels(tensor).ravel(), abs=1e-6)
     (tmp_path / "doc.png").write_bytes(b"%PDF-1.4 not a picture")
-    message, kept = built.photo.take_upload(str(tmp_path / "doc.png"))
-    assert json.loads(message)["kind"] == "message" and kept is None   # the old answer goes
+    taken = built.photo.take_upload(str(tmp_path / "doc.png"))
+    assert json.loads(taken.view)["kind"] == "message" and taken.shown is None  # the old answer goes
 
 
 @pytest.mark.parametrize("tab, what", [("draw", "picture"), ("photo", "photo")])
@@ -158,15 +174,15 @@ def test_an_upload_over_the_limit_is_answered_with_the_limit_in_words(tmp_path, 
     big = tmp_path / "big.jpg"
     big.write_bytes(b"\xff\xd8" + bytes(11 * 2**20))
     value = getattr(built, tab).take_upload(str(big))
-    message = json.loads(value[0] if isinstance(value, tuple) else value)
+    message = json.loads(value if isinstance(value, str) else value.view)
     assert message == {"kind": "message", "id": message["id"],
                        "text": f"⚠️ the {what} is 11 MB; the limit is 10 MB: choose a smaller one"}
 
 
 def test_an_unexpected_bug_is_logged_not_shown(monkeypatch, caplog, built):
-    monkeypatch.setattr(built.photo.analyst, "predict", lambda _source: 1 / 0)  # the API's path
+    monkeypatch.setattr(built.photo.api, "predict", lambda _source: 1 / 0)  # the API's path
     with pytest.warns(UserWarning):
-        status, *_ = built.photo.classify_photo("never-seen-before.png")
+        status = built.photo.classify_photo("never-seen-before.png").status
     assert "Something went wrong" in status and "ZeroDivisionError" not in status
     assert "ZeroDivisionError" in caplog.text
 
@@ -205,22 +221,6 @@ def test_importing_the_app_leaves_torch_threads_alone():
     assert before == after, proc.stderr
 
 
-def test_every_third_party_import_is_a_requirement():
-    """app.py, ui/ and lenet/ import only what requirements.txt installs."""
-    dist = {"PIL": "pillow", "gradio_client": "gradio", "safetensors": "safetensors"}
-    local = {"lenet", "ui", "app", "__future__"} | set(sys.stdlib_module_names)
-    wanted = set()
-    for path in [ROOT / "app.py", *ROOT.glob("ui/*.py"), *ROOT.glob("lenet/**/*.py")]:
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                     [node.module] if isinstance(node, ast.ImportFrom) and not node.level else [])
-            wanted |= {n.split(".")[0] for n in names} - local
-    lines = (ROOT / "requirements.txt").read_text().splitlines()
-    required = {line.split("==")[0].split(">=")[0].strip().lower() for line in lines
-                if line.strip() and not line.startswith(("#", "-"))}
-    assert {dist.get(m, m).lower() for m in wanted} <= required
-
-
 # ---------------------------------------------------------------------------- as an API
 
 def test_gradio_client_sketch_upload_and_bad_file(server, tmp_path, built):
@@ -233,7 +233,7 @@ def test_gradio_client_sketch_upload_and_bad_file(server, tmp_path, built):
     assert len(maps) == 7 and all(m["path"].endswith(".png") for m in (cam, sal, steps, *maps))
     status, label, seen, _ = client.predict(handle_file(photo_file(tmp_path)),
                                             api_name="/classify_photo")
-    assert label["label"] in built.photo.analyst.clf.classes
+    assert label["label"] in built.photo.api.clf.classes
     (tmp_path / "doc.png").write_bytes(b"%PDF-1.4 not really a picture")
     status, label, seen, _ = client.predict(handle_file(str(tmp_path / "doc.png")),
                                             api_name="/classify_photo")

@@ -1,7 +1,7 @@
 """The page's SVG charts: round ticks, bars and lines where their numbers say, text as text."""
 import re
 
-from ui.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, bar_chart, line_chart, ticks
+from ui.charts import BOTTOM, HEIGHT, TOP, bar_chart, line_chart, ticks
 
 
 def test_ticks_are_round_numbers_covering_the_range():
@@ -15,7 +15,13 @@ def test_a_marker_sits_at_its_value_on_the_x_axis():
     svg = line_chart({"a": ([-60, 60], [0, 100])}, "t", "rotation", "p", marker=30)
     assert 'class="chart-marker" data-x="30"' in svg
     x1 = float(re.search(r'<line x1="([\d.]+)"[^>]*class="chart-marker"', svg).group(1))
-    assert abs(x1 - (LEFT + 90 / 120 * (WIDTH - LEFT - RIGHT))) < 0.1
+    # Where the chart's own x-axis puts 30: halfway between its ticks "20" and "40".
+    tick = {label: float(x) for x, label in re.findall(
+        r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle">(-?\d+)</text>', svg)}
+    assert abs(x1 - (tick["20"] + tick["40"]) / 2) < 0.1
+    # and the line itself starts over the tick of its first x, -60
+    first = float(re.search(r'<polyline points="([\d.]+),', svg).group(1))
+    assert abs(first - tick["-60"]) < 0.1
 
 
 def test_bars_are_as_tall_as_their_values_and_labelled_with_them():

@@ -40,13 +40,13 @@ def everything(clf: Classifier, source, class_index: int | None) -> dict[str, np
     result = clf.predict(source)
     index = result.index if class_index is None else class_index
     cam, sal = clf.attributions(result.tensor, index)
-    pictures = render_pictures(clf, result, class_index=index)
+    pictures = render_pictures(clf, result, clf.heatmaps(result, index))
     out = {"probabilities": result.probabilities, "cam": cam, "saliency": sal,
            "cam picture": np.asarray(pictures.grad_cam),
            "saliency picture": np.asarray(pictures.saliency)}
     out.update({f"map {k}": v for k, v in result.feature_maps.items()})
     out.update({f"grid {k}": np.asarray(v) for k, v in pictures.feature_maps.items()})
-    out.update({f"strip {k}": np.asarray(v) for k, v in pictures.hidden.items()})
+    out.update({f"strip {k}": np.asarray(v) for k, v in pictures.linear.items()})
     return out
 
 
@@ -92,17 +92,17 @@ def test_clients_drawing_at_once_each_get_their_own_pictures(server):
     same time; every picture must equal what that drawing gets alone."""
     from gradio_client import Client
 
-    from ui.common import EXPLAIN_TOP
+    from ui.api import EXPLAIN_TOP
     clf = Classifier.from_checkpoint(default_checkpoint("lenet5"))  # independent of the app's
     sources = drawings()
     alone = []
     for png in sources:
         result = clf.predict_pixels(pad_pixels(png).numpy())   # the pad's recipe, as the API
-        shown = render_pictures(clf, result)
+        shown = render_pictures(clf, result, clf.heatmaps(result))
         alone.append((result.label, [np.asarray(p.convert("RGB")) for p in
                                      (shown.grad_cam, shown.saliency,
                                       *[shown.feature_maps[n] for n in clf.map_layer_names],
-                                      *[shown.hidden[n] for n in clf.linear_names])]))
+                                      *[shown.linear[n] for n in clf.linear_names])]))
     clients = [Client(server, download_files=False, verbose=False) for _ in range(4)]
     wrong, start = [], threading.Barrier(len(clients))
 

@@ -2,11 +2,11 @@
 state it needs; each asserts the exact answer the engine gives the same input alone."""
 import json
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 from conftest import SHARED_DATA
+from playwright.sync_api import expect
 
 SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
 DRAW_TAB, PHOTO_TAB = "Draw a digit", "Classify a photo"
@@ -29,14 +29,10 @@ def page(chromium, app_url):
     page.close()
 
 
-def label_text(page, tab: int):
-    model = ("lenet5", "convnet")[tab]
-    return page.locator(f'#{model}-top3 [data-testid="label-output-value"]')
-
-
 def open_tab(page, name: str):
-    page.get_by_role("tab", name=name).click()
-    time.sleep(0.3)
+    tab = page.get_by_role("tab", name=name)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
 
 
 def draw_seven(page):
@@ -47,7 +43,9 @@ def draw_seven(page):
 
 
 def draw_stroke(page, points, steps=6):
-    box = page.locator("canvas.pad").bounding_box()
+    pad = page.locator("canvas.pad")
+    pad.wait_for(state="visible")      # its tab shown (back from another tab)
+    box = pad.bounding_box()
     at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
     page.mouse.move(*at(*points[0]))
     page.mouse.down()
@@ -55,22 +53,6 @@ def draw_stroke(page, points, steps=6):
         for k in range(1, steps + 1):
             page.mouse.move(*at(ax + (bx - ax) * k / steps, ay + (by - ay) * k / steps))
     page.mouse.up()
-
-
-def pictures_shown(page, tab: int) -> int:
-    """How many of the tab's pictures (input, Grad-CAM, saliency, maps) hold an image that
-    is not broken (below the fold on a phone the browser may not have loaded it yet)."""
-    return page.evaluate("""(tab) => {
-        const panel = document.querySelectorAll('[role=tabpanel]')[tab] || document;
-        return [...panel.querySelectorAll('.crisp img')].filter(i => i.getAttribute('src')
-            && !(i.complete && i.naturalWidth === 0)).length; }""", tab)
-
-
-def wait_for_pictures(page, tab: int, count: int):
-    deadline = time.time() + 15
-    while pictures_shown(page, tab) < count and time.time() < deadline:
-        time.sleep(0.2)
-    assert pictures_shown(page, tab) == count
 
 
 # ---------------------------------------------------------------------------- photo tab
@@ -174,17 +156,14 @@ def test_a_bad_upload_gets_one_message_and_the_old_answer_goes(page, tmp_path):
 def test_building_blocks_add_relu_and_max_pooling_to_the_laplacian(page):
     open_tab(page, "Building blocks")
     status = page.locator("#blocks-status")
-    deadline = time.time() + 10      # opening the tab runs the defaults
-    while time.time() < deadline and not status.inner_text().startswith("Laplacian on sample"):
-        time.sleep(0.2)
+    shows = "t => document.querySelector('#blocks-status').innerText.includes(t)"
+    page.wait_for_function(shows, arg="Laplacian on sample", timeout=10000)  # opening runs it
     assert status.inner_text().startswith("Laplacian on sample: input 3×256×256 → conv 1×254×254")
     page.get_by_label("ReLU after the convolution").check()
     page.get_by_role("radio", name="max", exact=True).click()
-    deadline = time.time() + 10
-    while time.time() < deadline and "pool 1×127×127" not in status.inner_text():
-        time.sleep(0.2)
+    page.wait_for_function(shows, arg="pool 1×127×127", timeout=10000)
     assert status.inner_text().endswith("relu 1×254×254 → pool 1×127×127")
-    assert "(254 − 2)/2 + 1 = 127" in page.locator("#blocks-formulas").inner_text()
+    expect(page.locator("#blocks-formulas")).to_contain_text("(254 − 2)/2 + 1 = 127")
     page.screenshot(path=str(Path(tempfile.gettempdir()) / "blocks.png"), full_page=True)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import centre_of_mass, ring
+from matplotlib import colormaps
 from PIL import Image
 from torch import nn
 
@@ -16,7 +17,7 @@ from lenet.inside.explain import architecture_rows, describe_layers, softmax_for
 from lenet.net.models import ConvNet, LeNet5, count_parameters
 from lenet.pictures.input_steps import digit_steps, photo_steps, steps_strip
 from lenet.pictures.scales import _kernel_layout, colour_bar, kernel_grid, map_range
-from lenet.pictures.visualize import DIVERGING, HEAT, diverging_rgb, feature_map_grid
+from lenet.pictures.visualize import diverging_rgb, feature_map_grid
 
 COURSE = {  # the course material's parameter counts, pooling layers have none
     "lenet5": (LeNet5, (1, 28, 28), {"C1": 156, "S2": 0, "C3": 2416, "S4": 0, "C5": 48120,
@@ -47,6 +48,11 @@ def test_layers_in_order_with_real_shapes_and_the_course_parameter_counts(name):
         if info.parameters:  # the written formula evaluates to the count
             terms = info.parameter_formula.split(" = ")[0].replace(",", "")
             assert eval(terms.replace("·", "*")) == info.parameters, info.parameter_formula
+
+
+# The references: matplotlib's own colour maps, read here, as 256 RGB bytes.
+MATPLOTLIB_RDBU_R = colormaps["RdBu_r"](np.linspace(0, 1, 256), bytes=True)[:, :3]
+MATPLOTLIB_INFERNO = colormaps["inferno"](np.linspace(0, 1, 256), bytes=True)[:, :3]
 
 
 def test_lenet_sentences():
@@ -126,12 +132,12 @@ def test_diverging_bar_ends_have_the_feature_map_colours_of_the_minimum_and_maxi
 
 def test_symmetric_bar_is_white_in_the_middle_and_heat_runs_dark_to_bright():
     bar = np.asarray(colour_bar(-5, 5, width=101))
-    np.testing.assert_array_equal(bar[0, 0], DIVERGING[0])
-    np.testing.assert_array_equal(bar[0, 50], DIVERGING[128])
-    np.testing.assert_array_equal(bar[0, -1], DIVERGING[255])
+    np.testing.assert_array_equal(bar[0, 0], MATPLOTLIB_RDBU_R[0])
+    np.testing.assert_array_equal(bar[0, 50], MATPLOTLIB_RDBU_R[128])
+    np.testing.assert_array_equal(bar[0, -1], MATPLOTLIB_RDBU_R[255])
     heat = np.asarray(colour_bar(0, 1, kind="heat"))
-    np.testing.assert_array_equal(heat[0, 0], HEAT[0])
-    np.testing.assert_array_equal(heat[0, -1], HEAT[255])
+    np.testing.assert_array_equal(heat[0, 0], MATPLOTLIB_INFERNO[0])
+    np.testing.assert_array_equal(heat[0, -1], MATPLOTLIB_INFERNO[255])
     with pytest.raises(ValueError):
         colour_bar(1, 0)
 
@@ -163,7 +169,7 @@ def test_one_scale_for_the_whole_layer_not_one_per_kernel():
     grid = np.asarray(kernel_grid(w))
     layout = _kernel_layout(4, 2, 3, 3, 1000)
     x, y = layout.tile(0, 0)
-    np.testing.assert_array_equal(grid[y, x], DIVERGING[255])        # the largest weight
+    np.testing.assert_array_equal(grid[y, x], MATPLOTLIB_RDBU_R[255])        # the largest weight
     x, y = layout.tile(3, 1)
     assert (grid[y, x].astype(int) > 230).all()                      # small ones stay pale
 

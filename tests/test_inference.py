@@ -1,5 +1,6 @@
-"""The engine: hooks, probabilities, Grad-CAM against a hand computation, pictures, and the
-sketch-style accuracy of the committed LeNet-5 on redrawn MNIST digits."""
+"""The engine: requests leave the model untouched (no hooks, no gradients), probabilities,
+Grad-CAM against a hand computation, pictures, and the sketch-style accuracy of the committed
+LeNet-5 on redrawn MNIST digits."""
 import numpy as np
 import pytest
 import torch
@@ -31,7 +32,7 @@ def untouched(model: nn.Module) -> bool:
 def test_every_conv_and_pool_layer_is_kept_and_the_model_is_left_alone(name, shapes, source):
     clf = random_classifier(name)
     result = clf.predict(source)
-    render_pictures(clf, result)
+    render_pictures(clf, result, clf.heatmaps(result))
     assert {k: v.shape for k, v in result.feature_maps.items()} == shapes
     assert untouched(clf.model)
     assert not any(p.requires_grad for p in clf.model.parameters())
@@ -111,12 +112,13 @@ def test_grad_cam_uses_the_last_conv_with_spatial_extent():
 def test_pictures_are_crisp_images_of_every_layer():
     clf = random_classifier("lenet5")
     result = clf.predict(Image.fromarray(ring()))
-    pictures = render_pictures(clf, result)
+    pictures = render_pictures(clf, result, clf.heatmaps(result))
     assert set(pictures.feature_maps) == set(LENET_SHAPES)
-    assert set(pictures.hidden) == {"F6", "output"}
-    # The heatmaps: 112 pixels wide, a colour bar under them.
+    assert set(pictures.linear) == {"F6", "output"}
+    # The heatmaps: the 28x28 input enlarged (at least twice) with a colour bar under it,
+    # so taller than wide.
     assert pictures.grad_cam.size == pictures.saliency.size
-    assert pictures.grad_cam.width == 112 and pictures.grad_cam.height > 112
+    assert pictures.grad_cam.width >= 2 * 28 and pictures.grad_cam.height > pictures.grad_cam.width
     for grid in pictures.feature_maps.values():
         assert grid.mode == "RGB" and min(grid.size) > 20
 
@@ -145,8 +147,8 @@ def test_sketch_style_accuracy_on_redrawn_mnist_digits():
 def test_the_activation_toggle_shows_the_layers_own_output_or_the_activations():
     clf = random_classifier("lenet5")
     result = clf.predict(Image.fromarray(ring()))
-    before = render_pictures(clf, result).feature_maps["C1"]
-    after = render_pictures(clf, result, after_activation=True).feature_maps["C1"]
+    before = render_pictures(clf, result, clf.heatmaps(result)).feature_maps["C1"]
+    after = render_pictures(clf, result, clf.heatmaps(result), after_activation=True).feature_maps["C1"]
     assert np.asarray(before).tobytes() != np.asarray(after).tobytes()
     # After ReLU nothing is negative: no blue in the tiles (blue has B well above R).
     tiles = np.asarray(after)[:20, :20].astype(int)

@@ -1,6 +1,6 @@
 """Every tab readable on a laptop, a projector and a phone: each tab one tap away, its text
 HTML of 13 px or more, nothing scrolling sideways, and no warnings from the page's own code
-in the console."""
+in the console. Each test opens its own page, so none depends on another's state."""
 import pytest
 from conftest import SHARED_DATA
 
@@ -9,6 +9,22 @@ TABS = ["Draw a digit", "Classify a photo",
 SHIP = SHARED_DATA / "cifar10" / "test" / "ship" / "0001.jpg"
 SIZES = {"laptop": {"width": 1366, "height": 768}, "projector": {"width": 1024, "height": 768},
          "phone": {"width": 390, "height": 844}}
+DRAW_READY = "#draw-view [data-ready=true], #draw-view[data-ready=true]"
+ANSWERED = ("() => { const a = document.querySelector('#draw-view .nv-answer');"
+            " return !!a && !a.hasAttribute('aria-busy') && a.innerText.includes(' with '); }")
+# What each tab shows once its first results are in (opening the building blocks or the lab
+# runs them; the gallery's sheet and the live views appear when their tab is first shown).
+SHOWN = {
+    "Draw a digit": ANSWERED,
+    "Classify a photo": "() => !!document.querySelector("
+                        "'#photo-view [data-ready=true], #photo-view[data-ready=true]')",
+    "Test-set gallery": "() => !!document.querySelector('#gallery-sheet .gl-tile img')",
+    "Building blocks": "() => document.querySelector('#blocks-status')?.innerText.includes('→')",
+    "Invariance lab": "() => !!document.querySelector('#lab-rotation .chart-marker')"
+                      " && !!document.querySelector('#lab-shift .chart-marker')",
+    "Inside the models": "() => [...document.querySelectorAll('.filters figure')]"
+                         ".some(f => f.offsetParent)",
+}
 
 # Text nodes of the open tab (and of the page's title) in a font smaller than 13 px.
 SMALL_TEXT = """() => {
@@ -44,20 +60,39 @@ def draw_a_line(page):
     page.mouse.up()
 
 
+def wait_until_shown(page, tab: str) -> None:
+    """The tab is the selected one and its first results are on the page."""
+    page.wait_for_function("n => [...document.querySelectorAll('[role=tab]')].find("
+                           "t => t.innerText.trim() === n)?.getAttribute('aria-selected') === 'true'",
+                           arg=tab)
+    page.wait_for_function(SHOWN[tab], timeout=30000)
+
+
 @pytest.fixture(scope="module", params=list(SIZES))
-def screen(request, chromium, app_url):
+def device(request, chromium):
+    """A browser context the size of a laptop, a projector or a phone (a touch screen)."""
     context = chromium.new_context(viewport=SIZES[request.param],
                                    is_mobile=request.param == "phone",
                                    has_touch=request.param == "phone")
-    page = context.new_page()
+    context.size = request.param
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def screen(device, app_url):
+    """A fresh page on the app with a line drawn on the pad (so that the tabs that use the
+    drawing, the lab's charts, show it); the page's console warnings in ``page.warnings``."""
+    page = device.new_page()
     page.warnings = []
     page.on("console", lambda m: page.warnings.append(m.text) if m.type in ("warning", "error") else None)
     page.goto(app_url)
-    page.locator("#draw-view [data-ready=true]").wait_for(state="attached", timeout=30000)
-    draw_a_line(page)   # so that the tabs that use the drawing (the lab's charts) show it
-    page.size = request.param
+    page.locator(DRAW_READY).first.wait_for(state="attached", timeout=30000)
+    draw_a_line(page)
+    page.wait_for_function(ANSWERED)
+    page.size = device.size
     yield page
-    context.close()
+    page.close()
 
 
 @pytest.mark.parametrize("tab", TABS)
@@ -68,10 +103,7 @@ def test_each_tab_is_one_tap_away_readable_and_never_wider_than_the_screen(scree
         button.tap()
     else:
         button.click()
-    screen.wait_for_function("n => [...document.querySelectorAll('[role=tab]')].find("
-                             "t => t.innerText.trim() === n).getAttribute('aria-selected') === 'true'",
-                             arg=tab)
-    screen.wait_for_timeout(1500)   # the tab's first results (opening it runs them)
+    wait_until_shown(screen, tab)
     assert screen.evaluate(SMALL_TEXT) == []
     width = screen.evaluate("() => document.documentElement.scrollWidth")
     assert width <= screen.viewport_size["width"], f"{tab} scrolls sideways: {width} px"
@@ -80,7 +112,7 @@ def test_each_tab_is_one_tap_away_readable_and_never_wider_than_the_screen(scree
 def test_the_pages_own_code_logs_no_warnings(screen):
     for tab in TABS:
         screen.get_by_role("tab", name=tab).click()
-        screen.wait_for_timeout(800)
+        wait_until_shown(screen, tab)
         if tab.startswith("Classify a photo") and SHIP.exists():   # an upload too
             screen.locator("#photo-input input[type=file]").set_input_files(str(SHIP))
             screen.wait_for_function("() => window.cnnPage.photo.state.pixels !== null")

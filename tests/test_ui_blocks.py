@@ -2,7 +2,9 @@
 checked against F.conv2d on the same pixels, every formula against the engine's, and every
 bad input must come back as one line, never an exception."""
 import io
+import math
 import warnings
+from dataclasses import fields
 
 import gradio as gr
 import numpy as np
@@ -15,11 +17,9 @@ from PIL import Image
 from lenet.inside.blocks import run_block
 from lenet.inside.inference import Classifier
 from lenet.net.checkpoint import default_checkpoint
-from lenet.pictures.visualize import maps_grid
-from ui.blocks import DEFAULTS, EMPTY_SOURCE, BlocksTab, sample_picture
+from ui.blocks import DEFAULTS, BlockShown, BlocksTab, sample_picture
 
 LAPLACIAN = torch.tensor([[0., 1, 0], [1, -4, 1], [0, 1, 0]])[None, None]
-STATUS, WORDS, FORMULAS, SEEN, CONV, RELU, POOL = range(7)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def run(tab, **changes):
     """The handler with the page's starting settings, some of them changed."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # a toast here would be an unexpected one
-        return tab.run(*{**DEFAULTS, **changes}.values())
+        return tab.run(**{**DEFAULTS, **changes})
 
 
 def pixels(source) -> torch.Tensor:
@@ -48,31 +48,50 @@ def pixels(source) -> torch.Tensor:
 
 
 def assert_same_grid(shown: Image.Image, maps: torch.Tensor, view: str = "scaled"):
-    """``shown`` is the grid of ``maps`` enlarged a whole number of times (rounding aside)."""
-    expected = np.asarray(maps_grid(maps, view), dtype=int)
-    k = shown.width // expected.shape[1]
-    assert k >= 1 and shown.size == (expected.shape[1] * k, expected.shape[0] * k)
-    got = np.asarray(shown, dtype=int)[::k, ::k]
-    assert np.abs(got - expected).max() <= 1   # float sums in another order: 1 grey level
+    """``shown`` holds every map of ``maps`` (C, H, W) as a grey tile, worked out here with
+    plain numpy rather than the engine's grid: each map scaled on its own from its minimum
+    (black) to its maximum (white), after −|y| for "neg_abs", a flat map black; the tiles
+    row by row in a near-square grid with white gaps of 2 pixels (none round a lone map);
+    the whole enlarged a whole number of times."""
+    m = maps.detach().double().numpy()
+    if view == "neg_abs":
+        m = -np.abs(m)
+    c, h, w = m.shape
+    columns = math.ceil(math.sqrt(c))
+    rows, gap = math.ceil(c / columns), 0 if c == 1 else 2
+    width, height = gap + columns * (w + gap), gap + rows * (h + gap)
+    k = shown.width // width
+    assert k >= 1 and shown.size == (width * k, height * k)
+    got = np.asarray(shown.convert("L"), dtype=float)[::k, ::k]
+    paper = np.ones(got.shape, bool)
+    for i, tile in enumerate(m):
+        y, x = gap + (i // columns) * (h + gap), gap + (i % columns) * (w + gap)
+        spread = tile.max() - tile.min()
+        grey = (tile - tile.min()) / spread * 255 if spread > 0 else np.zeros_like(tile)
+        # float sums in another order and rounding to whole grey levels: 1 level
+        assert np.abs(got[y:y + h, x:x + w] - grey).max() <= 1, f"tile {i}"
+        paper[y:y + h, x:x + w] = False
+    assert (got[paper] == 255).all()   # the gaps and any empty cells are white
 
 
 def test_laplacian_on_the_sample_matches_conv2d_and_the_engines_formula(tab):
     out = run(tab)
     grey = pixels(sample_picture()).mean(1, keepdim=True)
-    assert_same_grid(out[CONV], F.conv2d(grey, LAPLACIAN)[0])
-    assert "(256 − 3 + 2·0)/1 + 1 = 254 → 1×254×254" in out[FORMULAS]
-    assert out[RELU] is None and out[POOL] is None
-    assert "  0   1   0\n  1  -4   1\n  0   1   0" in out[WORDS]
+    assert_same_grid(out.conv, F.conv2d(grey, LAPLACIAN)[0])
+    assert "(256 − 3 + 2·0)/1 + 1 = 254 → 1×254×254" in out.formulas
+    assert out.relu is None and out.pooled is None
+    assert "  0   1   0\n  1  -4   1\n  0   1   0" in out.kernel
     # stride and padding: the formula shown is the engine's, floor brackets included
     out = run(tab, stride=2, padding=1, relu=True, pool="max", pool_size=3, pool_stride=2,
-              view="−|y| (the course's view for the Laplacian)")
+              maps_as="−|y| (the course's view for the Laplacian)")
     engine = run_block(grey, LAPLACIAN, stride=2, padding=1, relu=True, pool="max",
                        pool_size=3, pool_stride=2)
-    assert "⌊(256 − 3 + 2·1)/2⌋ + 1 = 128" in out[FORMULAS]
+    assert "⌊(256 − 3 + 2·1)/2⌋ + 1 = 128" in out.formulas
     for step in ("conv", "pool"):
-        assert f"`{engine.size_formula[step]}`" in out[FORMULAS]
-    assert_same_grid(out[POOL], engine.pooled, "neg_abs")
-    assert out[SEEN].size[0] >= 258   # the input with its black frame of zero padding
+        assert f"`{engine.size_formula[step]}`" in out.formulas
+    pooled = F.max_pool2d(F.relu(F.conv2d(grey, LAPLACIAN, stride=2, padding=1)), 3, 2)
+    assert_same_grid(out.pooled, pooled[0], "neg_abs")
+    assert out.seen.size[0] >= 258   # the input with its black frame of zero padding
 
 
 @pytest.mark.parametrize("model, layer, k", [(0, "C1", 4), (1, "conv1", 11)])
@@ -83,12 +102,12 @@ def test_a_learned_filter_is_the_checkpoints_own(tab, models, model, layer, k):
     image = pixels(sample_picture())
     if weight.shape[1] == 1:                 # a grey filter sees the mean of R, G and B
         image = image.mean(1, keepdim=True)
-    assert_same_grid(out[CONV], F.conv2d(image, weight)[0])
+    assert_same_grid(out.conv, F.conv2d(image, weight)[0])
     first_row = " ".join(f"{v:5.2f}" for v in weight[0, 0, 0].tolist()).replace("-0.00",
                                                                                  " 0.00")
-    assert first_row in out[WORDS]                    # the numbers shown are the ones used
+    assert first_row in out.kernel                    # the numbers shown are the ones used
     if weight.shape[1] == 3:
-        assert "\nR  " in out[WORDS] and "\nB  " in out[WORDS]
+        assert "\nR  " in out.kernel and "\nB  " in out.kernel
 
 
 @pytest.mark.parametrize("cells, words", [
@@ -98,26 +117,27 @@ def test_a_learned_filter_is_the_checkpoints_own(tab, models, model, layer, k):
 ])
 def test_a_bad_custom_kernel_is_a_one_line_warning(tab, cells, words):
     with pytest.warns(UserWarning):
-        out = tab.run(*{**DEFAULTS, "kernel": "custom 3x3", "custom": cells}.values())
-    assert out[STATUS].startswith("⚠️") and words in out[STATUS] and "\n" not in out[STATUS]
-    assert out[CONV] is None
+        out = tab.run(**{**DEFAULTS, "kernel": "custom 3x3", "custom": cells})
+    assert out.status.startswith("⚠️") and words in out.status and "\n" not in out.status
+    assert out.conv is None
 
 
 def test_a_custom_kernel_typed_as_text_is_used(tab):
     cells = [["0", "-1", "0"], ["-1", "5", "-1"], ["0", "-1", "0"]]
     out = run(tab, kernel="custom 3x3", custom=cells)
     sharpen = torch.tensor([[0., -1, 0], [-1, 5, -1], [0, -1, 0]])[None, None]
-    assert_same_grid(out[CONV], F.conv2d(pixels(sample_picture()).mean(1, keepdim=True),
+    assert_same_grid(out.conv, F.conv2d(pixels(sample_picture()).mean(1, keepdim=True),
                                          sharpen)[0])
 
 
-@pytest.mark.parametrize("source", ["my drawing", "my photo", "upload"])
-def test_an_empty_source_asks_for_a_picture_without_a_warning(tab, source):
-    out = run(tab, source=source)
-    assert out[STATUS] == EMPTY_SOURCE[source]
-    assert out[SEEN] is None and out[CONV] is None
-    if source == "my drawing":
-        assert out[STATUS] == "Draw a digit in the first tab first."
+@pytest.mark.parametrize("source, prompt", [
+    ("my drawing", "Draw a digit in the first tab first."),
+    ("my photo", "Upload a photo in the photo tab first."),
+    ("upload", "Upload a picture in the box above first.")])
+def test_an_empty_source_asks_for_a_picture_without_a_warning(tab, source, prompt):
+    out = run(tab, source=source)   # ``run`` turns a warning toast into an error
+    assert out.status == prompt
+    assert out.seen is None and out.conv is None
 
 
 def test_the_drawing_is_used_grey_as_drawn(tab):
@@ -125,11 +145,11 @@ def test_the_drawing_is_used_grey_as_drawn(tab):
     image = Image.open(io.BytesIO(png))
     out = run(tab, source="my drawing", drawing=drawing_value(png),
               kernel="vertical derivative [1, 0, −1]ᵀ and its negative", relu=True)
-    assert "input 1×112×112" in out[STATUS]
-    assert out[SEEN].mode == "L"
+    assert "input 1×112×112" in out.status
+    assert out.seen.mode == "L"
     grey = pixels(image).mean(1, keepdim=True)
     pair = torch.tensor([[[[1.], [0], [-1]]], [[[-1.], [0], [1]]]])     # (2, 1, 3, 1)
-    assert_same_grid(out[RELU], F.relu(F.conv2d(grey, pair))[0])
+    assert_same_grid(out.relu, F.relu(F.conv2d(grey, pair))[0])
 
 
 def test_a_photo_path_is_used_in_colour(tab, tmp_path):
@@ -138,15 +158,15 @@ def test_a_photo_path_is_used_in_colour(tab, tmp_path):
     Image.fromarray(rng.integers(0, 256, (48, 64, 3), np.uint8)).save(path)
     out = run(tab, source="my photo", photo=str(path), kernel="N random filters", count=3,
               size=3, seed=7)
-    assert "input 3×48×64" in out[STATUS] and "conv 3×46×62" in out[STATUS]
+    assert "input 3×48×64" in out.status and "conv 3×46×62" in out.status
     generator = torch.Generator().manual_seed(7)   # the engine's bank: N(0, 1) with the seed
     bank = torch.randn(3, 3, 3, 3, generator=generator)
-    assert_same_grid(out[CONV], F.conv2d(pixels(path), bank)[0])
-    assert out[SEEN].mode == "RGB"
+    assert_same_grid(out.conv, F.conv2d(pixels(path), bank)[0])
+    assert out.seen.mode == "RGB"
     # the same path as an upload in this tab gives the same maps
     again = run(tab, source="upload", upload=str(path), kernel="N random filters",
                 count=3, size=3, seed=7)
-    assert np.array_equal(np.asarray(again[CONV]), np.asarray(out[CONV]))
+    assert np.array_equal(np.asarray(again.conv), np.asarray(out.conv))
 
 
 def test_a_512_photo_with_ten_random_filters_sends_pictures_the_page_can_show(tab, tmp_path):
@@ -155,12 +175,12 @@ def test_a_512_photo_with_ten_random_filters_sends_pictures_the_page_can_show(ta
     Image.fromarray(small).resize((512, 512), Image.BICUBIC).save(path)
     out = run(tab, source="my photo", photo=str(path), kernel="N random filters", relu=True,
               pool="max")
-    assert "(512 − 5 + 2·0)/1 + 1 = 508 → 10×508×508" in out[FORMULAS]
-    assert "(508 − 2)/2 + 1 = 254 → 10×254×254" in out[FORMULAS]
+    assert "(512 − 5 + 2·0)/1 + 1 = 508 → 10×508×508" in out.formulas
+    assert "(508 − 2)/2 + 1 = 254 → 10×254×254" in out.formulas
     # full size the conv grid would be 2042x1532; it is sent about as large as it is shown,
     # and pooling's grid stays half as large as the convolution's
-    assert max(out[CONV].size) <= 660 and max(out[SEEN].size) <= 300
-    assert abs(out[POOL].width / out[CONV].width - 0.5) < 0.03
+    assert max(out.conv.size) <= 660 and max(out.seen.size) <= 300
+    assert abs(out.pooled.width / out.conv.width - 0.5) < 0.03
 
 
 def test_the_tab_builds_and_answers_over_the_api(tab):
@@ -177,10 +197,12 @@ def test_the_tab_builds_and_answers_over_the_api(tab):
                  ["named_endpoints"]]
         assert names == ["/building_block"]
         table = {"headers": ["1", "2", "3"], "data": DEFAULTS["custom"], "metadata": None}
-        out = client.predict("sample", None, "Sobel x (vertical edges)", table,
-                             10, 5, 0, 2, 0, 0.5, True, "average", 2, 2,
-                             "each map scaled to [0, 1]", api_name="/building_block")
-        assert "⌊(256 − 3 + 2·0)/2⌋ + 1 = 127" in out[FORMULAS]
-        assert all(picture is not None for picture in out[SEEN:])
+        settings = {**DEFAULTS, "kernel": "Sobel x (vertical edges)", "custom": table,
+                    "stride": 2, "bias": 0.5, "relu": True, "pool": "average"}
+        answer = client.predict(**{k: v for k, v in settings.items() if k not in ("drawing", "photo")},
+                                api_name="/building_block")
+        out = dict(zip([f.name for f in fields(BlockShown)], answer))   # the API's order
+        assert "⌊(256 − 3 + 2·0)/2⌋ + 1 = 127" in out["formulas"]
+        assert all(out[name] is not None for name in ("seen", "conv", "relu", "pooled"))
     finally:
         demo.close()

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from lenet.inputs.images import InputError
-from ui.common import shown_input
 from ui.gallery import ANY, MISTAKES, RANDOM
+from ui.view import shown_input
 
 
 def click(k):
@@ -21,19 +21,21 @@ def click(k):
 
 def test_the_sheet_shows_what_the_filters_ask_for(built):
     _, gallery, _ = built.gallery.galleries["convnet"]
-    sheet, words, positions = built.gallery.show("convnet", RANDOM, "cat", ANY, 3)
+    positions = built.gallery.show("convnet", RANDOM, "cat", ANY, 3).positions
     assert positions and all(gallery.in_sample[i] for i in positions)
     assert {gallery.classes[gallery.labels[i]] for i in positions} == {"cat"}
-    sheet, words, positions = built.gallery.show("lenet5", MISTAKES, ANY, "7", 0)
+    shown = built.gallery.show("lenet5", MISTAKES, ANY, "7", 0)
+    words, positions = shown.words, shown.positions
     assert positions and all(gallery_is_mistake(built, "lenet5", i) for i in positions)
     assert {built.gallery.galleries["lenet5"][1].predictions[i] for i in positions} == {7}
     assert words.startswith(f"{len(positions)} of ")
-    assert built.gallery.show("lenet5", MISTAKES, "1", "1", 0)[0] == []   # never wrong as itself
+    assert built.gallery.show("lenet5", MISTAKES, "1", "1", 0).tiles == []   # never wrong as itself
 
 
 def test_each_tile_is_titled_in_html_with_its_own_labels_and_wrong_ones_marked(built):
     _, gallery, _ = built.gallery.galleries["lenet5"]
-    tiles, _, positions = built.gallery.show("lenet5", RANDOM, ANY, ANY, 1)
+    shown = built.gallery.show("lenet5", RANDOM, ANY, ANY, 1)
+    tiles, positions = shown.tiles, shown.positions
     assert [t["k"] for t in tiles] == list(range(len(positions)))
     for tile, i in zip(tiles, positions):
         assert tile["truth"] == str(gallery.labels[i]) and tile["guess"] == str(gallery.predictions[i])
@@ -50,21 +52,22 @@ def gallery_is_mistake(built, model, i):
 
 
 def test_clicking_a_test_image_sends_that_image_to_its_tab(built):
-    sheet, _, positions = built.gallery.show("lenet5", MISTAKES, ANY, ANY, 0)
-    tabs, digit, photo, kept, words = built.gallery.pick("lenet5", positions, click(2))  # third
+    positions = built.gallery.show("lenet5", MISTAKES, ANY, ANY, 0).positions
+    picked = built.gallery.pick("lenet5", positions, click(2))  # the third
     _, gallery, _ = built.gallery.galleries["lenet5"]
-    sent = shown_input(digit)     # the draw view's value: the image's pixels, as they are
+    sent = shown_input(picked.draw_view)  # the draw view's value: the image's pixels, as they are
     assert sent.kind == "gallery"
     assert np.abs(sent.pixels * 255 - gallery.images[positions[2]][..., 0]).max() <= 1e-3
-    assert tabs.selected == "draw" and f"#{gallery.indices[positions[2]]}" in words
-    _, _, positions = built.gallery.show("convnet", RANDOM, ANY, ANY, 0)
-    tabs, digit, photo, kept, _ = built.gallery.pick("convnet", positions, click(0))
+    assert picked.tabs.selected == "draw" and f"#{gallery.indices[positions[2]]}" in picked.words
+    assert picked.photo_view == picked.photo_shown == gr.skip()      # the photo tab untouched
+    positions = built.gallery.show("convnet", RANDOM, ANY, ANY, 0).positions
+    picked = built.gallery.pick("convnet", positions, click(0))
     convnet = built.gallery.galleries["convnet"][1]
-    sent = json.loads(photo)    # the photo view's value: the test image as it is, channels first
-    assert tabs.selected == "photo" and sent["kind"] == "gallery"
+    sent = json.loads(picked.photo_view)  # the photo view's value: the test image, channels first
+    assert picked.tabs.selected == "photo" and sent["kind"] == "gallery"
     image = convnet.images[positions[0]]
     assert np.abs(np.asarray(sent["pixels"]) * 255 - image.transpose(2, 0, 1).ravel()).max() <= 1e-3
-    assert np.array_equal(np.asarray(Image.open(kept)), image)   # kept on the server
+    assert np.array_equal(np.asarray(Image.open(picked.photo_shown)), image)   # kept on the server
 
 
 @pytest.mark.parametrize("reference", ["/etc/passwd", "/nonexistent/file.png",

@@ -9,6 +9,7 @@ are ``lenet.inside.blocks``; nothing here computes a convolution itself.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import gradio as gr
 import torch
@@ -27,9 +28,11 @@ from lenet.inside.blocks import (
 )
 from lenet.inside.inference import Classifier, InputError
 from lenet.inside.memo import SingleFlight
-from lenet.pictures.visualize import maps_grid, pixels_to_image
+from lenet.pictures.visualize import enlarge_by, maps_grid, pixels_to_image
 
-from .common import RawImage, guarded, lane, picture, shown_input
+from .components import RawImage, picture
+from .events import Result, Shows, guarded, lane
+from .view import shown_input
 from .words import define
 
 TITLE = "Building blocks"
@@ -43,7 +46,7 @@ NAMED = {"Laplacian": "laplacian",
          "box blur": "box_blur", "sharpen": "sharpen", "identity": "identity"}
 RANDOM, CUSTOM = "N random filters", "custom 3x3"
 POOLS = {"none": "none", "max": "max", "average": "avg"}
-VIEWS = {"each map scaled to [0, 1]": "scaled", "−|y| (the course's view for the Laplacian)":
+MAP_STYLES = {"each map scaled to [0, 1]": "scaled", "−|y| (the course's view for the Laplacian)":
          "neg_abs"}
 # Pictures are sent about as large as their boxes show them: a 512x512 photo's ten maps at
 # full size are a 2042x1532 grid whose PNG alone takes ~0.5 s to write.
@@ -52,11 +55,11 @@ GRID_SIDE = 640    # pixels: the conv grid's longer side, about (ReLU and poolin
 SHOW_ALL = 75      # kernel numbers shown in full up to this many; else the first filter only
 BOX = {"input": 236, "maps": 236}   # picture heights, so the page does not jump
 LANE = lane("blocks")
-# Every setting in the order the handler takes it, with the page's starting values.
+# Every setting by the name the handler (and the API) takes it, with the page's starting values.
 DEFAULTS = dict(source=SAMPLE, upload=None, drawing=None, photo=None, kernel="Laplacian",
                 custom=FIXED_KERNELS["laplacian"], count=10, size=5, seed=0, stride=1,
                 padding=0, bias=0.0, relu=False, pool="none", pool_size=2, pool_stride=2,
-                view="each map scaled to [0, 1]")
+                maps_as="each map scaled to [0, 1]")
 
 
 def sample_picture() -> Image.Image:
@@ -85,19 +88,20 @@ def input_picture(x: torch.Tensor) -> Image.Image:
 def scaled(image: Image.Image, factor: float) -> Image.Image:
     """Shrunk by averaging, or enlarged a whole number of times by repeating pixels, so that
     every value stays a visible square instead of a blur."""
-    f = factor if factor < 1 else int(factor)
-    size = (max(1, round(image.width * f)), max(1, round(image.height * f)))
-    return image.resize(size, Image.BOX if f < 1 else Image.NEAREST)
+    if factor >= 1:
+        return enlarge_by(image, int(factor))
+    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+    return image.resize(size, Image.BOX)
 
 
-def grid_picture(maps: torch.Tensor, view: str, factor: float) -> Image.Image:
+def grid_picture(maps: torch.Tensor, style: str, factor: float) -> Image.Image:
     """``maps_grid`` of ``maps`` (C, H, W) with every tile ``factor`` times its size."""
     if factor < 1:   # averaged before the grid: ~5x less work than shrinking the picture
-        if view == "neg_abs":
+        if style == "neg_abs":
             maps = -maps.abs()   # first, so that rising and falling edges do not cancel
         size = [max(1, round(n * factor)) for n in maps.shape[1:]]
-        return maps_grid(F.adaptive_avg_pool2d(maps[None], size)[0], view)
-    return scaled(maps_grid(maps, view), factor)
+        return maps_grid(F.adaptive_avg_pool2d(maps[None], size)[0], style)
+    return scaled(maps_grid(maps, style), factor)
 
 
 def kernel_block(kernel: torch.Tensor) -> str:
@@ -110,6 +114,31 @@ def kernel_block(kernel: torch.Tensor) -> str:
                         + " ".join(map(text, row)) for y, row in enumerate(plane))
               for name, plane in zip(names, kernel.tolist())]
     return "```\n" + "\n\n".join(blocks) + "\n```"
+
+
+@dataclass
+class BlockShown(Result):
+    """What one run of the block shows: a status line, the kernel's numbers, the size
+    formulas, the input as the block saw it, and the maps after the convolution, after ReLU
+    and after pooling (None for a stage that is off)."""
+    status: str = ""
+    kernel: str = ""
+    formulas: str = ""
+    seen: Image.Image | None = None
+    conv: Image.Image | None = None
+    relu: Image.Image | None = None
+    pooled: Image.Image | None = None
+
+
+@dataclass
+class Visible(Result):
+    """Which controls and pictures the settings use: the upload box, the random bank's
+    settings, the custom kernel's table, the ReLU and the pooling pictures."""
+    upload: object = None
+    bank: object = None
+    custom: object = None
+    relu: object = None
+    pooled: object = None
 
 
 class BlocksTab:
@@ -127,8 +156,7 @@ class BlocksTab:
         # Decoding is most of a request's cost for a big photo; a slider move reuses it.
         # Uploads are named by their content's hash and the pad sends bytes: safe keys.
         self.images = SingleFlight(lambda key: image_to_tensor(*key), maxsize=16)
-        self.nothing = ("", "", "", None, None, None, None)
-        self.run = guarded(self.nothing, warn=True)(self._run)
+        self.run = guarded(BlockShown.failed, warn=True)(self._run)
 
     # ------------------------------------------------------------------ handlers
     def _image(self, source: str, upload, drawing, photo) -> torch.Tensor | str:
@@ -157,20 +185,24 @@ class BlocksTab:
             return self.learned[choice], "learned weights as stored (their bias is not added)"
         raise InputError(f"unknown kernel {choice!r}; pick one from the list")
 
-    def _run(self, source, upload, drawing, photo, kernel_choice, custom, count, size, seed,
-             stride, padding, bias, relu, pool, pool_size, pool_stride, view):
-        """(status, kernel numbers, size formulas, input as the block saw it, conv maps,
-        maps after ReLU or None, maps after pooling or None)."""
-        x = self._image(source, upload, drawing, photo)
+    def _run(self, **settings) -> BlockShown:
+        """The block with ``settings``, named as in ``DEFAULTS`` (every one of them)."""
+        if set(settings) != set(DEFAULTS):
+            raise InputError(f"the block takes these settings: {', '.join(DEFAULTS)}")
+        s = settings
+        source, relu, pool, maps_as, kernel_choice = (s["source"], s["relu"], s["pool"], s["maps_as"],
+                                                   s["kernel"])
+        x = self._image(source, s["upload"], s["drawing"], s["photo"])
         if isinstance(x, str):
-            return (x, *self.nothing[1:])
+            return BlockShown(x)
         # Gradio has checked each slider's range and each choice; sliders send floats.
-        stride, padding, pool_size, pool_stride = map(int, (stride, padding, pool_size,
-                                                            pool_stride))
-        if not math.isfinite(bias := float(bias or 0)):
+        stride, padding, pool_size, pool_stride = map(int, (s["stride"], s["padding"],
+                                                            s["pool_size"], s["pool_stride"]))
+        if not math.isfinite(bias := float(s["bias"] or 0)):
             raise InputError("the bias must be a finite number")
         try:
-            kernel, about = self._kernel(kernel_choice, custom, count, size, seed, x.shape[1])
+            kernel, about = self._kernel(kernel_choice, s["custom"], s["count"], s["size"],
+                                         s["seed"], x.shape[1])
             result = run_block(x, kernel, bias, stride, padding, bool(relu), POOLS[pool],
                                pool_size, pool_stride)
         except BlockError as exc:   # a user's settings: one line, no traceback
@@ -180,15 +212,15 @@ class BlocksTab:
         # One factor for every grid, so that pooling's smaller maps still look smaller.
         o, h, w = result.conv.shape
         factor = GRID_SIDE / (math.ceil(math.sqrt(o)) * (max(h, w) + 2))
-        grid = lambda maps: grid_picture(maps, VIEWS[view], factor)  # noqa: E731
+        grid = lambda maps: grid_picture(maps, MAP_STYLES[maps_as], factor)  # noqa: E731
         steps = " → ".join(f"{name} {'×'.join(map(str, shape))}"
                            for name, shape in result.shapes.items())
-        return (f"**{kernel_choice}** on {source}: {steps}",
-                self._kernel_words(kernel, about, x.shape[1]),
-                self._formulas(result, stride, padding, pool, pool_size, pool_stride),
-                input_picture(seen), grid(result.conv),
-                grid(result.activated) if relu else None,
-                grid(result.pooled) if POOLS[pool] != "none" else None)
+        return BlockShown(f"**{kernel_choice}** on {source}: {steps}",
+                          self._kernel_words(kernel, about, x.shape[1]),
+                          self._formulas(result, stride, padding, pool, pool_size, pool_stride),
+                          input_picture(seen), grid(result.conv),
+                          grid(result.activated) if relu else None,
+                          grid(result.pooled) if POOLS[pool] != "none" else None)
 
     @staticmethod
     def _kernel_words(kernel: torch.Tensor, about: str, channels: int) -> str:
@@ -220,19 +252,18 @@ class BlocksTab:
         return "\n".join(lines)
 
     @staticmethod
-    def visibility(source: str, kernel: str, relu: bool, pool: str):
+    def visibility(source: str, kernel: str, relu: bool, pool: str) -> Visible:
         """Show only the controls and pictures the current settings use."""
-        return (gr.update(visible=source == UPLOAD), gr.update(visible=kernel == RANDOM),
-                gr.update(visible=kernel == CUSTOM), gr.update(visible=bool(relu)),
-                gr.update(visible=pool != "none"))
+        return Visible(gr.update(visible=source == UPLOAD), gr.update(visible=kernel == RANDOM),
+                       gr.update(visible=kernel == CUSTOM), gr.update(visible=bool(relu)),
+                       gr.update(visible=pool != "none"))
 
     # ------------------------------------------------------------------ layout
     def build(self, drawing: gr.State, photo: gr.State) -> None:
         d = DEFAULTS
         # Nothing is computed while the page is built: app.py runs the defaults when the tab
         # is opened (``self.opened``), so start-up does not pay for torchvision's import.
-        first = (f"Open the tab to run the **{d['kernel']}** on the sample.", "", "", None,
-                 None, None, None)
+        first = f"Open the tab to run the **{d['kernel']}** on the sample."
         whole_slider = lambda lo, hi, key, label: gr.Slider(  # noqa: E731
             lo, hi, d[key], step=1, label=label)
         gr.Markdown("One convolution, then ReLU, then pooling, as in a CNN layer, with every "
@@ -268,31 +299,39 @@ class BlocksTab:
                     with gr.Row():
                         pool_size = whole_slider(2, 4, "pool_size", "Pool size")
                         pool_stride = whole_slider(1, 4, "pool_stride", "Pool stride")
-                    view = gr.Radio(list(VIEWS), value=d["view"], label="Show the maps as")
+                    maps_as = gr.Radio(list(MAP_STYLES), value=d["maps_as"], label="Show the maps as")
                 run = gr.Button("Run", variant="primary")
             with gr.Column(scale=2):
-                status = gr.Markdown(first[0], elem_classes="status", elem_id="blocks-status")
+                status = gr.Markdown(first, elem_classes="status", elem_id="blocks-status")
                 with gr.Row():
-                    words = gr.Markdown(first[1], min_width=300)
-                    formulas = gr.Markdown(first[2], elem_id="blocks-formulas", min_width=300)
+                    words = gr.Markdown("", min_width=300)
+                    formulas = gr.Markdown("", elem_id="blocks-formulas", min_width=300)
                 # The input and every stage side by side, each box as tall as a laptop allows.
                 with gr.Row():
                     seen = picture("The input as the block sees it (zero padding black)",
-                                   value=first[3], height=BOX["input"], elem_classes="maps",
+                                   height=BOX["input"], elem_classes="maps",
                                    min_width=140)
-                    maps = [picture(title, value=value, height=BOX["maps"], visible=shown,
-                                    elem_classes="maps", min_width=140) for title, value, shown in (
-                        ("Convolution + bias: every output channel", first[4], True),
-                        ("After ReLU", first[5], d["relu"]),
-                        ("After pooling", first[6], d["pool"] != "none"))]
-        inputs = [source, upload, drawing, photo, kernel, custom, count, size, seed, stride,
-                  padding, bias, relu, pool, pool_size, pool_stride, view]
-        outputs = [status, words, formulas, seen, *maps]
-        run.click(self.run, inputs, outputs, api_name="building_block", **LANE)
-        self.opened = (self.run, inputs, outputs)
-        for control in (source, upload, kernel, custom, count, size, seed, stride, padding,
-                        bias, relu, pool, pool_size, pool_stride, view):
-            control.change(self.run, inputs, outputs, api_name=False, **LANE)
+                    maps = [picture(title, height=BOX["maps"], visible=shown,
+                                    elem_classes="maps", min_width=140) for title, shown in (
+                        ("Convolution + bias: every output channel", True),
+                        ("After ReLU", d["relu"]),
+                        ("After pooling", d["pool"] != "none"))]
+        settings = dict(source=source, upload=upload, drawing=drawing, photo=photo, kernel=kernel,
+                        custom=custom, count=count, size=size, seed=seed, stride=stride,
+                        padding=padding, bias=bias, relu=relu, pool=pool, pool_size=pool_size,
+                        pool_stride=pool_stride, maps_as=maps_as)
+        shown = Shows(status=status, kernel=words, formulas=formulas, seen=seen, conv=maps[0],
+                      relu=maps[1], pooled=maps[2])
+        show_block = shown.updates_of(self.run)
+        run.click(show_block, inputs_kwargs=settings, outputs=shown.components,
+                  api_name="building_block", **LANE)
+        # app.py runs it when the visitor opens the tab (the event's arguments)
+        self.opened = dict(fn=show_block, inputs_kwargs=settings, outputs=shown.components)
+        for name, control in settings.items():
+            if name not in ("drawing", "photo"):   # the other tabs' inputs: read, not watched
+                control.change(show_block, inputs_kwargs=settings, outputs=shown.components,
+                               api_name=False, **LANE)
+        visible = Shows(upload=upload, bank=bank, custom=custom, relu=maps[1], pooled=maps[2])
         for control in (source, kernel, relu, pool):  # instant, outside the queue
-            control.change(self.visibility, [source, kernel, relu, pool],
-                           [upload, bank, custom, *maps[1:]], api_name=False, queue=False)
+            control.change(visible.updates_of(self.visibility), [source, kernel, relu, pool],
+                           visible.components, api_name=False, queue=False)

@@ -14,20 +14,10 @@ from lenet.inputs.pad import drawing_digit
 from lenet.inside.inference import Classifier, Prediction
 from lenet.pictures.input_steps import pad_strip
 
-from .common import (
-    QUICK,
-    SLOW,
-    SOFTMAX_HINT,
-    SOMETHING_WRONG,
-    Analyst,
-    RawImage,
-    decode_data_url,
-    guarded,
-    live_view,
-    picture,
-    upload_value,
-    view_message,
-)
+from .api import SOFTMAX_HINT, Answer, ApiSteps, LayerPictures, decode_data_url
+from .components import RawImage
+from .events import QUICK, SLOW, SOMETHING_WRONG, guarded
+from .view import live_view, upload_value, view_message
 
 TITLE = "Draw a digit"
 PROMPT = "Draw a digit on the pad."
@@ -43,11 +33,11 @@ class DrawTab:
         self.others = list(others)
         self.paths = paths or {}     # model name -> its checkpoint file, served to the page
         # The API's steps share one prediction per drawing (keyed by the PNG's bytes).
-        self.analyst = Analyst(clf, predictor=self._predict_drawing, strip=pad_strip)
-        no_label = (None, None, None, None)
-        self.classify_sketch = guarded(no_label, warn=True)(self._classify_sketch)
-        self.sketch_pictures = guarded(self.analyst.no_pictures, warn=False)(self._sketch_pictures)
-        self.take_upload = guarded(view_message(SOMETHING_WRONG), warn=False)(self._take_upload)
+        self.api = ApiSteps(clf, predictor=self._predict_drawing, strip=pad_strip)
+        self.classify_sketch = guarded(Answer.failed, warn=True)(self._classify_sketch)
+        self.sketch_pictures = guarded(LayerPictures.failed, warn=False)(self._sketch_pictures)
+        self.take_upload = guarded(lambda _: view_message(SOMETHING_WRONG),
+                                   warn=False)(self._take_upload)
 
     # ------------------------------------------------------------------ handlers
     def _predict_drawing(self, png: bytes) -> Prediction:
@@ -55,16 +45,17 @@ class DrawTab:
         digit = drawing_digit(png)
         return self.clf.predict_pixels(None if digit.empty else digit.pixels[None])
 
-    def _classify_sketch(self, value: str | None):
-        """API: a drawing's PNG data URL -> (status, probabilities, network input, softmax)."""
+    def _classify_sketch(self, value: str | None) -> Answer:
+        """API: a drawing's PNG data URL -> its answer."""
         data = decode_data_url(value)
         if data is None:
-            return PROMPT, None, None, SOFTMAX_HINT
-        return self.analyst.label(data, NOTHING_DRAWN)
+            return Answer(PROMPT, softmax=SOFTMAX_HINT)
+        return self.api.answer(data, NOTHING_DRAWN)
 
-    def _sketch_pictures(self, value: str | None, target: str | None, view: str | None = None):
+    def _sketch_pictures(self, value: str | None, target: str | None,
+                         activation: str | None = None) -> LayerPictures:
         """API: the pictures of a drawing (Grad-CAM, saliency, steps, every layer)."""
-        return self.analyst.pictures(decode_data_url(value), target, view)
+        return self.api.pictures(decode_data_url(value), target, activation)
 
     def _take_upload(self, path: str | None) -> str:
         """An uploaded picture of a digit, prepared by the general recipe, as the view's
@@ -95,11 +86,9 @@ class DrawTab:
         """``/classify_sketch`` and ``/sketch_pictures`` for API users, as before the page
         ran the network itself: hidden components that no page event triggers."""
         with gr.Column(visible=False):
-            sketch = gr.Textbox()
-            target = gr.Textbox()
-            view = gr.Textbox()
-            quick = [gr.Markdown(), gr.Label(), gr.Image(), gr.Markdown()]
-            pictures = [picture(f"{k}") for k in range(len(self.analyst.no_pictures))]
-        sketch.submit(self.classify_sketch, sketch, quick, api_name="classify_sketch", **QUICK)
-        target.submit(self.sketch_pictures, [sketch, target, view], pictures,
-                      api_name="sketch_pictures", **SLOW)
+            sketch, target, activation = gr.Textbox(), gr.Textbox(), gr.Textbox()
+        answer, pictures = self.api.hidden_outputs()
+        sketch.submit(answer.updates_of(self.classify_sketch), sketch, answer.components,
+                      api_name="classify_sketch", **QUICK)
+        target.submit(pictures.updates_of(self.sketch_pictures), [sketch, target, activation],
+                      pictures.components, api_name="sketch_pictures", **SLOW)

@@ -7,17 +7,18 @@ needs no dataset.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
-from lenet.inputs.images import InputError
+from lenet.inputs.images import InputError, png_bytes
 from lenet.inside.gallery import Gallery
 from lenet.net.checkpoint import atomic_write_bytes
-from lenet.pictures.visualize import png_bytes
 
-from .common import ASSETS, guarded, image_value, lane, png_data_url
+from .events import Result, Shows, guarded, lane
+from .view import ASSETS, image_value, png_data_url
 
 TITLE = "Test-set gallery"
 RANDOM, MISTAKES = "random", "mistakes only"
@@ -27,17 +28,43 @@ PICKED = Path(tempfile.gettempdir()) / "how-a-cnn-sees" / "gallery"
 LANE = lane("gallery")
 
 
+@dataclass
+class Sheet(Result):
+    """The grid: its tiles (the page's template draws them), what it shows in words, and the
+    gallery positions of its tiles, in order."""
+    tiles: list = field(default_factory=list)
+    words: str = ""
+    positions: list = field(default_factory=list)
+
+    @classmethod
+    def failed(cls, message: str | None):
+        return cls(words="⚠️ could not draw the gallery")
+
+
+@dataclass
+class Picked(Result):
+    """A click on a tile: the tab to switch to, the draw or photo view's new input, the photo
+    tab's picture on the server, and words; what does not change is ``gr.skip()``."""
+    tabs: object = field(default_factory=gr.skip)
+    draw_view: object = field(default_factory=gr.skip)
+    photo_view: object = field(default_factory=gr.skip)
+    photo_shown: object = field(default_factory=gr.skip)
+    words: object = field(default_factory=gr.skip)
+
+    @classmethod
+    def failed(cls, message: str | None):
+        return cls(words="⚠️ could not open that image")
+
+
 class GalleryTab:
     """``galleries``: model name -> (title, its Gallery, the tab id that analyses it)."""
 
     def __init__(self, galleries: dict[str, tuple[str, Gallery, str]]):
         self.galleries = galleries
-        self.show = guarded(([], "⚠️ could not draw the gallery", []), warn=False)(self._show)
-        self.pick = guarded((gr.skip(),) * 4 + ("⚠️ could not open that image",),
-                            warn=False)(self._pick)
+        self.show = guarded(Sheet.failed, warn=False)(self._show)
+        self.pick = guarded(Picked.failed, warn=False)(self._pick)
 
-    def _show(self, model: str, which: str, true: str, predicted: str, seed):
-        """(the grid's tiles, what it shows, the gallery positions on it)."""
+    def _show(self, model: str, which: str, true: str, predicted: str, seed) -> Sheet:
         title, gallery, _ = self.galleries[model]
         pool = gallery.mistake_positions() if which == MISTAKES else gallery.sample_positions()
         for name, values in ((true, gallery.labels), (predicted, gallery.predictions)):
@@ -45,7 +72,7 @@ class GalleryTab:
                 pool = pool[values[pool] == gallery.classes.index(name)]
         kind = "mistakes" if which == MISTAKES else "random test images"
         if len(pool) == 0:
-            return [], f"None of the {kind} of {title} match these filters.", []
+            return Sheet(words=f"None of the {kind} of {title} match these filters.")
         rng = np.random.default_rng(int(seed or 0))
         chosen = np.sort(rng.choice(pool, min(SHOWN, len(pool)), replace=False))
         tiles = [{"k": k, "index": int(gallery.indices[i]), "src": png_data_url(gallery.picture(i)),
@@ -56,24 +83,24 @@ class GalleryTab:
         mistakes = int(gallery.is_mistake[chosen].sum())
         words = (f"{len(chosen)} of {len(pool)} {kind} of **{title}**, {mistakes} wrong (red). "
                  f"The % is the softmax probability of the prediction. Click one to analyse it.")
-        return tiles, words, [int(i) for i in chosen]
+        return Sheet(tiles, words, [int(i) for i in chosen])
 
-    def _pick(self, model: str, positions: list[int], evt: gr.EventData):
-        """A click on a tile: (switch tab, the draw view's input, the photo view's input,
-        the photo tab's picture on the server, words). Test images go to the views as they
-        are (already the network's size); nothing that names a server file goes to the page."""
+    def _pick(self, model: str, positions: list[int], evt: gr.EventData) -> Picked:
+        """A click on a tile. Test images go to the views as they are (already the network's
+        size); nothing that names a server file goes to the page."""
         title, gallery, tab = self.galleries[model]
         k = getattr(evt, "_data", {}).get("k") if evt is not None else None
         if not isinstance(k, int) or not 0 <= k < len(positions):
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return Picked()
         i = positions[k]
         index = int(gallery.indices[i])
         words = f"Sent test image #{index} ({gallery.caption(i)}) to the {tab} tab."
         value = image_value("gallery", gallery.images[i], f"test image #{index} ({gallery.caption(i)})")
         if tab == "draw":
-            return gr.Tabs(selected=tab), value, gr.skip(), gr.skip(), words
+            return Picked(gr.Tabs(selected=tab), draw_view=value, words=words)
         # The photo tab also keeps the picture, on the server, for the other tabs.
-        return gr.Tabs(selected=tab), gr.skip(), value, self.file_for(f"{model}:{index}"), words
+        return Picked(gr.Tabs(selected=tab), photo_view=value,
+                      photo_shown=self.file_for(f"{model}:{index}"), words=words)
 
     def file_for(self, reference: str) -> str:
         """"model:test index" of a gallery image -> the path of its picture, written here once
@@ -117,14 +144,19 @@ class GalleryTab:
                         js_on_load=(ASSETS / "gallery.onload.js").read_text(),
                         elem_id="gallery-sheet", label="Test images")
         positions = gr.State([])
-        inputs, outputs = [model, which, true, predicted, seed], [sheet, words, positions]
+        inputs = [model, which, true, predicted, seed]
+        shown = Shows(tiles=sheet, words=words, positions=positions)
+        show = shown.updates_of(self.show)
         model.change(self.classes_of, model, [true, predicted], api_name=False, queue=False)
         for control in (model, which, true, predicted, seed):
-            control.change(self.show, inputs, outputs, api_name=False, **LANE)
+            control.change(show, inputs, shown.components, api_name=False, **LANE)
         shuffle.click(lambda s: int(s or 0) + 1, seed, seed, api_name=False, queue=False)
-        sheet.pick(self.pick, [model, positions], [tabs, draw_view, photo_view, photo_shown, words],
-                     api_name=False, **LANE)
-        self.loaded = (self.show, inputs, outputs)   # app.py runs it when the page loads
+        picked = Shows(tabs=tabs, draw_view=draw_view, photo_view=photo_view,
+                       photo_shown=photo_shown, words=words)
+        sheet.pick(picked.updates_of(self.pick), [model, positions], picked.components,
+                   api_name=False, **LANE)
+        # app.py runs it when the page loads (the event's arguments)
+        self.loaded = dict(fn=show, inputs=inputs, outputs=shown.components)
 
     def classes_of(self, model: str):
         choices = [ANY, *self.galleries[model][1].classes]

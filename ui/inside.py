@@ -13,10 +13,11 @@ from lenet.inside.explain import architecture_rows
 from lenet.inside.inference import Classifier
 from lenet.net.checkpoint import answer_accuracy
 from lenet.pictures.scales import kernel_grid, with_colour_bar
-from lenet.pictures.visualize import DIVERGING, filter_tiles
+from lenet.pictures.visualize import DIVERGING, colour_table, filter_tiles
 
 from .charts import bar_chart, line_chart
-from .common import picture, png_data_url
+from .components import picture
+from .view import png_data_url
 from .words import define
 
 TITLE = "Inside the models"
@@ -33,7 +34,8 @@ def filters_html(weight: np.ndarray) -> str:
         bar = "linear-gradient(to right, #000, #fff)"
         words = "each colour channel from the lowest weight (dark) to the highest (bright)"
     else:
-        stops = ", ".join("#{:02x}{:02x}{:02x}".format(*DIVERGING[i]) for i in range(0, 256, 32))
+        stops = ", ".join("#{:02x}{:02x}{:02x}".format(*colour_table(DIVERGING)[i])
+                          for i in range(0, 256, 32))
         bar = f"linear-gradient(to right, {stops})"
         words = "blue negative, white zero, red positive"
     return (f'<div class="filters">{figures}</div><div class="colour-bar"><span>{low:+.2f}</span>'

@@ -7,12 +7,12 @@ Not here: the transforms, curves, map and their pictures (``lenet/inside/invaria
 """
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import gradio as gr
 import numpy as np
 import torch
+from PIL import Image
 
 from lenet.inside.inference import Classifier, InputError
 from lenet.inside.invariance import (
@@ -26,12 +26,16 @@ from lenet.inside.invariance import (
     input_pixels,
     occlusion_map,
     probabilities,
+    rotation_curve,
+    shift_curve,
     transform,
 )
 from lenet.pictures.visualize import occlusion_picture, pixels_to_image
 
 from .charts import line_chart
-from .common import guarded, lane, picture, shown_input
+from .components import picture
+from .events import Result, Shows, guarded, lane
+from .view import shown_input
 from .words import define
 
 TITLE = "Invariance lab"
@@ -40,15 +44,30 @@ EMPTY = {DIGIT: "Draw a digit in the first tab first.",
          PHOTO: "Upload a photo in the photo tab first."}
 NOT_LOADED = "Choose your drawing or your photo and press **Load / refresh**."
 NOISE_LIMIT, ERASE_LIMIT = 0.5, 16   # std of the noise; widest erased square, in pixels
-# Slider order of every handler's trailing arguments, and the values that change nothing
-# (the erase position is the centre row / column of the square: any, with size 0).
-SLIDERS = ("shift_x", "shift_y", "rotation", "scale", "stroke", "noise",
-           "erase_size", "erase_y", "erase_x")
-IDENTITY = (0, 0, 0, 1.0, 0, 0.0, 0, 14, 14)
 SEEN_BOX, OCCLUSION_BOX = 180, 180        # pixels, title included: fixed so the page stays put
 TOP = 3                                   # classes in the label; the curves show all of them
 # The lab's own lanes: a slider step costs ~1 ms and must never wait behind the curves.
 LIVE, CURVES = lane("lab"), lane("lab_curves")
+
+
+@dataclass
+class Sliders(Result):
+    """Every slider by name (the handlers' and the API's keyword arguments), defaulting to
+    the values that change nothing; the erase position is the square's centre (any, with
+    size 0)."""
+    shift_x: float = 0
+    shift_y: float = 0
+    rotation: float = 0
+    scale: float = 1.0
+    stroke: float = 0
+    noise: float = 0.0
+    erase_size: float = 0
+    erase_y: float = 14
+    erase_x: float = 14
+
+    @classmethod
+    def failed(cls, message: str | None):
+        return cls(**{f.name: gr.skip() for f in fields(cls)})
 
 
 @dataclass
@@ -60,118 +79,137 @@ class Loaded:
     untouched: str          # "**7** with 99.9 %"
 
 
+@dataclass
+class LiveView(Result):
+    """The live path: a status line, the input as the network sees it, every probability."""
+    status: str | None = None
+    seen: Image.Image | None = None
+    confidences: dict | None = None
+
+
+@dataclass
+class LabView(LiveView):
+    """The live view and, at the end of a drag, the curves against rotation and shift (SVG)
+    and the occlusion map with its caption, all of the input as the sliders show it."""
+    rotation: str | None = None
+    shift: str | None = None
+    occlusion: Image.Image | None = None
+    caption: str = ""
+
+
+@dataclass
+class LoadedView(LabView):
+    """A newly loaded input: the lab's view, the per-visitor state, and the sliders that
+    depend on the model refitted (stroke for digits only; the erase centre on its input)."""
+    loaded: Loaded | None = None
+    stroke: object = field(default_factory=gr.skip)
+    erase_y: object = field(default_factory=gr.skip)
+    erase_x: object = field(default_factory=gr.skip)
+
+
 class InvarianceTab:
     """Handlers (callable directly, as the tests do) and the layout of the tab."""
 
     def __init__(self, digits: Classifier, photos: Classifier):
         self.models = {DIGIT: digits, PHOTO: photos}
         self.classes = max(len(digits.classes), len(photos.classes))
-        no_view = (None, None, None)
-        no_curves = (None, None, None, "")
-        self.step = _named(guarded(no_view, warn=True)(self._step), "loaded")
-        self.load = _named(guarded((*no_view, *no_curves, None, *(gr.skip(),) * 3),
-                                   warn=True)(self._load), "source", "drawing", "photo")
-        self.curves = _named(guarded((*no_view, *no_curves), warn=True)(self._curves), "loaded")
-        self.reset = guarded((gr.skip(),) * len(SLIDERS), warn=False)(self._reset)
+        self.step = guarded(LiveView.failed, warn=True)(self._step)
+        self.load = guarded(LoadedView.failed, warn=True)(self._load)
+        self.curves = guarded(LabView.failed, warn=True)(self._curves)
+        self.reset = guarded(Sliders.failed, warn=False)(self._reset)
 
     # ------------------------------------------------------------------ handlers
-    def _load(self, source: str, drawing, photo, *sliders):
+    def _load(self, source: str, drawing, photo, **sliders) -> LoadedView:
         """Read the chosen input once, keep its pixels, show it through the sliders with its
-        curves and map; also fit the stroke and erase sliders to that model.
-        -> (status, seen, probabilities, rotation, shift, occlusion, caption, state,
-        stroke slider, erase row slider, erase column slider)"""
+        curves and map; also fit the stroke and erase sliders to that model."""
         clf = self.models.get(source)
         if clf is None:
             raise InputError(f"choose {DIGIT!r} or {PHOTO!r}")
+        s = Sliders(**sliders)
+        fitted = self._fit(clf, s)
         if source == DIGIT:   # the draw tab's view: its input as the page showed it
             shown = shown_input(drawing)
             pixels = None if shown is None or shown.pixels is None else torch.from_numpy(shown.pixels[None])
         else:
             pixels = input_pixels(clf, photo) if photo is not None else None
         if pixels is None:
-            return (EMPTY[source], None, None, None, None, None, "", None, *self._fit(clf, sliders))
-        p = probabilities(clf, pixels)[0]
-        loaded = Loaded(source, pixels, _words(clf, p))
-        return (*self._curves(loaded, *sliders), loaded, *self._fit(clf, sliders))
+            return LoadedView(EMPTY[source], **fitted)
+        loaded = Loaded(source, pixels, _words(clf, probabilities(clf, pixels)[0]))
+        view = self._curves(loaded, **sliders)
+        return LoadedView(**{f.name: getattr(view, f.name) for f in fields(view)},
+                          loaded=loaded, **fitted)
 
-    def _step(self, loaded: Loaded | None, *sliders):
-        """The live path: (status, the input as the network sees it, every probability)."""
+    def _step(self, loaded: Loaded | None, **sliders) -> LiveView:
+        """The live path: the input through the sliders and every probability."""
         if loaded is None:
-            return NOT_LOADED, None, None
+            return LiveView(NOT_LOADED)
         clf = self.models[loaded.source]
-        moved, note = self._moved(loaded, sliders)
+        moved, note = self._moved(loaded, Sliders(**sliders))
         p = probabilities(clf, moved)[0]
-        return (f"{_words(clf, p)} (was {loaded.untouched} untouched){note}",
-                pixels_to_image(moved), dict(zip(clf.classes, map(float, p))))
+        return LiveView(f"{_words(clf, p)} (was {loaded.untouched} untouched){note}",
+                        pixels_to_image(moved), dict(zip(clf.classes, map(float, p))))
 
-    def _curves(self, loaded: Loaded | None, *sliders):
-        """The live outputs plus (rotation curve, shift curve, occlusion map, its caption),
-        all of the input as the sliders show it."""
+    def _curves(self, loaded: Loaded | None, **sliders) -> LabView:
+        """The live view plus the curves and the occlusion map."""
         if loaded is None:
-            return NOT_LOADED, None, None, None, None, None, ""
-        turned, moved, hidden = self.measure(loaded, *sliders)
+            return LabView(NOT_LOADED)
+        s = Sliders(**sliders)
+        turned, moved, hidden = self.measure(loaded, s)
         clf = self.models[loaded.source]
         paper = "black (paper)" if clf.is_digit_model else "grey"
         caption = (f"**Occlusion** (Zeiler & Fergus): a {hidden.size}×{hidden.size} {paper} "
                    f"square slid in steps of {hidden.stride} px over the input as shown above; "
                    f"red where hiding it costs **{clf.classes[hidden.class_index]}** most of its "
                    f"{100 * hidden.probability:.1f} %.")
-        view, _ = self._moved(loaded, sliders)
-        settings = dict(zip(SLIDERS, sliders))
-        return (*self._step(loaded, *sliders),
-                curve_chart(turned, "rotation", settings["rotation"]),
-                curve_chart(moved, "horizontal shift", settings["shift_x"]),
-                occlusion_picture(view, hidden, size=8 * max(view.shape[1:])), caption)
+        view, _ = self._moved(loaded, s)
+        live = self._step(loaded, **sliders)
+        return LabView(live.status, live.seen, live.confidences,
+                       curve_chart(turned, "rotation", s.rotation),
+                       curve_chart(moved, "horizontal shift", s.shift_x),
+                       occlusion_picture(view, hidden, size=8 * max(view.shape[1:])), caption)
 
-    def measure(self, loaded: Loaded, *sliders) -> tuple[Curve, Curve, Occlusion]:
+    def measure(self, loaded: Loaded, sliders: Sliders) -> tuple[Curve, Curve, Occlusion]:
         """The numbers behind the curves and the map, each one batched forward pass. A curve
         sweeps its own slider with every other slider as set, so the live prediction is a
         point on it; the map is of the input as shown."""
         clf = self.models[loaded.source]
         settings, _ = self._settings(loaded, sliders)
+        try:
+            return (rotation_curve(clf, loaded.pixels, **settings),
+                    shift_curve(clf, loaded.pixels, **settings),
+                    occlusion_map(clf, transform(loaded.pixels, **settings)))
+        except InvarianceError as exc:  # settings a caller of the API can send
+            raise InputError(str(exc)) from None
 
-        def sweep(name: str, values: np.ndarray, xlabel: str) -> Curve:
-            batch = _transform(loaded.pixels, **{**settings, name: values})
-            return Curve(values, probabilities(clf, batch), clf.classes, xlabel)
-
-        return (sweep("rotation", np.arange(-ROTATION_LIMIT, ROTATION_LIMIT + 1, 5.0),
-                      "rotation (degrees)"),
-                sweep("shift_x", np.arange(-SHIFT_LIMIT, SHIFT_LIMIT + 1.0),
-                      "horizontal shift (pixels)"),
-                occlusion_map(clf, _transform(loaded.pixels, **settings)))
-
-    def _reset(self, loaded: Loaded | None):
+    def _reset(self, loaded: Loaded | None) -> Sliders:
         """Every slider back to the value that changes nothing; the erase square centred."""
         h, w = loaded.pixels.shape[1:] if loaded is not None else (28, 28)
-        return (*IDENTITY[:-2], h // 2, w // 2)
+        return Sliders(erase_y=h // 2, erase_x=w // 2)
 
     # ------------------------------------------------------------------ helpers
-    def _moved(self, loaded: Loaded, sliders) -> tuple[torch.Tensor, str]:
+    def _moved(self, loaded: Loaded, sliders: Sliders) -> tuple[torch.Tensor, str]:
         """The loaded pixels through the sliders, and a note when a setting was ignored."""
         settings, note = self._settings(loaded, sliders)
         return _transform(loaded.pixels, **settings), note
 
-    def _settings(self, loaded: Loaded, sliders) -> tuple[dict, str]:
+    def _settings(self, loaded: Loaded, s: Sliders) -> tuple[dict, str]:
         """Slider values -> ``transform``'s arguments, and a note when one was ignored."""
-        s = dict(zip(SLIDERS, sliders))
         digit, note = loaded.source == DIGIT, ""
-        stroke = int(round(s["stroke"] or 0))
+        stroke = int(round(s.stroke or 0))
         if stroke and not digit:  # a photo has no stroke to thicken; the slider is disabled
             stroke, note = 0, " · stroke thickness is for digits only: ignored"
-        size = int(s["erase_size"] or 0)
-        top, left = int(s["erase_y"]) - size // 2, int(s["erase_x"]) - size // 2  # from centre
+        size = int(s.erase_size or 0)
+        top, left = int(s.erase_y) - size // 2, int(s.erase_x) - size // 2  # from its centre
         erase = (top, left, size) if size else None
-        return dict(shift_x=s["shift_x"], shift_y=s["shift_y"], rotation=s["rotation"],
-                    scale=s["scale"], stroke=stroke, noise=float(s["noise"] or 0), erase=erase,
-                    digit=digit), note
+        return dict(shift_x=s.shift_x, shift_y=s.shift_y, rotation=s.rotation, scale=s.scale,
+                    stroke=stroke, noise=float(s.noise or 0), erase=erase, digit=digit), note
 
-    def _fit(self, clf: Classifier, sliders) -> tuple:
+    def _fit(self, clf: Classifier, s: Sliders) -> dict:
         """Stroke only for digits; the erase square's centre anywhere on this model's input."""
-        s = dict(zip(SLIDERS, sliders))
-        return (gr.Slider(value=s["stroke"] if clf.is_digit_model else 0,
-                          interactive=clf.is_digit_model),
-                gr.Slider(maximum=clf.height - 1, value=min(int(s["erase_y"]), clf.height - 1)),
-                gr.Slider(maximum=clf.width - 1, value=min(int(s["erase_x"]), clf.width - 1)))
+        return dict(stroke=gr.Slider(value=s.stroke if clf.is_digit_model else 0,
+                                     interactive=clf.is_digit_model),
+                    erase_y=gr.Slider(maximum=clf.height - 1, value=min(int(s.erase_y), clf.height - 1)),
+                    erase_x=gr.Slider(maximum=clf.width - 1, value=min(int(s.erase_x), clf.width - 1)))
 
     # ------------------------------------------------------------------ layout
     def build(self, drawing: gr.State, photo: gr.State) -> None:
@@ -189,22 +227,26 @@ class InvarianceTab:
                 with gr.Row():
                     load = gr.Button("Load / refresh", variant="primary", min_width=120)
                     reset = gr.Button("Reset sliders", min_width=120)
-                sliders = [
-                    gr.Slider(-SHIFT_LIMIT, SHIFT_LIMIT, 0, step=1, label="Shift right (px)"),
-                    gr.Slider(-SHIFT_LIMIT, SHIFT_LIMIT, 0, step=1, label="Shift down (px)"),
-                    gr.Slider(-ROTATION_LIMIT, ROTATION_LIMIT, 0, step=1,
-                              label="Rotate (degrees, counter-clockwise)"),
-                    gr.Slider(*SCALE_RANGE, 1.0, step=0.05, label="Scale")]
+                d = Sliders()   # every slider starts where it changes nothing
+                sliders = dict(
+                    shift_x=gr.Slider(-SHIFT_LIMIT, SHIFT_LIMIT, d.shift_x, step=1,
+                                      label="Shift right (px)"),
+                    shift_y=gr.Slider(-SHIFT_LIMIT, SHIFT_LIMIT, d.shift_y, step=1,
+                                      label="Shift down (px)"),
+                    rotation=gr.Slider(-ROTATION_LIMIT, ROTATION_LIMIT, d.rotation, step=1,
+                                       label="Rotate (degrees, counter-clockwise)"),
+                    scale=gr.Slider(*SCALE_RANGE, d.scale, step=0.05, label="Scale"))
                 with gr.Accordion("Stroke, noise and erasing", open=False):
-                    sliders += [
-                        gr.Slider(-STROKE_LIMIT, STROKE_LIMIT, 0, step=1,
-                                  label="Stroke thinner / thicker (px, digits only)"),
-                        gr.Slider(0, NOISE_LIMIT, 0, step=0.01, label="Noise (std)"),
-                        gr.Slider(0, ERASE_LIMIT, 0, step=1,
-                                  label="Erase a square: size (0 = none)"),
-                        gr.Slider(0, side - 1, IDENTITY[-2], step=1, label="…its centre row"),
-                        gr.Slider(0, side - 1, IDENTITY[-1], step=1,
-                                  label="…its centre column")]
+                    sliders.update(
+                        stroke=gr.Slider(-STROKE_LIMIT, STROKE_LIMIT, d.stroke, step=1,
+                                         label="Stroke thinner / thicker (px, digits only)"),
+                        noise=gr.Slider(0, NOISE_LIMIT, d.noise, step=0.01, label="Noise (std)"),
+                        erase_size=gr.Slider(0, ERASE_LIMIT, d.erase_size, step=1,
+                                             label="Erase a square: size (0 = none)"),
+                        erase_y=gr.Slider(0, side - 1, d.erase_y, step=1,
+                                          label="…its centre row"),
+                        erase_x=gr.Slider(0, side - 1, d.erase_x, step=1,
+                                          label="…its centre column"))
             with gr.Column(scale=2):
                 status = gr.Markdown(NOT_LOADED, elem_classes="status", elem_id="lab-status")
                 with gr.Row(equal_height=True):
@@ -218,31 +260,27 @@ class InvarianceTab:
                 with gr.Row(equal_height=True, elem_classes="chart-row"):
                     rotation = gr.HTML(elem_id="lab-rotation")
                     shift = gr.HTML(elem_id="lab-shift")
-        view, curves = [status, seen, label], [rotation, shift, occlusion, caption]
-        fitted = [sliders[4], sliders[7], sliders[8]]
+        live = Shows(status=status, seen=seen, confidences=label)
+        lab = Shows(**live, rotation=rotation, shift=shift, occlusion=occlusion, caption=caption)
+        loading = Shows(**lab, loaded=loaded, stroke=sliders["stroke"], erase_y=sliders["erase_y"],
+                        erase_x=sliders["erase_x"])
+        load_args = dict(fn=loading.updates_of(self.load), inputs=[source, drawing, photo],
+                         inputs_kwargs=sliders, outputs=loading.components)
         # Loading also fits the sliders to the model; a slider whose value changes that way
         # fires the live step again, which then finds the new state.
-        gr.on([load.click, source.change], self.load, [source, drawing, photo, *sliders],
-              [*view, *curves, loaded, *fitted], api_name="invariance_curves", **CURVES)
+        gr.on([load.click, source.change], **load_args, api_name="invariance_curves", **CURVES)
         # app.py runs this when the visitor opens the tab, so it shows what they drew last.
-        self.opened = (self.load, [source, drawing, photo, *sliders],
-                       [*view, *curves, loaded, *fitted])
+        self.opened = load_args
         # .change covers dragging, the keyboard, each slider's own ↺ and Reset's new values.
-        gr.on([s.change for s in sliders], self.step, [loaded, *sliders], view,
-              api_name="invariance", **LIVE)
+        gr.on([s.change for s in sliders.values()], live.updates_of(self.step), [loaded],
+              inputs_kwargs=sliders, outputs=live.components, api_name="invariance", **LIVE)
         # The curves and map follow at the end of a drag (~10-60 ms), not at every move.
-        gr.on([s.release for s in sliders], self.curves, [loaded, *sliders], [*view, *curves],
-              api_name=False, **CURVES)
-        reset.click(self.reset, loaded, sliders, api_name=False, queue=False).then(
-            self.curves, [loaded, *sliders], [*view, *curves], api_name=False, **CURVES)
-
-
-def _named(handler, *first: str):
-    """Give ``handler(*first, *sliders)`` one named parameter per slider, so that the API
-    page and gradio_client call them shift_x, rotation, ... instead of param_3, param_4."""
-    handler.__signature__ = inspect.Signature(
-        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in (*first, *SLIDERS)])
-    return handler
+        curves = dict(fn=lab.updates_of(self.curves), inputs=[loaded], inputs_kwargs=sliders,
+                      outputs=lab.components, api_name=False, **CURVES)
+        gr.on([s.release for s in sliders.values()], **curves)
+        reset_all = Shows(sliders)
+        reset.click(reset_all.updates_of(self.reset), loaded, reset_all.components,
+                    api_name=False, queue=False).then(**curves)
 
 
 def curve_chart(curve: Curve, what: str, marker: float) -> str:

@@ -6,27 +6,31 @@ The API keeps ``/classify_photo`` and ``/photo_pictures`` for ``gradio_client`` 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import gradio as gr
 
 from lenet.inside.inference import Classifier
 
-from .common import (
-    QUICK,
-    SLOW,
-    SOFTMAX_HINT,
-    SOMETHING_WRONG,
-    Analyst,
-    RawImage,
-    check_upload_size,
-    guarded,
-    live_view,
-    picture,
-    upload_value,
-    view_message,
-)
+from .api import SOFTMAX_HINT, Answer, ApiSteps, LayerPictures
+from .components import RawImage
+from .events import QUICK, SLOW, SOMETHING_WRONG, Result, Shows, guarded
+from .view import check_upload_size, live_view, upload_value, view_message
 
 TITLE = "Classify a photo"
 PROMPT = "Upload a photo, take one with the webcam, or paste one."
+
+
+@dataclass
+class Upload(Result):
+    """An upload taken: the view's value (the network's input, or a one-line message) and the
+    photo's path, kept on the server for the other tabs (None when it cannot be used)."""
+    view: str = ""
+    shown: str | None = None
+
+    @classmethod
+    def failed(cls, message: str | None):
+        return cls(view_message(SOMETHING_WRONG))
 
 
 class PhotoTab:
@@ -35,32 +39,31 @@ class PhotoTab:
     def __init__(self, clf: Classifier, path: str = "checkpoints/convnet.safetensors"):
         self.clf = clf
         self.path = path               # its checkpoint, as the page fetches it
-        self.analyst = Analyst(clf)
-        self.classify_photo = guarded((None,) * 4, warn=True)(self._classify_photo)
-        self.pictures = guarded(self.analyst.no_pictures, warn=False)(self._pictures)
-        self.take_upload = guarded((view_message(SOMETHING_WRONG), None), warn=False)(self._take_upload)
+        self.api = ApiSteps(clf)
+        self.classify_photo = guarded(Answer.failed, warn=True)(self._classify_photo)
+        self.pictures = guarded(LayerPictures.failed, warn=False)(self._pictures)
+        self.take_upload = guarded(Upload.failed, warn=False)(self._take_upload)
 
     # ------------------------------------------------------------------ handlers
-    def _take_upload(self, path: str | None):
-        """An upload -> (the view's input, prepared by the photo recipe; the photo's path,
-        kept on the server for the other tabs). What cannot be used is one line in the view,
-        and the previous photo's answer goes with it."""
+    def _take_upload(self, path: str | None) -> Upload:
+        """An upload, prepared by the photo recipe, as the view's input. What cannot be used
+        is one line in the view, and the previous photo's answer goes with it."""
         if not path:
-            return "", None
+            return Upload()
         value, usable = upload_value(self.clf, path, "photo", "your photo",
                                      nothing="That picture is blank.")
-        return value, path if usable else None
+        return Upload(value, path if usable else None)
 
-    def _classify_photo(self, path: str | None):
-        """API: a photo -> (status, probabilities, network input, softmax)."""
+    def _classify_photo(self, path: str | None) -> Answer:
+        """API: a photo -> its answer."""
         if not path:
-            return PROMPT, None, None, SOFTMAX_HINT
+            return Answer(PROMPT, softmax=SOFTMAX_HINT)
         check_upload_size(path, "photo")
-        return self.analyst.label(path, "That picture is blank.")
+        return self.api.answer(path, "That picture is blank.")
 
-    def _pictures(self, shown, target: str | None, view: str | None = None):
+    def _pictures(self, shown, target: str | None, activation: str | None = None) -> LayerPictures:
         """API: the pictures of a photo (Grad-CAM, saliency, steps, every layer)."""
-        return self.analyst.pictures(shown, target, view)
+        return self.api.pictures(shown, target, activation)
 
     # ------------------------------------------------------------------ layout
     def build(self) -> None:
@@ -73,9 +76,10 @@ class PhotoTab:
                 self.view = live_view("photo", models=[{"path": self.path,
                                                          "title": self.clf.meta["title"]}])
         self.shown = gr.State(None)   # the photo on show, for the building blocks and the lab
-        photo.upload(self.take_upload, photo, [self.view, self.shown], api_name="prepare_photo",
-                     **QUICK)
-        photo.clear(lambda: ("", None), None, [self.view, self.shown], api_name=False,
+        taken = Shows(view=self.view, shown=self.shown)
+        photo.upload(taken.updates_of(self.take_upload), photo, taken.components,
+                     api_name="prepare_photo", **QUICK)
+        photo.clear(taken.updates_of(Upload), None, taken.components, api_name=False,
                     queue=False)
         self.build_api()
 
@@ -84,9 +88,9 @@ class PhotoTab:
         no page event triggers."""
         with gr.Column(visible=False):
             photo = RawImage(type="filepath")
-            target, view = gr.Textbox(), gr.Textbox()
-            quick = [gr.Markdown(), gr.Label(), gr.Image(), gr.Markdown()]
-            pictures = [picture(f"{k}") for k in range(len(self.analyst.no_pictures))]
-        photo.upload(self.classify_photo, photo, quick, api_name="classify_photo", **QUICK)
-        photo.change(self.pictures, [photo, target, view], pictures, api_name="photo_pictures",
-                     **SLOW)
+            target, activation = gr.Textbox(), gr.Textbox()
+        answer, pictures = self.api.hidden_outputs()
+        photo.upload(answer.updates_of(self.classify_photo), photo, answer.components,
+                     api_name="classify_photo", **QUICK)
+        photo.change(pictures.updates_of(self.pictures), [photo, target, activation],
+                     pictures.components, api_name="photo_pictures", **SLOW)

@@ -97,3 +97,10 @@ def to_rgba(im: Image.Image) -> Image.Image:
     if im.mode == "P" and "transparency" in im.info:
         im = im.convert("RGBA")
     return im.convert("RGBA")
+
+
+def png_bytes(image: Image.Image, **options) -> bytes:
+    """``image`` encoded as PNG (``options``: PIL's, such as ``optimize=True``)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", **options)
+    return buffer.getvalue()

@@ -28,6 +28,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save as serialize_arrays
 from torch import nn
 
+from lenet.inputs.images import png_bytes
 from lenet.net.checkpoint import atomic_write_bytes, averages_mirror
 from lenet.training.engine import evaluate
 
@@ -139,9 +140,7 @@ def build_gallery(model: nn.Module, meta: dict, x: torch.Tensor, y: torch.Tensor
 def _png(images: np.ndarray) -> bytes:
     n, h, w, c = images.shape
     strip = images.reshape(n * h, w, c)  # one tall picture: PNG compresses across images
-    buffer = io.BytesIO()
-    Image.fromarray(strip[..., 0] if c == 1 else strip).save(buffer, "PNG", optimize=True)
-    return buffer.getvalue()
+    return png_bytes(Image.fromarray(strip[..., 0] if c == 1 else strip), optimize=True)
 
 
 def save_gallery(path: str | os.PathLike, gallery: Gallery) -> int:

@@ -222,6 +222,22 @@ class Classifier:
         """(Grad-CAM on ``cam_layer`` after its activation, input saliency), each (H, W)."""
         return attributions(self.model, tensor, self.cam_output, class_index)
 
+    def heatmaps(self, result: Prediction, class_index: int | None = None) -> Heatmaps:
+        """Grad-CAM and saliency of ``result`` for ``class_index`` (default: the answer), in
+        their own units."""
+        index = result.index if class_index is None else class_index
+        cam, sal = attribution_maps(self.model, result.tensor, self.cam_output, index)
+        return Heatmaps(cam, sal, index)
+
+
+@dataclass
+class Heatmaps:
+    """Grad-CAM ((H, W), or None for a model without conv maps) and input saliency (H, W)
+    for one class, in their own units."""
+    grad_cam: np.ndarray | None
+    saliency: np.ndarray
+    class_index: int
+
 
 # ---------------------------------------------------------------------------- layers
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lenet.inputs.preprocess import morph
 from lenet.net.models import normalize
 
 # What the page's sliders offer; ``transform`` itself accepts more (e.g. 90 degrees).
@@ -49,10 +50,10 @@ def transform(pixels: torch.Tensor, shift_x=0.0, shift_y=0.0, rotation=0.0, scal
     if stroke:
         if not digit or stroke != int(stroke):
             raise InvarianceError("stroke thickness is a whole number of pixels, for digits only")
-        k = 2 * abs(int(stroke)) + 1
-        # grey dilation, and erosion as the dilation of the negative; max_pool2d pads with
-        # -inf, so the frame never wins and edge pixels see only their neighbours
-        x = F.max_pool2d(x, k, 1, k // 2) if stroke > 0 else -F.max_pool2d(-x, k, 1, k // 2)
+        # grey dilation or erosion with the digit recipes' own square filter, image by image
+        k, op = 2 * abs(int(stroke)) + 1, np.maximum if stroke > 0 else np.minimum
+        x = torch.from_numpy(np.stack([[morph(plane, k, op) for plane in image]
+                                       for image in x.numpy()]))
     params = [torch.as_tensor(v, dtype=torch.float64).reshape(-1)
               for v in (shift_x, shift_y, rotation, scale)]
     if not (params[3] > 0).all():
@@ -126,16 +127,22 @@ class Curve:
     xlabel: str
 
 
-def rotation_curve(clf, pixels: torch.Tensor, angles=range(-60, 61, 5)) -> Curve:
-    values = np.asarray(list(angles), dtype=np.float64)
-    batch = transform(pixels, rotation=values, digit=clf.is_digit_model)
-    return Curve(values, probabilities(clf, batch), clf.classes, "rotation (degrees)")
+def sweep(clf, pixels: torch.Tensor, name: str, values, xlabel: str, **settings) -> Curve:
+    """Every class's probability with ``transform``'s argument ``name`` swept over
+    ``values`` and its other arguments as in ``settings``: one batched forward pass."""
+    values = np.asarray(list(values), dtype=np.float64)
+    batch = transform(pixels, **{"digit": clf.is_digit_model, **settings, name: values})
+    return Curve(values, probabilities(clf, batch), clf.classes, xlabel)
 
 
-def shift_curve(clf, pixels: torch.Tensor, shifts=range(-8, 9)) -> Curve:
-    values = np.asarray(list(shifts), dtype=np.float64)
-    batch = transform(pixels, shift_x=values, digit=clf.is_digit_model)
-    return Curve(values, probabilities(clf, batch), clf.classes, "horizontal shift (pixels)")
+def rotation_curve(clf, pixels: torch.Tensor,
+                   angles=range(-ROTATION_LIMIT, ROTATION_LIMIT + 1, 5), **settings) -> Curve:
+    return sweep(clf, pixels, "rotation", angles, "rotation (degrees)", **settings)
+
+
+def shift_curve(clf, pixels: torch.Tensor, shifts=range(-SHIFT_LIMIT, SHIFT_LIMIT + 1),
+                **settings) -> Curve:
+    return sweep(clf, pixels, "shift_x", shifts, "horizontal shift (pixels)", **settings)
 
 
 @dataclass

@@ -31,16 +31,19 @@ def default_checkpoint(model_name: str) -> Path:
     return Path(__file__).resolve().parents[2] / "checkpoints" / f"{model_name}.safetensors"
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same folder and a rename; readers
+    see the old file or the whole new one. ``durable``: on disk before the rename (fsync);
+    a cache that can be written again skips that."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
@@ -57,8 +60,9 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, meta: dict) -> No
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     # The layer table and the test-time rule make the file readable without this code (the
     # page's JavaScript engine rebuilds the network from them).
+    rule = meta.get("mirror_average", mirror_average_for(meta.get("hyperparameters", {})))
     meta = {"format_version": FORMAT_VERSION, **meta, "layers": layer_table(model),
-            "mirror_average": averages_mirror(meta)}
+            "mirror_average": bool(rule)}
     atomic_write_bytes(path, serialize_tensors(tensors, metadata={META_KEY: json.dumps(meta)}))
 
 
@@ -92,13 +96,18 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict]:
     return model.eval(), meta
 
 
+def mirror_average_for(hyperparameters: dict) -> bool:
+    """The test-time rule, decided once, when a model is saved: a model trained on mirror
+    images too (random horizontal flips) answers with the mean of an image's and its mirror
+    image's logits."""
+    return bool(hyperparameters.get("flip", False))
+
+
 def averages_mirror(meta: dict) -> bool:
     """Whether this checkpoint's model answers with the mean of an image's and its mirror
-    image's logits: those trained with random horizontal flips (the ConvNet; not digits).
-    Checkpoints state it as ``mirror_average``; older ones are read from the training flag."""
-    if "mirror_average" in meta:
-        return bool(meta["mirror_average"])
-    return bool(meta.get("hyperparameters", {}).get("flip", False))
+    image's logits, as its ``mirror_average`` states (``models.answer_logits`` applies it);
+    a checkpoint that states nothing answers in one pass."""
+    return bool(meta.get("mirror_average", False))
 
 
 def answer_accuracy(meta: dict) -> float:

@@ -3,8 +3,8 @@
 LeNet-5 (the workshop's) and the CIFAR-10 ConvNet, plus two MNIST comparisons: the
 exercise's classic LeNet-5 (tanh, average pooling) and the tutorials' one dense layer.
 
-Layers carry the course's names (C1, S2, C3, ...) so that forward hooks, captions and the
-architecture table all speak the same language. Models return logits; softmax belongs to
+Layers carry the course's names (C1, S2, C3, ...) so that the layer outputs, the captions and
+the architecture table all speak the same language. Models return logits; softmax belongs to
 whoever shows probabilities. No I/O, no device choice, no printing in this file.
 """
 from __future__ import annotations

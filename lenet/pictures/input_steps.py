@@ -25,7 +25,7 @@ from lenet.inputs.preprocess import (
 )
 from lenet.pictures.visualize import _font
 
-VIEW_SIDE = 512   # pictures of the received image are reduced to at most this, for display
+DISPLAY_SIDE = 512   # pictures of the received image are reduced to at most this, for display
 Step = tuple[str, Image.Image]
 
 
@@ -38,7 +38,7 @@ def digit_steps(image: Image.Image) -> list[Step]:
     ``round(255 * digit_from_image(image).pixels)`` as an "L" image, exactly.
     """
     recipe = digit_recipe(image)
-    steps = [(f"received: {image.width}x{image.height} {image.mode}", _view(image))]
+    steps = [(f"received: {image.width}x{image.height} {image.mode}", _displayed(image))]
     polarity = "dark ink on light paper" if recipe.dark_ink else "light ink on dark"
     h, w = recipe.ink.shape
     steps.append((f"ink map {w}x{h}: {polarity}" if recipe.cropped is not None
@@ -62,7 +62,7 @@ def pad_steps(image: Image.Image) -> list[Step]:
     mass -> the network's input, exactly ``pad_digit(pad_ink(image)).pixels``."""
     ink = pad_ink(image)
     recipe = pad_recipe(ink)
-    steps = [(f"received: {image.width}x{image.height} {image.mode}", _view(image))]
+    steps = [(f"received: {image.width}x{image.height} {image.mode}", _displayed(image))]
     if recipe.box is not None:
         top, left, bottom, right = recipe.box
         steps.append((f"cropped to the ink: {right - left}x{bottom - top}",
@@ -91,14 +91,14 @@ def photo_steps(image: Image.Image, size: int = 32) -> list[Step]:
     drawn on the photo) -> ``size`` x ``size`` by Lanczos, exactly ``photo_to_array``."""
     rgb = opaque_rgb(image)
     left, top, right, bottom = box = centre_square(*rgb.size)
-    view = _view(rgb)  # the box is drawn on the reduced copy, scaled with it
+    view = _displayed(rgb)  # the box is drawn on the reduced copy, scaled with it
     scale = view.width / rgb.width
     x0, y0, x1, y1 = (round(v * scale) for v in box)
     shown = Image.eval(view, lambda v: v * 2 // 5)  # outside the square dimmed
     shown.paste(view.crop((x0, y0, x1, y1)), (x0, y0))
     ImageDraw.Draw(shown).rectangle((x0, y0, x1 - 1, y1 - 1), outline=(255, 200, 0),
                                     width=max(1, round(max(view.size) / 150)))
-    return [(f"received: {image.width}x{image.height}", _view(image)),
+    return [(f"received: {image.width}x{image.height}", _displayed(image)),
             (f"centre square {right - left}x{bottom - top} at ({left}, {top})", shown),
             (f"{size}x{size} (Lanczos): what the network gets",
              Image.fromarray(photo_to_array(rgb, size), "RGB"))]
@@ -146,10 +146,10 @@ def steps_strip(steps: list[Step], height: int = 112, gap: int = 24) -> Image.Im
 
 # ---------------------------------------------------------------------------- helpers
 
-def _view(image: Image.Image) -> Image.Image:
-    """A copy for display, reduced to at most VIEW_SIDE pixels a side."""
+def _displayed(image: Image.Image) -> Image.Image:
+    """A copy for display, reduced to at most DISPLAY_SIDE pixels a side."""
     view = image.copy()
-    view.thumbnail((VIEW_SIDE, VIEW_SIDE), Image.LANCZOS)
+    view.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE), Image.LANCZOS)
     return view
 
 

@@ -1,6 +1,6 @@
 """Pictures of one prediction: every layer's maps as captioned grids and Grad-CAM and saliency
-over the input, each with a bar of its real range. They take a ``Prediction`` the engine
-computed; the attribution maps come from ``lenet.inside.inference``.
+over the input, each with a bar of its real range. They take a ``Prediction`` and its
+``Heatmaps`` (``Classifier.heatmaps``), both computed by the engine: nothing here runs a model.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from lenet.inside.inference import Classifier, Prediction, attribution_maps
+from lenet.inside.inference import Classifier, Heatmaps, Prediction
 from lenet.pictures.scales import with_colour_bar
 from lenet.pictures.visualize import feature_map_grid, heat_overlay
 
@@ -20,7 +20,7 @@ class Pictures:
     small multiple of it (the page enlarges them crisply). Each carries its colour scale: a
     bar with the real minimum and maximum under the picture."""
     feature_maps: dict[str, Image.Image]   # conv/pool layer -> captioned grid of its channels
-    hidden: dict[str, Image.Image]         # fully connected layer -> strip of its values
+    linear: dict[str, Image.Image]         # fully connected layer -> strip of its values
     grad_cam: Image.Image                  # Grad-CAM heatmap over the input
     saliency: Image.Image                  # input-gradient saliency over the input
 
@@ -28,27 +28,24 @@ class Pictures:
 HEAT_SIZE = 112   # Grad-CAM and saliency: 4x LeNet's input, 3.5x the ConvNet's
 
 
-def render_pictures(clf: Classifier, result: Prediction, class_index: int | None = None,
+def render_pictures(clf: Classifier, result: Prediction, heat: Heatmaps,
                     size: int = HEAT_SIZE, tile: int = 64,
                     after_activation: bool = False) -> Pictures:
-    """Pictures of ``result``; Grad-CAM and saliency explain ``class_index`` (default: top).
-
-    Heatmaps are about ``size`` pixels; feature-map tiles about ``tile``. Conv and fully
-    connected layers are shown before their activation, or after it with
+    """Pictures of ``result`` and of its ``heat`` (``Classifier.heatmaps``); ``clf`` only
+    names the layers. Heatmaps are about ``size`` pixels; feature-map tiles about ``tile``.
+    Conv and fully connected layers are shown before their activation, or after it with
     ``after_activation``.
     """
     if result.empty:
         raise ValueError("an empty prediction has nothing to picture")
-    index = result.index if class_index is None else class_index
     shown = {name: clf.activation_of(name) if after_activation else name
              for name in (*clf.map_layer_names, *clf.linear_names)}
     maps = {name: _scaled_grid(result.layers[shown[name]], name, tile)
             for name in clf.map_layer_names}
-    hidden = {name: _scaled_grid(result.layers[shown[name]][:, None, None], name, tile)
+    linear = {name: _scaled_grid(result.layers[shown[name]][:, None, None], name, tile)
               for name in clf.linear_names}
-    cam, sal = attribution_maps(clf.model, result.tensor, clf.cam_output, index)
-    return Pictures(maps, hidden, _heat_picture(result.input_image, cam, size),
-                    _heat_picture(result.input_image, sal, size))
+    return Pictures(maps, linear, _heat_picture(result.input_image, heat.grad_cam, size),
+                    _heat_picture(result.input_image, heat.saliency, size))
 
 
 def _scaled_grid(values: np.ndarray, name: str, tile: int) -> Image.Image:

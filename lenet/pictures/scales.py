@@ -1,8 +1,9 @@
 """Pictures that carry a colour scale: the scale itself as a labelled bar, and every learned
 kernel of a conv layer on one diverging scale.
 
-Built on ``visualize``'s colour maps (``DIVERGING``, ``HEAT``) so a bar beside a feature map,
-Grad-CAM, saliency or kernel picture shows exactly the colours of that picture. Takes arrays
+Built on ``visualize``'s colour maps (``DIVERGING``, ``HEAT``: matplotlib's RdBu_r and
+inferno) so a bar beside a feature map, Grad-CAM, saliency or kernel picture shows exactly the
+colours of that picture. Takes arrays
 or tensors and returns PIL images; nothing here loads models or knows about Gradio.
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from lenet.pictures.visualize import HEAT, _font, diverging_rgb
+from lenet.pictures.visualize import _font, diverging_rgb, heat_rgb
 
 # ---------------------------------------------------------------------------- colour bars
 
@@ -38,7 +39,7 @@ def colour_bar(lo: float, hi: float, kind: str = "diverging", width: int = 224,
         row = diverging_rgb(values, max(abs(lo), abs(hi)))
     else:
         t = (values - lo) / (hi - lo) if hi > lo else np.zeros(width)
-        row = HEAT[np.round(t * 255).astype(np.uint8)]
+        row = heat_rgb(t)
     bar = max(4, height - 14)  # the rest is one line of text
     sheet = np.full((height, width, 3), 255, np.uint8)
     sheet[:bar] = row

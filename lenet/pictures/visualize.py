@@ -17,13 +17,6 @@ from PIL import Image, ImageOps
 from lenet.inside.blocks import BlockError
 from lenet.inside.invariance import Occlusion
 
-
-def png_bytes(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 # ---------------------------------------------------------------------------- plots
 
 def _figure_to_image(fig) -> Image.Image:
@@ -80,7 +73,7 @@ def plot_lr_sweep(runs: dict[float, dict], title: str) -> Image.Image:
 
 # DIVERGING, matplotlib's RdBu_r: negative blue, zero white, positive red, sign and size at a
 # glance. HEAT, inferno: dark to bright, for heatmaps that are zero or positive.
-COLOUR_MAPS = {"DIVERGING": "RdBu_r", "HEAT": "inferno"}
+DIVERGING, HEAT = "RdBu_r", "inferno"   # matplotlib's names
 
 
 @functools.cache
@@ -93,22 +86,15 @@ def colour_table(name: str) -> np.ndarray:
     return table
 
 
-def __getattr__(name: str):
-    """``DIVERGING`` and ``HEAT``, the (256, 3) tables, built when first asked for."""
-    if name in COLOUR_MAPS:
-        return colour_table(COLOUR_MAPS[name])
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:
     """Signed values -> (..., 3) uint8; ``scale`` maps to the ends of the colour map."""
     t = np.clip(values / (scale if scale > 0 else 1.0), -1, 1)
-    return colour_table(COLOUR_MAPS["DIVERGING"])[np.round((t + 1) * 127.5).astype(np.uint8)]
+    return colour_table(DIVERGING)[np.round((t + 1) * 127.5).astype(np.uint8)]
 
 
 def heat_rgb(values: np.ndarray) -> np.ndarray:
     """Values in [0, 1] -> (..., 3) uint8 through ``HEAT``."""
-    return colour_table(COLOUR_MAPS["HEAT"])[np.round(np.clip(values, 0, 1) * 255).astype(np.uint8)]
+    return colour_table(HEAT)[np.round(np.clip(values, 0, 1) * 255).astype(np.uint8)]
 
 
 def enlarge_by(image: Image.Image, factor: int) -> Image.Image:
@@ -216,7 +202,7 @@ def filter_tiles(weight: np.ndarray) -> tuple[np.ndarray, float, float]:
 def filter_grid(weight: np.ndarray, tile: int = 60) -> Image.Image:
     """``filter_tiles`` on one sheet, eight to a row, white gaps of 4 pixels (``make_grid``);
     each tile enlarged (nearest) a whole number of times to about ``tile`` pixels."""
-    from torchvision.utils import make_grid   # here, as in maps_grid: start-up stays fast
+    from torchvision.utils import make_grid  # here, as in maps_grid: start-up stays fast
     kh, kw = weight.shape[2:]
     tiles = torch.from_numpy(filter_tiles(weight)[0]).permute(0, 3, 1, 2)   # (O, 3, kh, kw)
     tiles = torch.nn.functional.interpolate(tiles, scale_factor=max(1, tile // max(kh, kw)),
@@ -234,7 +220,7 @@ def heat_overlay(base: Image.Image, heat: np.ndarray, size: int = 224,
     heat_image = Image.fromarray(np.round(np.clip(heat, 0, 1) * 255).astype(np.uint8), "L")
     heat_image = heat_image.resize(base.size, Image.BILINEAR)
     colour = heat_image.copy()
-    colour.putpalette(colour_table(COLOUR_MAPS["HEAT"]).tobytes())  # L -> P: the map
+    colour.putpalette(colour_table(HEAT).tobytes())  # L -> P: the map
     mask = heat_image.point(lambda v: round(v * strength))  # more heat, more colour
     return Image.composite(colour.convert("RGB"), base, mask)
 

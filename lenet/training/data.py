@@ -7,6 +7,7 @@ training code in ``engine``.
 """
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +18,13 @@ from PIL import Image
 
 from lenet.inputs.preprocess import photo_to_array
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+@functools.cache
+def image_suffixes() -> tuple[str, ...]:
+    """The suffixes of the files read as images: torchvision's ``IMG_EXTENSIONS`` and GIF,
+    which the app reads too. torchvision (about a second) is imported on first use."""
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+    return (*IMG_EXTENSIONS, ".gif")
 
 
 class DataError(Exception):
@@ -89,14 +96,18 @@ def load_image_folder(split_dir: Path, size: int, classes: tuple[str, ...] | Non
     if not split_dir.is_dir():
         raise DataError(f"{split_dir} is missing; an image-folder dataset needs "
                         f"train/<class>/ and test/<class>/ subfolders")
-    found = tuple(sorted(d.name for d in split_dir.iterdir() if d.is_dir()))
+    from torchvision.datasets.folder import find_classes
+    try:
+        found = tuple(find_classes(split_dir)[0])   # the subfolders' names, sorted
+    except FileNotFoundError:   # not one subfolder: the errors below say so
+        found = ()
     classes = classes or found
     if set(classes) != set(found):
         raise DataError(f"{split_dir} has classes {list(found)}, expected {list(classes)}")
     files, labels = [], []
     for index, name in enumerate(classes):
         paths = sorted(p for p in (split_dir / name).iterdir()
-                       if p.suffix.lower() in IMAGE_SUFFIXES)
+                       if p.suffix.lower() in image_suffixes())
         files += paths
         labels += [index] * len(paths)
     if not files:

@@ -1,0 +1,1 @@
+"""Small scripts for maintaining the project (not part of the lenet package)."""

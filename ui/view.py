@@ -1,0 +1,138 @@
+"""The two live views (the draw and photo tabs' network on one screen, ``web/<name>_tab.js``)
+as the server sees them: the page's files, the view's value (what it shows, as JSON), and
+uploads prepared as that value. Also the page's style sheet.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from lenet.inputs.images import png_bytes
+from lenet.inputs.pad import drawing_digit
+from lenet.inside.inference import Classifier, InputError
+
+from .api import decode_data_url
+
+# Uploads above this are answered with the limit in words. Gradio itself refuses files above
+# app.py's MAX_FILE_SIZE, larger, with no reason it can show.
+UPLOAD_LIMIT_MB = 10
+
+ASSETS = Path(__file__).resolve().parent.parent / "web"
+# The page's own style sheet (Gradio's text raised to 13 px and more, the pictures' boxes).
+CSS = (ASSETS / "page.css").read_text()
+
+
+def view_html(name: str) -> str:
+    """``web/<name>_view.html`` with the parts both live views share
+    (``view_parts.html``: the explanations, the words, the trace panel) put where it names
+    them (``<!-- why -->`` ...)."""
+    html = (ASSETS / f"{name}_view.html").read_text()
+    shared = (ASSETS / "view_parts.html").read_text()
+    for part in re.split(r"<!-- part: ", shared)[1:]:
+        key, _, body = part.partition(" -->\n")
+        html = html.replace(f"<!-- {key} -->\n", body)
+    return html
+
+
+def live_view(name: str, **props) -> gr.HTML:
+    """A tab's live view (``web/<name>_tab.js`` on ``<name>_view.html``); ``props``
+    reach the page's module (``models``: the checkpoints it loads)."""
+    return gr.HTML("", html_template=view_html(name), css_template=(ASSETS / "view.css").read_text(),
+                   js_on_load=(ASSETS / "view.onload.js").read_text(), elem_id=f"{name}-view",
+                   module=f"{name}_tab.js", **props)
+
+
+# ---------------------------------------------------------------------------- the live view
+# The draw tab's view (web/draw_tab.js) keeps what it shows as its value, JSON:
+# {"kind": "drawing", "drawing": PNG data URL} (set by the page after each stroke),
+# {"kind": "upload" | "gallery", "pixels": [...], "caption": ...} (set here: an input the
+# server prepared), {"kind": "message", "text": ...}, or "" for nothing.
+
+@dataclass(frozen=True)
+class Shown:
+    """What the draw tab shows, for the tabs that use it: the network's input ``pixels``
+    (H, W) in [0, 1] or None when nothing is drawn, and ``png``, the drawing as drawn (or
+    the prepared input, for uploads and gallery images) for the building blocks."""
+    kind: str
+    pixels: np.ndarray | None
+    png: bytes | None
+
+
+def view_value(kind: str, pixels: np.ndarray, caption: str) -> str:
+    """An input the server prepared, as the view's value. ``id`` makes every hand-over a
+    change, even of the same picture twice."""
+    return json.dumps({"kind": kind, "pixels": [round(float(v), 6) for v in pixels.ravel()],
+                       "caption": caption, "id": time.time_ns()})
+
+
+def check_upload_size(path: str, what: str) -> None:
+    """An ``InputError`` naming the limit for an upload over ``UPLOAD_LIMIT_MB``."""
+    try:
+        size = os.path.getsize(path) / 2**20
+    except OSError:   # not there: opening it says so in its own words
+        return
+    if size > UPLOAD_LIMIT_MB:
+        raise InputError(f"the {what} is {size:.0f} MB; the limit is {UPLOAD_LIMIT_MB} MB: "
+                         f"choose a smaller one")
+
+
+def png_data_url(image: Image.Image) -> str:
+    """A small picture inlined in the page, as a PNG data URL."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
+
+
+def upload_value(clf: Classifier, path: str, what: str, caption: str,
+                 nothing: str) -> tuple[str, bool]:
+    """An upload prepared by ``clf``'s recipe as a live view's value, and whether it could be
+    used; what cannot be used (too large, not an image, ``nothing`` found) is one line."""
+    try:
+        check_upload_size(path, what)
+        tensor, _ = clf.prepare(path)
+    except (InputError, OSError) as exc:
+        return view_message(f"⚠️ {exc}"), False
+    if tensor is None:
+        return view_message(nothing), False
+    return view_value("upload", clf.pixels(tensor), caption), True
+
+
+def image_value(kind: str, image: np.ndarray, caption: str) -> str:
+    """A (H, W, C) uint8 image that is already the network's size (a test image), taken as it
+    is: the view's value, channels first."""
+    return view_value(kind, image.transpose(2, 0, 1).astype(np.float32) / 255, caption)
+
+
+def view_message(text: str) -> str:
+    return json.dumps({"kind": "message", "text": text, "id": time.time_ns()})
+
+
+def shown_input(value: str | None, side: int = 28) -> Shown | None:
+    """The view's value -> ``Shown``, or None when nothing is shown. Drawings go through the
+    pad's recipe (``lenet.inputs.pad``), as the page did; the rest is taken as the server sent it."""
+    if not value:
+        return None
+    try:
+        data = json.loads(value)
+        kind = data["kind"]
+    except (ValueError, TypeError, KeyError):
+        raise InputError("the drawing arrived damaged; press Clear and redraw") from None
+    if kind == "drawing":
+        png = decode_data_url(data.get("drawing"))
+        digit = drawing_digit(png)
+        return Shown(kind, None if digit.empty else digit.pixels, png)
+    if kind in ("upload", "gallery"):
+        pixels = np.asarray(data.get("pixels", []), np.float32)
+        if pixels.size != side * side or not np.isfinite(pixels).all():
+            raise InputError("the input arrived damaged; send it again")
+        pixels = pixels.clip(0, 1).reshape(side, side)
+        png = png_bytes(Image.fromarray((pixels * 255).round().astype(np.uint8), "L"))
+        return Shown(kind, pixels, png)
+    return None
