@@ -10,18 +10,14 @@ function table(colour) {
   return rgb;
 }
 
-// Blue for negative, white for zero, red for positive (the end points of matplotlib's
-// RdBu_r), symmetric around zero so that equal magnitudes look equally strong.
-const DIVERGING = table((u) => {
-  const t = 2 * u - 1;
-  return t >= 0 ? [255 - 152 * t, 255 - 255 * t, 255 - 224 * t]
-    : [255 + 222 * t, 255 + 143 * t, 255 + 58 * t];
-});
+// matplotlib's RdBu_r (blue negative, white zero, red positive, symmetric around zero so
+// that equal magnitudes look equally strong) and inferno (heatmaps), the very tables the
+// server's pictures use: web/colour_maps.json, written by tools/colour_maps.py.
+const MAPS = await (await fetch(new URL("colour_maps.json", import.meta.url))).json();
+const DIVERGING = Uint8ClampedArray.from(MAPS.diverging);
+const HEAT = Uint8ClampedArray.from(MAPS.heat);
 // Pixels as the network receives them: 0 black, 1 white.
 const GREYS = table((u) => [255 * u, 255 * u, 255 * u]);
-// Heatmaps: black, red, orange, yellow, white (an inferno-like ramp).
-const HEAT = table((t) => [255 * Math.min(1, 2.2 * t), 255 * Math.max(0, Math.min(1, 2 * t - 0.6)),
-  255 * Math.max(0, 3 * t - 2) + 40 * (1 - t) * Math.min(1, 4 * t)]);
 
 export const diverging = (top) => ({ rgb: DIVERGING, low: -(top > 0 ? top : 1), high: top > 0 ? top : 1 });
 export const greys = { rgb: GREYS, low: 0, high: 1 };
