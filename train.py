@@ -84,11 +84,20 @@ def optimizer_name(hp: dict) -> str:
     return "SGD nesterov" if hp["momentum"] > 0 else "SGD"
 
 
+class StatedDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's "(default: ...)" after each option, except one whose help states its own
+    (the per-model recipes)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        return text if "(default:" in text else super()._get_help_string(action)
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     optimizers = ", ".join(f"{name} {optimizer_name(hp)}" for name, hp in DEFAULTS.items())
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                 epilog=f"optimizers: {optimizers}; one-cycle schedule for all",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=StatedDefaults)
     p.add_argument("--model", choices=[*REGISTRY, "all"], default="all",
                    help=f"what to train; all: {', '.join(REGISTRY)}, one after the other "
                         f"(about 35 min on 2 CPU cores, the ConvNet takes most of it)")

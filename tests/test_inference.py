@@ -130,6 +130,7 @@ def test_input_errors_reach_the_caller_as_input_error(tmp_path):
         random_classifier("convnet").predict(str(path))
 
 
+@pytest.mark.slow   # reads the real MNIST test set and redraws 200 digits (~15 s)
 def test_sketch_style_accuracy_on_redrawn_mnist_digits():
     if not (SHARED_DATA / "MNIST" / "raw").is_dir():
         pytest.skip(f"{SHARED_DATA}/MNIST/raw is absent: real digits are needed to redraw")

@@ -1,4 +1,4 @@
-"""What every tab shares (ui/api.py), called directly: the softmax panel's words."""
+"""The API steps (ui/api.py), called directly: the softmax panel's words."""
 import numpy as np
 import torch
 from helpers import random_classifier
