@@ -3,9 +3,12 @@ sees it, on a laptop (1366x768) and a phone (390x844),
 in headless Chromium: the draw tab with a 7 drawn on the pad, the photo tab with a CIFAR-10
 ship uploaded, the other tabs as they open. Also whether the page scrolls sideways.
 
-    python benchmarks/page_heights.py [--app-dir DIR]   # DIR: another checkout, to compare
+    python benchmarks/page_heights.py [--app-dir DIR] [--screenshots OUT]
 
-Run it on an older checkout with ``--app-dir`` to measure before and after in one sitting.
+Run it on an older checkout with ``--app-dir`` to measure before and after in one sitting;
+``--screenshots OUT`` also saves what the screen shows of each tab, at each size, as
+``OUT/<width>x<height>-<n>.png`` (the first two at 1366x768 are README's docs/screenshot.png
+and docs/photo.png).
 """
 from __future__ import annotations
 
@@ -81,7 +84,8 @@ def open_tab(page, index: int, name: str) -> None:
     settle(page, OPENED.get(name, "() => true"), name)
 
 
-def measure(url: str, width: int, height: int, chromium) -> dict[str, tuple[int, int]]:
+def measure(url: str, width: int, height: int, chromium,
+            shots: Path | None = None) -> dict[str, tuple[int, int]]:
     page = chromium.new_page(viewport={"width": width, "height": height})
     page.goto(url)
     page.locator("canvas.pad").wait_for(timeout=60000)
@@ -102,6 +106,9 @@ def measure(url: str, width: int, height: int, chromium) -> dict[str, tuple[int,
         out[name] = page.evaluate("""() => [Math.round(Math.max(...[...document.querySelectorAll(
             '[role=tabpanel]')].filter(p => p.offsetParent).map(p => p.getBoundingClientRect().bottom))
             + window.scrollY), document.documentElement.scrollWidth]""")
+        if shots:
+            page.evaluate("() => window.scrollTo(0, 0)")
+            page.screenshot(path=str(shots / f"{width}x{height}-{index + 1}.png"))
     page.close()
     return out
 
@@ -109,6 +116,7 @@ def measure(url: str, width: int, height: int, chromium) -> dict[str, tuple[int,
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--app-dir", type=Path, default=ROOT, help="the checkout whose app.py to run")
+    p.add_argument("--screenshots", type=Path, help="a folder for what the screen shows of each tab")
     args = p.parse_args()
     from playwright.sync_api import sync_playwright
     port = free_port()
@@ -117,7 +125,10 @@ def main() -> None:
         with sync_playwright() as pw:
             chromium = launch(pw)
             for size, (w, h) in SIZES.items():
-                for name, (tall, wide) in measure(f"http://127.0.0.1:{port}/", w, h, chromium).items():
+                if args.screenshots:
+                    args.screenshots.mkdir(parents=True, exist_ok=True)
+                shown = measure(f"http://127.0.0.1:{port}/", w, h, chromium, args.screenshots)
+                for name, (tall, wide) in shown.items():
                     sideways = f"  scrolls sideways ({wide} px)" if wide > w else ""
                     print(f"{size:<16} {name:<40} {tall:6,d} px{sideways}")
             chromium.close()
