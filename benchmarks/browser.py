@@ -1,5 +1,5 @@
 """Shared by the browser tests and the browser benchmarks: start ``python app.py`` on a free
-port and open Debian's Chromium through Playwright."""
+port, open Debian's Chromium through Playwright, and know when each tab has its results."""
 from __future__ import annotations
 
 import os
@@ -16,6 +16,25 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run"]
+
+# Conditions run in the page (``page.wait_for_function``): tests and benchmarks wait for
+# these, never for a fixed time.
+DRAW_ANSWERED = ("() => { const a = document.querySelector('#draw-view .nv-answer');"
+                 " return !!a && !a.hasAttribute('aria-busy') && a.innerText.includes(' with '); }")
+# Each tab's first results, by its title (opening the building blocks or the lab runs them;
+# the gallery's sheet and the live views appear when their tab is first shown).
+TAB_SHOWN = {
+    "Draw a digit": DRAW_ANSWERED,
+    "Classify a photo": "() => !!document.querySelector("
+                        "'#photo-view [data-ready=true], #photo-view[data-ready=true]')",
+    "Test-set gallery": "() => !!document.querySelector('#gallery-sheet .gl-tile img')",
+    "Building blocks": "() => document.querySelector('#blocks-status')?.innerText.includes('→')",
+    "Invariance lab": "() => !!document.querySelector('#lab-rotation .chart-marker')"
+                      " && !!document.querySelector('#lab-shift .chart-marker')",
+    "Inside the models": "() => [...document.querySelectorAll('.filters figure')]"
+                         ".some(f => f.offsetParent)",
+}
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from browser import ROOT, free_port, launch, start_app, stop_app
+from browser import DRAW_ANSWERED, ROOT, TAB_SHOWN, free_port, launch, start_app, stop_app
 
 SIZES = {"laptop 1366x768": (1366, 768), "phone 390x844": (390, 844)}
 SHIP = ROOT.parent / "shared" / "data" / "cifar10" / "test" / "ship" / "0001.jpg"
@@ -24,20 +24,8 @@ SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
 # What the page shows once it has settled, as functions run in the page: heights are measured
 # then, not after a fixed pause.
 DRAW_READY = "() => !!document.querySelector('#draw-view [data-ready=true], #draw-view[data-ready=true]')"
-DRAWN = ("() => { const a = document.querySelector('#draw-view .nv-answer');"
-         " return !!a && !a.hasAttribute('aria-busy') && a.innerText.includes(' with '); }")
 PHOTO_SHOWN = ("() => window.cnnPage?.photo?.state.pixels != null"
                " && document.querySelector('#photo-view .nv-answer').innerText.includes(' with ')")
-OPENED = {   # a tab's first results, by its title (opening the blocks or the lab runs them)
-    "Classify a photo": "() => !!document.querySelector("
-                        "'#photo-view [data-ready=true], #photo-view[data-ready=true]')",
-    "Test-set gallery": "() => !!document.querySelector('#gallery-sheet .gl-tile img')",
-    "Building blocks": "() => document.querySelector('#blocks-status')?.innerText.includes('→')",
-    "Invariance lab": "() => !!document.querySelector('#lab-rotation .chart-marker')"
-                      " && !!document.querySelector('#lab-shift .chart-marker')",
-    "Inside the models": "() => [...document.querySelectorAll('.filters figure')]"
-                         ".some(f => f.offsetParent)",
-}
 PICTURES_IN = """() => [...document.querySelectorAll('[role=tabpanel] img')]
     .filter(i => i.offsetParent).every(i => i.complete)"""
 
@@ -81,7 +69,7 @@ def open_tab(page, index: int, name: str) -> None:
     else:
         page.get_by_label("More tabs").click()
         page.locator(".overflow-dropdown button", has_text=name).click()
-    settle(page, OPENED.get(name, "() => true"), name)
+    settle(page, TAB_SHOWN.get(name, "() => true"), name)
 
 
 def measure(url: str, width: int, height: int, chromium,
@@ -97,7 +85,7 @@ def measure(url: str, width: int, height: int, chromium,
             open_tab(page, index, name)
         if index == 0:
             stroke(page, SEVEN)
-            settle(page, DRAWN, "the drawn 7")
+            settle(page, DRAW_ANSWERED, "the drawn 7")
         if index == 1 and SHIP.exists():
             page.locator("#photo-input input[type=file]").set_input_files(str(SHIP))
             settle(page, PHOTO_SHOWN, "the ship photo")

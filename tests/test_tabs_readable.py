@@ -2,6 +2,7 @@
 HTML of 13 px or more, nothing scrolling sideways, and no warnings from the page's own code
 in the console. Each test opens its own page, so none depends on another's state."""
 import pytest
+from browser import DRAW_ANSWERED, TAB_SHOWN
 from conftest import SHARED_DATA
 
 TABS = ["Draw a digit", "Classify a photo",
@@ -10,22 +11,6 @@ SHIP = SHARED_DATA / "cifar10" / "test" / "ship" / "0001.jpg"
 SIZES = {"laptop": {"width": 1366, "height": 768}, "projector": {"width": 1024, "height": 768},
          "phone": {"width": 390, "height": 844}}
 DRAW_READY = "#draw-view [data-ready=true], #draw-view[data-ready=true]"
-ANSWERED = ("() => { const a = document.querySelector('#draw-view .nv-answer');"
-            " return !!a && !a.hasAttribute('aria-busy') && a.innerText.includes(' with '); }")
-# What each tab shows once its first results are in (opening the building blocks or the lab
-# runs them; the gallery's sheet and the live views appear when their tab is first shown).
-SHOWN = {
-    "Draw a digit": ANSWERED,
-    "Classify a photo": "() => !!document.querySelector("
-                        "'#photo-view [data-ready=true], #photo-view[data-ready=true]')",
-    "Test-set gallery": "() => !!document.querySelector('#gallery-sheet .gl-tile img')",
-    "Building blocks": "() => document.querySelector('#blocks-status')?.innerText.includes('→')",
-    "Invariance lab": "() => !!document.querySelector('#lab-rotation .chart-marker')"
-                      " && !!document.querySelector('#lab-shift .chart-marker')",
-    "Inside the models": "() => [...document.querySelectorAll('.filters figure')]"
-                         ".some(f => f.offsetParent)",
-}
-
 # Text nodes of the open tab (and of the page's title) in a font smaller than 13 px.
 SMALL_TEXT = """() => {
     const bad = [];
@@ -65,7 +50,7 @@ def wait_until_shown(page, tab: str) -> None:
     page.wait_for_function("n => [...document.querySelectorAll('[role=tab]')].find("
                            "t => t.innerText.trim() === n)?.getAttribute('aria-selected') === 'true'",
                            arg=tab)
-    page.wait_for_function(SHOWN[tab], timeout=30000)
+    page.wait_for_function(TAB_SHOWN[tab], timeout=30000)
 
 
 @pytest.fixture(scope="module", params=list(SIZES))
@@ -89,7 +74,7 @@ def screen(device, app_url):
     page.goto(app_url)
     page.locator(DRAW_READY).first.wait_for(state="attached", timeout=30000)
     draw_a_line(page)
-    page.wait_for_function(ANSWERED)
+    page.wait_for_function(DRAW_ANSWERED)
     page.size = device.size
     yield page
     page.close()

@@ -1,16 +1,14 @@
 """Write web/colour_maps.json: matplotlib's RdBu_r and inferno as 256 RGB colours each, the
 tables the page paints with (web/colours.js), so that the page and the server's pictures
-(lenet.pictures.visualize.colour_table) colour the same value alike. Run
+(lenet.pictures.visualize.colour_table) colour the same value alike:
 
-    python tools/colour_maps.py            # rewrite web/colour_maps.json
-    python tools/colour_maps.py --check    # exit 1 if it differs from matplotlib's tables
+    python tools/colour_maps.py
 
-tests/test_colour_maps.py fails while the file differs from what this writes.
+tests/test_colour_maps.py fails while the file differs from matplotlib's own maps.
 """
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from lenet.pictures.visualize import DIVERGING, HEAT, colour_table
@@ -27,14 +25,7 @@ def render() -> str:
 
 
 def main() -> None:
-    text = render()
-    if sys.argv[1:] == ["--check"]:
-        if TARGET.read_text() != text:
-            sys.exit("web/colour_maps.json is out of date: run python tools/colour_maps.py")
-    elif sys.argv[1:]:
-        sys.exit(__doc__)
-    else:
-        TARGET.write_text(text)
+    TARGET.write_text(render())
 
 
 if __name__ == "__main__":
