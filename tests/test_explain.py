@@ -27,6 +27,11 @@ COURSE = {  # the course material's parameter counts, pooling layers have none
 }
 
 
+# The references: matplotlib's own colour maps, read here, as 256 RGB bytes.
+MATPLOTLIB_RDBU_R = colormaps["RdBu_r"](np.linspace(0, 1, 256), bytes=True)[:, :3]
+MATPLOTLIB_INFERNO = colormaps["inferno"](np.linspace(0, 1, 256), bytes=True)[:, :3]
+
+
 # ---------------------------------------------------------------------------- layers
 
 @pytest.mark.parametrize("name", list(COURSE))
@@ -48,11 +53,6 @@ def test_layers_in_order_with_real_shapes_and_the_course_parameter_counts(name):
         if info.parameters:  # the written formula evaluates to the count
             terms = info.parameter_formula.split(" = ")[0].replace(",", "")
             assert eval(terms.replace("·", "*")) == info.parameters, info.parameter_formula
-
-
-# The references: matplotlib's own colour maps, read here, as 256 RGB bytes.
-MATPLOTLIB_RDBU_R = colormaps["RdBu_r"](np.linspace(0, 1, 256), bytes=True)[:, :3]
-MATPLOTLIB_INFERNO = colormaps["inferno"](np.linspace(0, 1, 256), bytes=True)[:, :3]
 
 
 def test_lenet_sentences():
