@@ -251,7 +251,7 @@ def test_a_gallery_mistake_keeps_the_galleries_own_answer(view):
                            f".startsWith('{len(pool)} of {len(pool)} mistakes')", timeout=15000)
     k = int(np.flatnonzero(pool == i)[0])
     tile = view.locator(f"#gallery-sheet .gl-tile[data-k='{k}']")
-    assert tile.inner_text().split("\n") == [f"true {true}", f"pred {predicted} 56 %"]
+    assert tile.inner_text().split("\n") == [f"true {true}", f"pred {predicted} 56\u00a0%"]
     tile.click()
     view.wait_for_function("document.querySelector('#gallery-words').innerText"
                            ".includes('Sent test image #1039')", timeout=15000)

@@ -40,7 +40,7 @@ def test_each_tile_is_titled_in_html_with_its_own_labels_and_wrong_ones_marked(b
     for tile, i in zip(tiles, positions):
         assert tile["truth"] == str(gallery.labels[i]) and tile["guess"] == str(gallery.predictions[i])
         assert tile["wrong"] == (gallery.labels[i] != gallery.predictions[i])
-        assert tile["confidence"] == f"{100 * gallery.confidences[i]:.0f} %"
+        assert tile["confidence"] == f"{100 * gallery.confidences[i]:.0f}\u00a0%"  # kept with its number
         assert tile["index"] == gallery.indices[i]
         shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(tile["src"].split(",")[1]))))
         assert np.array_equal(shown, gallery.images[i][..., 0])

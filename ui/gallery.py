@@ -78,7 +78,7 @@ class GalleryTab:
         tiles = [{"k": k, "index": int(gallery.indices[i]), "src": png_data_url(gallery.picture(i)),
                   "truth": gallery.classes[gallery.labels[i]],
                   "guess": gallery.classes[gallery.predictions[i]],
-                  "confidence": f"{100 * gallery.confidences[i]:.0f} %",
+                  "confidence": f"{100 * gallery.confidences[i]:.0f}\u00a0%",
                   "wrong": bool(gallery.is_mistake[i])} for k, i in enumerate(chosen)]
         mistakes = int(gallery.is_mistake[chosen].sum())
         words = (f"{len(chosen)} of {len(pool)} {kind} of **{title}**, {mistakes} wrong (red). "
