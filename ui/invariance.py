@@ -143,8 +143,11 @@ class InvarianceTab:
         """The live path: the input through the sliders and every probability."""
         if loaded is None:
             return LiveView(NOT_LOADED)
+        return self._live(loaded, *self._moved(loaded, Sliders(**sliders)))
+
+    def _live(self, loaded: Loaded, moved: torch.Tensor, note: str) -> LiveView:
+        """The live view of ``moved``, the loaded input as the sliders show it."""
         clf = self.models[loaded.source]
-        moved, note = self._moved(loaded, Sliders(**sliders))
         p = probabilities(clf, moved)[0]
         return LiveView(f"{_words(clf, p)} (was {loaded.untouched} untouched){note}",
                         pixels_to_image(moved), dict(zip(clf.classes, map(float, p))))
@@ -154,30 +157,31 @@ class InvarianceTab:
         if loaded is None:
             return LabView(NOT_LOADED)
         s = Sliders(**sliders)
-        turned, moved, hidden = self.measure(loaded, s)
+        view, note = self._moved(loaded, s)   # once, for the live view and the map
+        turned, moved, hidden = self.measure(loaded, s, view)
         clf = self.models[loaded.source]
         paper = "black (paper)" if clf.is_digit_model else "grey"
         caption = (f"**Occlusion** (Zeiler & Fergus): a {hidden.size}×{hidden.size} {paper} "
                    f"square slid in steps of {hidden.stride} px over the input as shown above; "
                    f"red where hiding it costs **{clf.classes[hidden.class_index]}** most of its "
                    f"{100 * hidden.probability:.1f} %.")
-        view, _ = self._moved(loaded, s)
-        live = self._step(loaded, **sliders)
+        live = self._live(loaded, view, note)
         return LabView(live.status, live.seen, live.confidences,
                        curve_chart(turned, "rotation", s.rotation),
                        curve_chart(moved, "horizontal shift", s.shift_x),
                        occlusion_picture(view, hidden, size=8 * max(view.shape[1:])), caption)
 
-    def measure(self, loaded: Loaded, sliders: Sliders) -> tuple[Curve, Curve, Occlusion]:
+    def measure(self, loaded: Loaded, sliders: Sliders,
+                shown: torch.Tensor | None = None) -> tuple[Curve, Curve, Occlusion]:
         """The numbers behind the curves and the map, each one batched forward pass. A curve
         sweeps its own slider with every other slider as set, so the live prediction is a
-        point on it; the map is of the input as shown."""
+        point on it; the map is of the input as shown (``shown``, when the caller has it)."""
         clf = self.models[loaded.source]
         settings, _ = self._settings(loaded, sliders)
         try:
+            shown = transform(loaded.pixels, **settings) if shown is None else shown
             return (rotation_curve(clf, loaded.pixels, **settings),
-                    shift_curve(clf, loaded.pixels, **settings),
-                    occlusion_map(clf, transform(loaded.pixels, **settings)))
+                    shift_curve(clf, loaded.pixels, **settings), occlusion_map(clf, shown))
         except InvarianceError as exc:  # settings a caller of the API can send
             raise InputError(str(exc)) from None
 
