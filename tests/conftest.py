@@ -125,6 +125,10 @@ def app_url():
 BROWSER_FIXTURES = {"chromium", "js_page"}
 SLOW_FIXTURES = {"app_url", "server", "tiny_mnist", "tiny_image_folder"}
 SLOW_MODULES = {"test_train", "test_committed_checkpoints", "test_device", "test_concurrency"}
+# Tests that start the app in a new Python process, as "file::name prefix": each imports torch
+# and gradio again, 5 to 10 s apiece on a 2-core machine.
+APP_PROCESS_TESTS = ("test_app.py::test_the_app_as_a_process",
+                     "test_deploy.py::test_the_app_starts_from_the_upload_set")
 
 
 def pytest_collection_modifyitems(items):
@@ -135,5 +139,6 @@ def pytest_collection_modifyitems(items):
         used = set(getattr(item, "fixturenames", ()))
         if used & BROWSER_FIXTURES:
             item.add_marker(pytest.mark.browser)
-        if used & SLOW_FIXTURES or item.module.__name__ in SLOW_MODULES:
+        if (used & SLOW_FIXTURES or item.module.__name__ in SLOW_MODULES
+                or item.nodeid.rsplit("/", 1)[-1].startswith(APP_PROCESS_TESTS)):
             item.add_marker(pytest.mark.slow)

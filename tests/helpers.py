@@ -1,7 +1,9 @@
-"""Small builders shared by the tests: hand-made digits and a classifier with random weights."""
+"""Small builders shared by the tests: hand-made digits, a classifier with random weights and
+matplotlib's colours as the reference for the pictures'."""
 from __future__ import annotations
 
 import base64
+import warnings
 
 import numpy as np
 import torch
@@ -43,6 +45,17 @@ def data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
+class StandIn(UserWarning):
+    """A test ran on hand-made inputs because the real data set (../shared/data) is absent:
+    it passed on easier inputs. ``python -m pytest -W error::helpers.StandIn`` makes that fail."""
+
+
+def warn_stand_in(absent, instead: str) -> None:
+    """Say, in pytest's warnings summary, that ``instead`` replaced the absent ``absent``."""
+    warnings.warn(StandIn(f"{absent} is absent: {instead} stand in for it, an easier test"),
+                  stacklevel=2)
+
+
 def random_classifier(name: str, seed: int = 0) -> Classifier:
     spec = REGISTRY[name]
     torch.manual_seed(seed)
@@ -69,3 +82,17 @@ def pad_pixels(png: bytes) -> torch.Tensor:
 
     from lenet.inputs.pad import pad_digit, pad_ink
     return torch.from_numpy(pad_digit(pad_ink(Image.open(io.BytesIO(png)))).pixels[None])
+
+
+def matplotlib_colours(name: str, steps) -> np.ndarray:
+    """matplotlib's colour map ``name`` at ``steps`` (whole numbers 0 to 255) of 255 even steps
+    along it, as RGB bytes (..., 3), looked up by matplotlib itself from the fraction step / 255:
+    the reference for every picture's colours. Values at those steps of a scale must get
+    exactly these colours, whatever a picture's own table holds."""
+    from matplotlib import colormaps
+    return colormaps[name](np.asarray(steps) / 255, bytes=True)[..., :3]
+
+
+def on_steps(steps, low: float, high: float) -> np.ndarray:
+    """The values of a scale from ``low`` to ``high`` that sit at ``steps`` of its 255 steps."""
+    return low + (high - low) * np.asarray(steps, np.float64) / 255

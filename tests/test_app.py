@@ -4,6 +4,7 @@ import base64
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -188,37 +189,33 @@ def test_an_unexpected_bug_is_logged_not_shown(monkeypatch, caplog, built):
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
-def test_a_bad_checkpoint_stops_start_up_with_one_line(damage, tmp_path):
+def test_a_bad_checkpoint_stops_start_up_with_one_line(damage, tmp_path, monkeypatch):
     path = tmp_path / "lenet5.safetensors"
     if damage == "corrupt":
         path.write_bytes(b"\x00" * 100)
-    env = {**os.environ, "LENET_LENET5_CHECKPOINT": str(path)}
-    proc = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode != 0
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and str(path) in lines[0]
-    assert "python train.py --model lenet5" in lines[0]
+    monkeypatch.setenv("LENET_LENET5_CHECKPOINT", str(path))
+    with pytest.raises(app.MissingModel) as stopped:   # main() exits with this message
+        app.build()
+    message = str(stopped.value)
+    assert "\n" not in message and str(path) in message
+    assert "python train.py --model lenet5" in message
 
 
-def test_importing_the_app_loads_no_model(tmp_path):
-    """Start-up happens in ``main``: importing app.py reads no checkpoint (here a missing one
-    would stop ``build`` with its one-line message) and exits nowhere."""
+def test_the_app_as_a_process_imports_quietly_and_stops_with_one_line(tmp_path):
+    """What a user of ``python app.py`` sees, in one Python process (the slow part is starting
+    it): importing app.py reads no checkpoint and leaves torch's threads alone; then app.py run
+    as a script with a missing checkpoint exits non-zero with one line on stderr."""
     env = {**os.environ, "LENET_LENET5_CHECKPOINT": str(tmp_path / "missing.safetensors")}
-    code = "import app; print('imported'); app.build()"
+    code = ("import torch; before = torch.get_num_threads(); import app; "
+            "print('imported', before, torch.get_num_threads(), flush=True); "
+            "import runpy; runpy.run_path('app.py', run_name='__main__')")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
-    assert proc.stdout.strip() == "imported"
-    assert proc.returncode != 0 and "missing.safetensors" in proc.stderr
-
-
-def test_importing_the_app_leaves_torch_threads_alone():
-    code = "import torch; before = torch.get_num_threads(); import app; " \
-           "print(before, torch.get_num_threads())"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
-    before, after = proc.stdout.split()
-    assert before == after, proc.stderr
+    imported, before, after = proc.stdout.split()
+    assert imported == "imported" and before == after, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode != 0 and len(lines) == 1, proc.stderr
+    assert "missing.safetensors" in lines[0] and "python train.py --model lenet5" in lines[0]
 
 
 # ---------------------------------------------------------------------------- as an API
@@ -266,15 +263,50 @@ def test_an_oversized_upload_is_refused_and_the_server_stays_up(server, tmp_path
     assert label["label"] == "7"
 
 
-def test_the_inside_tab_shows_errors_per_class_and_separates_thousands(built):
-    from ui.charts import bar_chart
-    from ui.inside import architecture_table
-    table = architecture_table(built.models["lenet5"])
-    parameters = table["parameters"].tolist()
-    assert "48,120" in parameters and parameters[-1] == "61,706"  # C5: 16*5*5*120 + 120; total
-    errors = [100 * (1 - a) for a in built.models["lenet5"].meta["per_class_accuracy"]]
-    svg = bar_chart(list(built.models["lenet5"].classes), errors, "Test error per class (%)", "error (%)")
-    assert f">{max(errors):.1f}</text>" in svg
+# MNIST's test set per class, as published with it (yann.lecun.com/exdb/mnist): 10,000 in all.
+MNIST_TEST_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
+
+
+def inside_section(built, title: str) -> list:
+    """The components the "Inside the models" tab shows for the model called ``title``."""
+    tab = next(b for b in built.demo.blocks.values() if isinstance(b, gr.Tab) and b.id == "inside")
+    return next(column.children for column in tab.children if isinstance(column, gr.Column)
+                and column.children[0].value.startswith(f"### {title}\n"))
+
+
+def charted_errors(section: list) -> dict[str, float]:
+    """The per-class error chart's bars as the page sends them: class -> % (each bar's
+    tooltip, two decimals)."""
+    charts = next(c.value for c in section if isinstance(c, gr.HTML) and "Test error per" in c.value)
+    chart = charts[charts.index("Test error per class"):]
+    return {name: float(value)
+            for name, value in re.findall(r"<title>([^<:]+): ([\d.]+)</title>", chart)}
+
+
+def test_the_inside_tab_charts_the_errors_its_confusion_matrix_shows(built):
+    """Each model's bars against the confusion matrix shown under them (1 - diagonal / row);
+    LeNet-5's also against its gallery, which holds every test mistake, and MNIST's published
+    class sizes."""
+    for clf in built.models.values():
+        section = inside_section(built, clf.meta["title"])
+        matrix = next(c.value for c in section if isinstance(c, gr.Dataframe)
+                      and c.value["headers"][0].startswith("true"))
+        expected = {row[0]: 100 * (1 - row[1 + k] / sum(row[1:])) for k, row in enumerate(matrix["data"])}
+        assert list(charted_errors(section)) == list(clf.classes)
+        assert charted_errors(section) == pytest.approx(expected, abs=0.005), clf.meta["title"]
+    gallery = built.gallery.galleries["lenet5"][1]
+    wrong = np.bincount(gallery.labels[gallery.is_mistake], minlength=10)
+    by_gallery = {str(k): 100 * wrong[k] / MNIST_TEST_COUNTS[k] for k in range(10)}
+    assert charted_errors(inside_section(built, built.models["lenet5"].meta["title"])) == \
+        pytest.approx(by_gallery, abs=0.005)
+
+
+def test_the_inside_tab_separates_thousands_and_draws_no_vega_lite(built):
+    section = inside_section(built, built.models["lenet5"].meta["title"])
+    table = next(c.value for c in section if isinstance(c, gr.Dataframe)
+                 and c.value["headers"][0] == "layer")
+    parameters = {row[0]: row[-1] for row in table["data"]}
+    assert parameters["C5"] == "48,120" and parameters["total"] == "61,706"  # 16*5*5*120 + 120
     assert not any(isinstance(b, (gr.BarPlot, gr.LinePlot))
                    for b in built.demo.blocks.values())            # no Vega-Lite on the page
 

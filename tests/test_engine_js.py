@@ -1,7 +1,10 @@
 """The page's JavaScript engine (web/engine.js) in Chromium against the Python engine
 and torch, on the committed checkpoints: every layer's output, the answer (with the ConvNet's
-mirror image), Grad-CAM and saliency (torch.autograd), traces, receptive fields, and what a
-checkpoint file that is not one gets. Arrays cross between Python and the page as lists."""
+mirror image), the numbers the views write out (display pixels, the softmax's exponentials
+and denominator, a trace's sum of products) against numpy, Grad-CAM and saliency against
+torch.autograd, traces, receptive fields, the names the layer table decides, the trace panel's
+words, and what a checkpoint file that is not one gets. Arrays cross between Python and the
+page as lists."""
 from __future__ import annotations
 
 import json
@@ -10,15 +13,17 @@ import struct
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from conftest import ROOT, SHARED_DATA
 from helpers import ring
 from safetensors.torch import save as safetensors_bytes
+from torch import nn
 
 from lenet.inputs.synth import render
 from lenet.inside.inference import Classifier, attribution_maps
 from lenet.inside.trace import TraceError, receptive_field, trace, traceable_layers
-from lenet.net.checkpoint import default_checkpoint
-from lenet.net.models import normalize
+from lenet.net.checkpoint import default_checkpoint, self_description
+from lenet.net.models import REGISTRY, LeNet5, normalize
 from lenet.training.data import load_split
 
 MODELS = ("lenet5", "lenet5-classic", "dense", "convnet")
@@ -47,20 +52,23 @@ FORWARD_JS = """async ({url, inputs, classes, repeats}) => {
   const median = (a) => a.sort((p, q) => p - q)[a.length >> 1];
   return {
     network: {name: net.name, classes: net.classes, inputShape: net.inputShape,
-              mirrorAverage: net.mirrorAverage, camLayer: net.camLayer,
+              mirrorAverage: net.mirrorAverage, camLayer: net.camLayer, camOutput: net.camOutput,
               shapes: Object.fromEntries(net.layers.filter((l) => l.name)
-                                              .map((l) => [l.name, l.shape]))},
+                                              .map((l) => [l.name, l.shape])),
+              shownAfter: Object.fromEntries(net.layers.filter((l) => l.name)
+                                                  .map((l) => [l.name, net.shownAfter(l.name)]))},
     timing: repeats ? {forward: median(times.forward), both: median(times.both)} : null,
     runs: runs.map((r, n) => ({
       keys: Object.keys(r.outputs),
       outputs: Object.fromEntries(Object.entries(r.outputs)
                                     .map(([k, v]) => [k, {shape: v.shape, data: list(v.data)}])),
       ownLogits: list(r.ownLogits), mirrorLogits: list(r.mirrorLogits), logits: list(r.logits),
-      probabilities: list(r.probabilities), top: r.top,
+      probabilities: list(r.probabilities), top: r.top, pixels: list(r.pixels),
+      exponentials: list(r.exponentials), denominator: r.denominator,
       maps: classes[n].map((k) => {
         const a = net.attributions(r, k);
         return {gradCam: list(a.gradCam), saliency: list(a.saliency), camLayer: a.camLayer,
-                gradCamMax: a.gradCamMax, saliencyMax: a.saliencyMax};
+                camOutput: a.camOutput, gradCamMax: a.gradCamMax, saliencyMax: a.saliencyMax};
       }),
     })),
   };
@@ -106,6 +114,36 @@ def inputs_for(clf: Classifier) -> dict[str, torch.Tensor]:
     return found
 
 
+def module_named(model: nn.Module, name: str) -> nn.Module:
+    """The leaf module the course calls ``name`` (``C3_relu`` is ``features.C3_relu``)."""
+    return next(m for qualified, m in model.named_modules() if qualified.rsplit(".", 1)[-1] == name)
+
+
+def torch_maps(model: nn.Module, tensor: torch.Tensor, layer: str | None, k: int):
+    """Grad-CAM as Selvaraju et al. define it on the output of the module named ``layer``
+    (caught by a forward hook) and saliency, |d logit / d input| over the channels, both by
+    torch.autograd on ``model`` itself: none of lenet's attribution code."""
+    caught = {}
+    hook = module_named(model, layer).register_forward_hook(
+        lambda _m, _i, out: caught.update(out=out)) if layer else None
+    try:
+        x = tensor.detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            logit = model(x)[0, k]
+            grads = torch.autograd.grad(logit, [x, *caught.values()])
+    finally:
+        if hook:
+            hook.remove()
+    saliency = grads[0][0].abs().amax(0).numpy()
+    if not layer:
+        return None, saliency
+    maps, weights = caught["out"][0].detach(), grads[1][0].mean(dim=(1, 2))
+    cam = F.relu((weights[:, None, None] * maps).sum(0))
+    cam = F.interpolate(cam[None, None], size=tensor.shape[-2:], mode="bilinear",
+                        align_corners=False)[0, 0]
+    return cam.numpy(), saliency
+
+
 @pytest.fixture(scope="module")
 def classifiers():
     return {name: Classifier.from_checkpoint(default_checkpoint(name)) for name in MODELS}
@@ -125,7 +163,7 @@ def compared(classifiers, js_page):
             top = int(probabilities.argmax())
             # The answer, another class and the least likely one: maps for a class not shown too.
             classes = sorted({top, (top + 3) % len(clf.classes), int(probabilities.argmin())})
-            maps = {k: attribution_maps(clf.model, tensor, clf.cam_output, k) for k in classes}
+            maps = {k: torch_maps(clf.model, tensor, clf.cam_output, k) for k in classes}
             reference.append(dict(tensor=tensor, logits=logits[0], outputs=outputs, mirror=mirror,
                                   probabilities=probabilities, top=top, classes=classes, maps=maps))
         page = js_page.evaluate(FORWARD_JS, {
@@ -157,8 +195,27 @@ def test_network_description_matches_the_classifier(name, classifiers, compared)
     assert network["inputShape"] == {"channels": clf.channels, "height": clf.height,
                                      "width": clf.width}
     assert network["mirrorAverage"] == clf.mirror_average
-    assert network["camLayer"] == clf.cam_output
     assert {k: tuple(v) for k, v in network["shapes"].items()} == clf.shapes
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_layer_table_names_the_same_layers_in_both_engines(name, classifiers, compared):
+    """Grad-CAM's layer is the model spec's in both engines, with one meaning (the conv,
+    read after its activation); what follows each layer is the Python model's own order."""
+    clf, network = classifiers[name], compared[name]["page"]["network"]
+    assert network["camLayer"] == clf.cam_layer == REGISTRY[name].cam_layer
+    assert network["camOutput"] == clf.cam_output
+    assert network["shownAfter"] == {n: clf.activation_of(n) for n in clf.shapes}
+    # Read off the model's modules: a layer followed by a ReLU or tanh shows that one.
+    layers = [*clf.model.features.named_children(), *clf.model.classifier.named_children()]
+    for (here, _), (after, module) in zip(layers, layers[1:]):
+        if isinstance(module, (nn.ReLU, nn.Tanh)):
+            assert network["shownAfter"][here] == after
+        elif not isinstance(dict(layers)[here], (nn.ReLU, nn.Tanh)):
+            assert network["shownAfter"][here] == here
+    convs = [n for n, m in clf.model.features.named_children()     # larger than 1x1
+             if isinstance(m, nn.Conv2d) and max(clf.shapes[n][1:]) > 1]
+    assert network["camLayer"] == (convs[-1] if convs else None)
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -199,12 +256,31 @@ def test_the_mirror_image_changes_the_convnet_answer(compared):
 
 
 @pytest.mark.parametrize("name", MODELS)
+def test_the_numbers_the_views_write_match_numpy(name, classifiers, compared):
+    """The display pixels (the normalised input taken back to [0, 1]) and the softmax's
+    exponentials and denominator, each against numpy on torch's own tensors."""
+    clf = classifiers[name]
+    mean, std = (np.asarray(v, np.float64)[:, None, None] for v in (clf.mean, clf.std))
+    for label, ref, run in zip(compared[name]["labels"], compared[name]["reference"],
+                               compared[name]["page"]["runs"]):
+        pixels = np.clip(ref["tensor"][0].numpy().astype(np.float64) * std + mean, 0, 1)
+        assert worst(run["pixels"], pixels.ravel()) <= 1e-6, label
+        exponentials = np.exp(ref["logits"].numpy().astype(np.float64))
+        # e^z is off by e^(JS - torch) - 1 of itself: about the logits' own tolerance.
+        assert np.allclose(run["exponentials"], exponentials, rtol=2 * TOLERANCE, atol=0), label
+        assert run["denominator"] == pytest.approx(exponentials.sum(), rel=2 * TOLERANCE), label
+        assert worst(run["probabilities"], exponentials / exponentials.sum()) <= 1e-5, label
+
+
+@pytest.mark.parametrize("name", MODELS)
 def test_grad_cam_and_saliency_match_autograd(name, classifiers, compared):
+    """The page's maps against torch_maps: Grad-CAM by a hook on the layer the page names."""
     for label, ref, run in zip(compared[name]["labels"], compared[name]["reference"],
                                compared[name]["page"]["runs"]):
         for k, maps in zip(ref["classes"], run["maps"]):
             cam, sal = ref["maps"][k]
-            assert maps["camLayer"] == classifiers[name].cam_output
+            assert maps["camLayer"] == classifiers[name].cam_layer
+            assert maps["camOutput"] == classifiers[name].cam_output
             where = f"{label} class {k}"
             assert worst(maps["saliency"], sal.ravel()) <= 1e-4 * sal.max() + 1e-6, where
             assert maps["saliencyMax"] == pytest.approx(float(sal.max()), rel=1e-4, abs=1e-6)
@@ -213,6 +289,16 @@ def test_grad_cam_and_saliency_match_autograd(name, classifiers, compared):
                 continue
             assert worst(maps["gradCam"], cam.ravel()) <= 1e-4 * cam.max() + 1e-6, where
             assert maps["gradCamMax"] == pytest.approx(float(cam.max()), rel=1e-4, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", ["lenet5", "convnet"])
+def test_the_python_engines_maps_match_the_same_reference(name, classifiers, compared):
+    """The two engines are held to one independent Grad-CAM, not only to each other."""
+    clf, ref = classifiers[name], compared[name]["reference"][0]
+    k = ref["classes"][0]
+    cam, sal = attribution_maps(clf.model, ref["tensor"], clf.cam_output, k)
+    assert worst(cam, ref["maps"][k][0]) <= 1e-5 * ref["maps"][k][0].max() + 1e-7
+    assert worst(sal, ref["maps"][k][1]) <= 1e-6
 
 
 def test_a_class_other_than_the_answer_has_other_maps(compared):
@@ -252,6 +338,27 @@ def trace_queries(clf: Classifier) -> list[tuple[str, int, int, int]]:
     return queries
 
 
+def numpy_sum_of_products(clf: Classifier, tensor: torch.Tensor, layer: str, channel: int,
+                          y: int, x: int) -> float:
+    """Σ input × weight for one unit of a conv or linear ``layer`` (an activation's name:
+    the layer before it), in float64 numpy, from torch's forward outputs and the module's
+    weights: the patch cut from the zero-padded source by hand."""
+    with torch.inference_mode():
+        _, outputs = clf.forward(tensor)
+    names = ["input", *outputs]
+    values = {"input": tensor, **outputs}
+    layer = layer if isinstance(module_named(clf.model, layer), (nn.Conv2d, nn.Linear)) \
+        else names[names.index(layer) - 1]
+    module = module_named(clf.model, layer)
+    source = values[names[names.index(layer) - 1]][0].numpy().astype(np.float64)
+    weight = module.weight[channel].detach().numpy().astype(np.float64)
+    if isinstance(module, nn.Linear):
+        return float(source.ravel() @ weight)
+    (ph, pw), (sh, sw), (kh, kw) = module.padding, module.stride, module.kernel_size
+    padded = np.pad(source, ((0, 0), (ph, ph), (pw, pw)))
+    return float((padded[:, y * sh:y * sh + kh, x * sw:x * sw + kw] * weight).sum())
+
+
 def same_top_terms(page: list[dict], python: list[dict]) -> None:
     """Same products, largest |product| first. Where two sizes are equal (zeros from the
     padding or a ReLU) numpy's argpartition leaves their order open, so only terms whose size
@@ -288,6 +395,11 @@ def test_trace_matches_python(name, classifiers, compared, js_page):
         if theirs["kind"] != "pool":
             assert mine["weights"] == np.ravel(theirs["weights"]).tolist(), where
             assert worst(mine["products"], np.ravel(theirs["products"])) <= TOLERANCE, where
+            total = numpy_sum_of_products(clf, tensor, layer, channel, y, x)
+            assert mine["sum_of_products"] == pytest.approx(total, abs=TOLERANCE), where
+            assert mine["pre_activation"] == pytest.approx(total + mine["bias"], abs=1e-9), where
+        else:
+            assert mine["sum_of_products"] is None, where
         same_top_terms(mine["top_contributions"], theirs["top_contributions"])
         # What the unit reads, for the page's outline: the patch of the trace, clipped.
         reads, source_shape = mine["reads"], (clf.channels, clf.height, clf.width)

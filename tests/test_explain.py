@@ -1,5 +1,5 @@
 """Layers explained, colour scales, all kernels, and how an input was made: against forward
-hooks, the course's parameter counts, torch.softmax, the grids' own colours, and the
+hooks, the course's parameter counts, torch.softmax, matplotlib's colour maps, and the
 preprocessing functions the app really calls."""
 
 import io
@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 import torch
-from helpers import centre_of_mass, ring
+from helpers import centre_of_mass, matplotlib_colours, on_steps, ring
 from matplotlib import colormaps
 from PIL import Image
 from torch import nn
@@ -17,7 +17,7 @@ from lenet.inside.explain import architecture_rows, describe_layers, softmax_for
 from lenet.net.models import ConvNet, LeNet5, count_parameters
 from lenet.pictures.input_steps import digit_steps, photo_steps, steps_strip
 from lenet.pictures.scales import _kernel_layout, colour_bar, kernel_grid, map_range
-from lenet.pictures.visualize import diverging_rgb, feature_map_grid
+from lenet.pictures.visualize import feature_map_grid
 
 COURSE = {  # the course material's parameter counts, pooling layers have none
     "lenet5": (LeNet5, (1, 28, 28), {"C1": 156, "S2": 0, "C3": 2416, "S4": 0, "C5": 48120,
@@ -146,11 +146,13 @@ def test_symmetric_bar_is_white_in_the_middle_and_heat_runs_dark_to_bright():
 
 @pytest.mark.parametrize("shape", [(6, 1, 5, 5), (16, 6, 5, 5), (16, 3, 5, 5), (128, 16, 5, 5)])
 def test_every_kernel_tile_has_its_weights_colours_on_one_layer_scale(shape):
-    w = torch.randn(shape, generator=torch.Generator().manual_seed(0))
+    steps = np.random.default_rng(0).integers(0, 256, shape)   # each weight on a step of the
+    steps.flat[:2] = 0, 255                                     # layer's scale, -0.8 to 0.8
+    w = torch.from_numpy(on_steps(steps, -0.8, 0.8))
     grid = np.asarray(kernel_grid(w, title="layer"))
     assert max(grid.shape[:2]) <= 1000
     layout = _kernel_layout(*shape, 1000, "layer")
-    p, scale = layout.pixels, float(w.abs().max())
+    p = layout.pixels
     assert p >= 2
     rng = np.random.default_rng(0)
     picks = [(0, 0), (shape[0] - 1, shape[1] - 1)] + [
@@ -158,7 +160,7 @@ def test_every_kernel_tile_has_its_weights_colours_on_one_layer_scale(shape):
     for o, i in picks:
         x, y = layout.tile(o, i)
         tile = grid[y:y + 5 * p, x:x + 5 * p]
-        expected = diverging_rgb(w[o, i].numpy(), scale)
+        expected = matplotlib_colours("RdBu_r", steps[o, i])
         np.testing.assert_array_equal(tile[::p, ::p], expected)              # each weight...
         np.testing.assert_array_equal(tile[p - 1::p, p - 1::p], expected)    # ...a p x p block
 

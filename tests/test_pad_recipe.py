@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import SHARED_DATA
-from helpers import centre_of_mass, ring
+from helpers import centre_of_mass, ring, warn_stand_in
 from PIL import Image, ImageDraw
 from sketch_accuracy import PAD_PEN, PAD_SIDE, pad_drawing, pad_points
 
@@ -239,10 +239,12 @@ def rgba_of(image) -> np.ndarray:
 
 
 def sample_digits(n: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """``n`` 28x28 uint8 digits: MNIST test digits, or hand-made rings and bars without them."""
+    """``n`` 28x28 uint8 digits: MNIST test digits, or hand-made rings and bars without them
+    (with a warning: those are easier)."""
     if (SHARED_DATA / "MNIST" / "raw").is_dir():
         images, _, _ = load_split("mnist", SHARED_DATA, train=False)
         return [images[int(i), 0].numpy() for i in rng.choice(len(images), n, replace=False)]
+    warn_stand_in(SHARED_DATA / "MNIST" / "raw", "hand-made rings")
     found = []
     for _ in range(n):
         a = ring(height=rng.uniform(12, 20), width=rng.uniform(3, 14), stroke=rng.uniform(2, 4),
@@ -343,13 +345,11 @@ def agreement(js_page):
 
 def test_the_page_prepares_every_drawing_as_python_does(agreement):
     assert len(agreement) >= 300
-    worst = 0.0
     for name, (steps, page) in agreement.items():
         assert page["empty"] == steps.digit.empty, name
         difference = np.abs(np.asarray(page["pixels"], np.float32).reshape(28, 28)
                             - steps.digit.pixels).max()
         assert difference <= TOLERANCE, (name, difference)
-        worst = max(worst, difference)
         if not steps.digit.empty:
             assert (page["adjusted"], tuple(page["offset"])) == (steps.adjusted, steps.offset), name
             assert tuple(page["box"]) == steps.box, name

@@ -1,6 +1,7 @@
 """Pictures: tiles land where their captions say, colours carry sign, overlays blend, and the
 architecture table adds up to the course's parameter counts."""
 import numpy as np
+from helpers import matplotlib_colours, on_steps
 from PIL import Image
 
 from lenet.pictures.visualize import (
@@ -23,9 +24,11 @@ def test_diverging_colours_carry_sign_and_size():
 
 def test_every_tile_sits_in_its_cell_crisply():
     rng = np.random.default_rng(0)
-    maps = rng.standard_normal((16, 10, 10)).astype(np.float32)
+    steps = rng.integers(0, 256, (16, 10, 10))
+    steps[0, 0, 0], steps[15, 9, 9] = 0, 255                    # the scale: -1.7 to 1.7
+    maps = on_steps(steps, -1.7, 1.7).astype(np.float32)
     grid = np.asarray(feature_map_grid(maps, "C3", tile=60, columns=8))
-    colours = diverging_rgb(maps, float(np.abs(maps).max()))
+    colours = matplotlib_colours("RdBu_r", steps)
     cell_w = (grid.shape[1]) // 8
     cell_h = grid.shape[0] // 2
     for c in (0, 7, 8, 15):
@@ -36,8 +39,23 @@ def test_every_tile_sits_in_its_cell_crisply():
 
 
 def test_one_by_one_maps_become_small_squares():
-    grid = feature_map_grid(np.ones((120, 1, 1), np.float32), "C5")
-    assert grid.width < 16 * 60 and grid.height < 8 * 60
+    """C5's 120 values: each a solid square, all of one size and smaller than a tile of maps,
+    16 to a row in channel order."""
+    steps = np.r_[0:50, 206:256, 60:70, 186:196]                # away from the white middle
+    grid = np.asarray(feature_map_grid(on_steps(steps, -1, 1).reshape(120, 1, 1).astype(np.float32),
+                                       "C5", tile=64))
+    corners, sides = [], set()
+    for colour in matplotlib_colours("RdBu_r", steps):
+        ys, xs = np.nonzero((grid == colour).all(-1))
+        side = ys.max() - ys.min() + 1
+        assert xs.max() - xs.min() + 1 == side and len(ys) == side * side   # a solid square
+        corners.append((ys.min(), xs.min()))
+        sides.add(side)
+    assert len(sides) == 1 and 12 <= sides.pop() < 64
+    rows = [corners[k:k + 16] for k in range(0, 120, 16)]
+    assert all(len({y for y, _ in row}) == 1 for row in rows)              # a row at one height
+    assert all([x for _, x in row] == sorted({x for _, x in row}) for row in rows)
+    assert [row[0][0] for row in rows] == sorted({row[0][0] for row in rows})
 
 
 def test_captions_are_drawn_under_the_tiles():

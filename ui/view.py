@@ -10,6 +10,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 import gradio as gr
@@ -43,12 +44,22 @@ def view_html(name: str) -> str:
     return html
 
 
-def live_view(name: str, **props) -> gr.HTML:
-    """A tab's live view (``web/<name>_tab.js`` on ``<name>_view.html``); ``props``
-    reach the page's module (``models``: the checkpoints it loads)."""
-    return gr.HTML("", html_template=view_html(name), css_template=(ASSETS / "view.css").read_text(),
-                   js_on_load=(ASSETS / "view.onload.js").read_text(), elem_id=f"{name}-view",
-                   module=f"{name}_tab.js", **props)
+def attribute(text: str) -> str:
+    """``text`` safe inside a double-quoted HTML attribute of a ``gr.HTML`` template (whose
+    own syntax reads ``{{ }}`` and ``${ }``)."""
+    return escape(text).replace("{", "&#123;").replace("}", "&#125;").replace("$", "&#36;")
+
+
+def live_view(name: str, models: list[dict]) -> gr.HTML:
+    """A tab's live view (``web/<name>_tab.js`` on ``<name>_view.html``). What the page's
+    module needs (its file, ``models``: the checkpoints it loads, [{path, title}]) is written
+    into the view's own HTML as data attributes, not passed as the component's props: Gradio
+    drops a component's extra props when an event updates it before its tab was first shown."""
+    start = json.dumps({"module": f"{name}_tab.js", "models": models})
+    html = view_html(name).replace('<div class="nv-wrap">',
+                                   f'<div class="nv-wrap" data-start="{attribute(start)}">', 1)
+    return gr.HTML("", html_template=html, css_template=(ASSETS / "view.css").read_text(),
+                   js_on_load=(ASSETS / "view.onload.js").read_text(), elem_id=f"{name}-view")
 
 
 # ---------------------------------------------------------------------------- the live view

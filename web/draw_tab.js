@@ -17,8 +17,8 @@ import { padDigit, padInk } from "./pad_recipe.js";
 
 const PEN = 18;   // canvas pixels; the recipe measures the stroke, so this only sets the look
 
-export async function mount({ element, props, trigger, watch, base }) {
-  const [main, ...others] = await loadModels(props, base);
+export async function mount({ element, props, models, trigger, watch, base }) {
+  const [main, ...others] = await loadModels({ models }, base);
   const view = new NetworkView(element, main);
   const answer = element.querySelector(".nv-answer");
   const note = element.querySelector(".nv-padnote");
@@ -33,7 +33,7 @@ export async function mount({ element, props, trigger, watch, base }) {
     const item = document.createElement("li");
     const title = document.createElement("span");
     title.className = "nv-model";
-    title.textContent = `${props.models[k + 1].title}: `;
+    title.textContent = `${models[k + 1].title}: `;
     const said = document.createElement("strong");
     item.append(title, said);
     list.append(item);

@@ -1,7 +1,10 @@
 // The course's networks in plain JavaScript, rebuilt from a checkpoint's own layer table and
-// weights, so that the page can recompute (and explain) every number as the pointer moves.
+// weights, so that the page can recompute (and explain) every number of the draw and photo
+// views as the pointer moves. The views show these numbers and compute none of their own.
 // It mirrors the Python engine in lenet/ (models.py, inference.py, trace.py): the same layer
-// names and the same numbers, held equal to torch by tests/test_engine_js.py.
+// names and the same numbers, held equal to torch by tests/test_engine_js.py. What the
+// Python side decides (which activation follows which layer, Grad-CAM's layer) is read from
+// the checkpoint, never decided again here.
 //
 // Shapes are [C, H, W] for maps and [N] for vectors; every array is a flat Float32Array in
 // that order. Sums run in doubles and are stored as float32, within float32 rounding of
@@ -11,10 +14,12 @@
 //   const run = net.forward(net.normalize(pixels));   // run.outputs.C1.data, run.top, ...
 //   const maps = net.attributions(run, run.top);       // maps.gradCam, maps.saliency
 //   const t = net.trace(run, "C3", 5, 4, 6);           // as lenet.inside.trace.Trace.as_dict()
+//
+// The file, top to bottom: reading a checkpoint; each layer kind's forward and backward, and
+// the table of kinds; a forward run; attributions; tracing; building a network from the
+// table; the Network class, which only ties these together.
 
 const TOP_TERMS = 10;                          // as trace.py: the largest terms a trace lists
-const ACTIVATION_NAMES = {relu: "ReLU", tanh: "tanh"};
-const TRACEABLE = new Set(["conv", "linear", "maxpool", "avgpool"]);
 
 // ---------------------------------------------------------------------------- reading a file
 
@@ -164,26 +169,67 @@ function poolBackward(grad, s, input) {
   return out;
 }
 
-/** Each kind of layer: forward(input, stage), backward(gradient, stage, input, output). */
+// ---------------------------------------------------------------------------- the table of kinds
+
+/** An activation: its name in words (as lenet/net/layers.py's ACTIVATIONS), f applied to each
+ * value, and its slope written with f's output y. */
+function activation(words, f, slope) {
+  return {words, forward: (x) => elementwise(x, f),
+    backward: (grad, s, x, out) => elementwise(grad, (g, i) => g * slope(out[i]))};
+}
+
+/** Each kind of layer: forward(input, stage), backward(gradient, stage, input, output). The
+ * activations are the entries with `words`: the only list of them in the page (the trace
+ * applies their forward too), so a new one is one line here and one in layers.py. */
 const KINDS = {
   conv: {forward: convForward, backward: convBackward},
   linear: {forward: linearForward, backward: linearBackward},
   maxpool: {forward: poolForward, backward: poolBackward},
   avgpool: {forward: poolForward, backward: poolBackward},
-  relu: {forward: (x) => elementwise(x, (v) => (v > 0 ? v : 0)),
-    backward: (grad, s, x, out) => elementwise(grad, (g, i) => (out[i] > 0 ? g : 0))},
-  tanh: {forward: (x) => elementwise(x, Math.tanh),
-    backward: (grad, s, x, out) => elementwise(grad, (g, i) => g * (1 - out[i] * out[i]))},
   flatten: {forward: (x) => x, backward: (grad) => grad},   // flat already: only shapes change
+  relu: activation("ReLU", (v) => (v > 0 ? v : 0), (y) => (y > 0 ? 1 : 0)),
+  tanh: activation("tanh", Math.tanh, (y) => 1 - y * y),
+  sigmoid: activation("sigmoid", (v) => 1 / (1 + Math.exp(-v)), (y) => y * (1 - y)),
 };
+const TRACEABLE = new Set(["conv", "linear", "maxpool", "avgpool"]);
 
-// ---------------------------------------------------------------------------- the answer and maps
+const isActivation = (kind) => Boolean(KINDS[kind]?.words);
 
-/** Softmax, shifted by the largest logit so that exp never overflows. */
-function softmax(logits) {
-  const top = logits[argmax(logits)], e = Float64Array.from(logits, (v) => Math.exp(v - top));
-  const total = e.reduce((a, b) => a + b, 0);
-  return Float32Array.from(e, (v) => v / total);
+// ---------------------------------------------------------------------------- a forward run
+
+/** The softmax written out as a student computes it: each class's e^z (in doubles) and their
+ * sum, the denominator. The probabilities are computed shifted by the largest logit, so they
+ * stay exact where e^z itself would overflow (z > 709: then that e^z is Infinity). */
+export function softmax(logits) {
+  const top = logits[argmax(logits)], shifted = Float64Array.from(logits, (v) => Math.exp(v - top));
+  const total = shifted.reduce((a, b) => a + b, 0);
+  const exponentials = Float64Array.from(logits, (v) => Math.exp(v));
+  return {probabilities: Float32Array.from(shifted, (v) => v / total), exponentials,
+    denominator: exponentials.reduce((a, b) => a + b, 0)};
+}
+
+/** A normalised input back to the pixels a person sees: pixel * std + mean per channel,
+ * clipped to [0, 1], channel-major (as Classifier.pixels). */
+function displayPixels(input, [, H, W], mean, std) {
+  const plane = H * W;
+  return Float32Array.from(input, (v, i) => {
+    const c = Math.floor(i / plane);
+    return Math.min(Math.max(v * std[c] + mean[c], 0), 1);
+  });
+}
+
+/** Every stage's input and output along one pass: values[i] feeds stage i. */
+function passValues(stages, input) {
+  const values = [input];
+  for (const s of stages) values.push(KINDS[s.kind].forward(values.at(-1), s));
+  return values;
+}
+
+/** The same values, taken from a run (the flatten's output is its input's data). */
+function runValues(stages, run) {
+  const values = [run.input];
+  for (const s of stages) values.push(s.name ? run.outputs[s.name].data : values.at(-1));
+  return values;
 }
 
 /** Each row of each channel reversed: the image seen in a mirror. */
@@ -193,6 +239,48 @@ function mirrored(x, [C, H, W]) {
     for (let i = 0; i < W; i++) out[row * W + i] = x[row * W + W - 1 - i];
   }
   return out;
+}
+
+/** One pass over a normalised input: every named output (as lenet's layer_outputs), the
+ * answer (with the mirror image's logits where the checkpoint asks), and what the views
+ * write out: the display pixels and the softmax's exponentials and denominator. */
+function forwardRun({stages, shape, mean, std, mirrorAverage}, input) {
+  const values = passValues(stages, input), outputs = {};
+  stages.forEach((s, i) => {
+    if (s.name) outputs[s.name] = {shape: s.outShape, data: values[i + 1]};
+  });
+  const ownLogits = values.at(-1);
+  // The mirror image only lends its logits to the answer, as Classifier.answer does.
+  const mirrorLogits = mirrorAverage ? passValues(stages, mirrored(input, shape)).pop() : null;
+  const logits = mirrorLogits ? ownLogits.map((v, i) => (v + mirrorLogits[i]) / 2) : ownLogits;
+  const {probabilities, exponentials, denominator} = softmax(logits);
+  return {input, pixels: displayPixels(input, shape, mean, std), outputs,
+    ownLogits, mirrorLogits, logits, probabilities, exponentials, denominator,
+    top: argmax(probabilities)};
+}
+
+// ---------------------------------------------------------------------------- attributions
+
+/** Grad-CAM on `camOutput` and saliency for `classIndex`, in their own units, as
+ * lenet.inside.inference's attribution_maps: gradients of this image's own logit (not the
+ * mirror image's), carried back through every stage's backward. */
+function attributionMaps({stages, shape, camOutput}, run, classIndex) {
+  const values = runValues(stages, run);
+  let grad = new Float32Array(run.ownLogits.length), camGrad = null;
+  grad[classIndex] = 1;
+  for (let i = stages.length - 1; i >= 0; i--) {
+    const s = stages[i];
+    if (s.name && s.name === camOutput) camGrad = grad;   // d(logit)/d(its output)
+    grad = KINDS[s.kind].backward(grad, s, values[i], values[i + 1]);
+  }
+  const saliency = saliencyMap(grad, shape);
+  let gradCam = null;
+  if (camOutput) {
+    const {data, shape: camShape} = run.outputs[camOutput];
+    gradCam = resizeBilinear(gradCamMap(data, camGrad, camShape), camShape.slice(1), shape.slice(1));
+  }
+  return {gradCam, saliency, gradCamMax: gradCam && gradCam[argmax(gradCam)],
+    saliencyMax: saliency[argmax(saliency)]};
 }
 
 /** Grad-CAM (Selvaraju et al.): ReLU(sum_c mean(dy/dA_c) * A_c), at the maps' own size. */
@@ -240,6 +328,7 @@ function saliencyMap(grad, [C, H, W]) {
   return out;
 }
 
+
 // ---------------------------------------------------------------------------- tracing
 
 /** One pooled value: its window (1, kh, kw) in the source, the max's winner or the mean. */
@@ -255,19 +344,21 @@ function tracePool(s, source, channel, [top, left]) {
     pool: isMax ? "max" : "average", winner: isMax ? [Math.floor(win / kw), win % kw] : null};
 }
 
-/** One weighted sum: inputs x weights = products, + bias = pre-activation, then the
- * activation; `where(j)` tells where input j sits in the source (null in the padding). */
-function traceSum(kind, inputs, weights, shape, bias, activation, where) {
+/** One weighted sum: inputs x weights = products, their sum + bias = pre-activation, then
+ * the activation of kind `then` (null: none); `where(j)` tells where input j sits in the
+ * source (null in the padding). */
+function traceSum(kind, inputs, weights, shape, bias, then, where) {
   const products = inputs.map((v, j) => v * weights[j]);      // float32 products, as numpy's
-  const pre = products.reduce((a, b) => a + b, 0) + bias;
-  const stored = Math.fround(pre);                // torch applies the activation in float32
-  const value = activation === "relu" ? Math.max(stored, 0)
-    : activation === "tanh" ? Math.fround(Math.tanh(stored)) : pre;
+  const sum = products.reduce((a, b) => a + b, 0);             // in doubles, as trace.py's
+  const pre = sum + bias;
+  // torch applies the activation to the float32 pre-activation; so does the kind's forward.
+  const value = then ? KINDS[then].forward(Float32Array.of(pre))[0] : pre;
   const top = largestTerms(products, TOP_TERMS).map((j) => ({
     index: shape.length > 1 ? unravel(j, shape) : j, at: where(j),
     input: inputs[j], weight: weights[j], product: products[j]}));
-  return {kind, inputs, shape, weights, products, bias, pre_activation: pre, value,
-    activation: ACTIVATION_NAMES[activation] ?? null, top_contributions: top};
+  return {kind, inputs, shape, weights, products, bias, sum_of_products: sum,
+    pre_activation: pre, value, activation: then ? KINDS[then].words : null,
+    top_contributions: top};
 }
 
 /** Indices of the `k` largest |terms|, largest first; equal sizes keep their index order. */
@@ -283,6 +374,89 @@ function largestTerms(terms, k) {
   return best;
 }
 
+/** How one unit's value was computed, with the fields of lenet.inside.trace.Trace.as_dict()
+ * and, for a reader, plain names: `layer_words` ("C3 after ReLU": what the value shown is)
+ * with `layer_shape`, and `source_words` with `source_shape` (what the inputs were read from). */
+function traceUnit(parts, run, layer, channel, y, x) {
+  const {stages} = parts, i = traceableIndex(parts, layer, channel, y, x), s = stages[i];
+  const before = runValues(stages, run)[i], [, OH, OW] = s.outShape;
+  const at = s.kind === "linear" ? channel : (channel * OH + y) * OW + x;
+  const common = {model: parts.name, layer: s.name, channel, y, x, source: s.source.name,
+    receptive_field: receptiveField(parts, s.name, y, x),
+    map_value_before: run.outputs[s.name].data[at], weights: null, products: null,
+    bias: null, sum_of_products: null, pre_activation: null, activation: null, origin: null,
+    pool: null, winner: null, top_contributions: [],
+    layer_words: plainName(stages, s.after_activation), layer_shape: s.outShape,
+    source_words: plainName(stages, s.source.name), source_shape: s.source.shape};
+  if (s.kind === "maxpool" || s.kind === "avgpool") {
+    return {...common, ...tracePool(s, before, channel, origin(s, y, x))};
+  }
+  const then = s.after_activation === s.name ? null : stageNamed(stages, s.after_activation).kind;
+  if (s.kind === "linear") {                 // where each flattened value sat in the source
+    const n = before.length, weights = s.weight.slice(channel * n, (channel + 1) * n);
+    return {...common, ...traceSum("linear", Float32Array.from(before), weights, [n],
+      s.bias[channel], then, (j) => unravel(j, s.source.shape))};
+  }
+  const P = OH * OW, n = s.taps.length / P;  // the kernel's taps at this position
+  const reads = Int32Array.from({length: n}, (_, k) => s.taps[k * P + y * OW + x]);
+  const inputs = Float32Array.from(reads, (j) => (j < 0 ? 0 : before[j]));  // 0: padding
+  const weights = s.weight.slice(channel * n, (channel + 1) * n);
+  return {...common, origin: origin(s, y, x), ...traceSum("conv", inputs, weights,
+    [s.inShape[0], ...s.kernel], s.bias[channel], then,
+    (j) => (reads[j] < 0 ? null : unravel(reads[j], s.inShape)))};
+}
+
+/** The stage of a traceable layer (an activation stands for the layer its table row follows),
+ * once the channel and position are checked; each error names the valid range, as trace.py. */
+function traceableIndex({stages, name}, layer, channel, y, x) {
+  const i = stages.findIndex((t) => TRACEABLE.has(t.kind)
+    && (t.name === layer || t.after_activation === layer));
+  if (i < 0) {
+    const names = stages.filter((t) => TRACEABLE.has(t.kind)).map((t) => t.name).join(", ");
+    throw new Error(`no layer '${layer}' to trace in ${name}; choose one of ${names}`);
+  }
+  const s = stages[i], [C, H, W] = s.outShape;
+  const inside = (v, n) => Number.isInteger(v) && v >= 0 && v < n;
+  if (!inside(channel, C)) throw new Error(`${s.name} has channels 0-${C - 1}, not ${channel}`);
+  if (!H && (y !== 0 || x !== 0)) {
+    throw new Error(`${s.name} is a linear layer: its position is y = x = 0, not (${y}, ${x})`);
+  }
+  if (H && !(inside(y, H) && inside(x, W))) {
+    throw new Error(`${s.name} positions are y 0-${H - 1}, x 0-${W - 1}, not (${y}, ${x})`);
+  }
+  return i;
+}
+
+/** The input pixels [top, left, bottom, right] (inclusive, clipped) that `layer` at (y, x)
+ * depends on, as lenet.inside.trace.receptive_field; a linear layer sees the whole input. */
+function receptiveField({stages, shape, name}, layer, y, x) {
+  const [, H, W] = shape;
+  let i = stages.findIndex((s) => s.name && s.name === layer);
+  if (i < 0) throw new Error(`no layer '${layer}' in ${name}`);
+  let top = y, left = x, bottom = y, right = x;
+  for (; i >= 0; i--) {
+    const {kind, kernel, stride, padding} = stages[i];
+    if (kind === "linear") return [0, 0, H - 1, W - 1];
+    if (!kernel) continue;
+    top = top * stride[0] - padding[0];
+    left = left * stride[1] - padding[1];
+    bottom = bottom * stride[0] - padding[0] + kernel[0] - 1;
+    right = right * stride[1] - padding[1] + kernel[1] - 1;
+  }
+  return clip([top, left, bottom, right], H, W);
+}
+
+/** What one unit reads in the layer before it: the source's channels, and its window in the
+ * source's own coordinates (inclusive, clipped; null for a linear layer). */
+function unitReads(parts, layer, channel, y, x) {
+  const s = parts.stages[traceableIndex(parts, layer, channel, y, x)], source = s.source.name;
+  const all = Array.from({length: s.source.shape[0]}, (_, c) => c);
+  if (s.kind === "linear") return {source, channels: all, window: null};
+  const [top, left] = origin(s, y, x), [, H, W] = s.inShape;
+  return {source, channels: s.kind === "conv" ? all : [channel],
+    window: clip([top, left, top + s.kernel[0] - 1, left + s.kernel[1] - 1], H, W)};
+}
+
 /** A window's top-left corner in the layer's source; negative inside the padding. */
 function origin(s, y, x) {
   return [y * s.stride[0] - s.padding[0], x * s.stride[1] - s.padding[1]];
@@ -292,34 +466,17 @@ function clip([top, left, bottom, right], H, W) {
   return [Math.max(top, 0), Math.max(left, 0), Math.min(bottom, H - 1), Math.min(right, W - 1)];
 }
 
-// ---------------------------------------------------------------------------- small helpers
+// ---------------------------------------------------------------------------- names in words
 
-/** f(value, index) of every element, into a new Float32Array. */
-function elementwise(x, f) {
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = f(x[i], i);
-  return out;
+function stageNamed(stages, name) {
+  return stages.find((s) => s.name && s.name === name);
 }
 
-function product(shape) {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-/** The first index of the largest value, as numpy's argmax. */
-function argmax(values) {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  return best;
-}
-
-/** A flat row-major index -> its position in `shape`. */
-function unravel(index, shape) {
-  const out = new Array(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    out[d] = index % shape[d];
-    index = Math.floor(index / shape[d]);
-  }
-  return out;
+/** A named output as a reader says it: "C3 after ReLU" for the activation the table puts
+ * after C3; any other name as it is ("C3", "S2", "input"). */
+function plainName(stages, name) {
+  const layer = stages.find((s) => s.name && s.name !== name && s.after_activation === name);
+  return layer ? `${layer.name} after ${KINDS[stageNamed(stages, name).kind].words}` : name;
 }
 
 // ---------------------------------------------------------------------------- building a network
@@ -363,200 +520,151 @@ function buildStage(row, inShape, source, tensors) {
     s.bias = param(row.bias, row.outputs);
   } else if (row.kind === "flatten") {
     s.outShape = [product(inShape)];
-  } else if (!(row.kind in ACTIVATION_NAMES)) {
+  } else if (!isActivation(row.kind)) {
     throw new Error(`checkpoint: layer ${row.name} is a ${row.kind}, unknown to engine.js`);
   }
   Object.freeze(s.outShape);        // shared by every run's outputs: nobody may change it
   return s;
 }
 
+/** A checkpoint written before the page could read it says so in one line. */
+function checkDescription(meta) {
+  const again = "write it again with train.py (or python tools/checkpoint_meta.py)";
+  if (!Array.isArray(meta.layers)) {
+    throw new Error(`checkpoint ${meta.model} has no layer table; ${again}`);
+  }
+  if (!("cam_layer" in meta) || meta.layers.some((row) => row.name && !row.after_activation)) {
+    throw new Error(`checkpoint ${meta.model} does not say which activation follows which `
+      + `layer or which layer Grad-CAM reads; ${again}`);
+  }
+}
+
+/** What computing needs, from the checkpoint's description: the stages in forward order,
+ * the input's shape and normalisation, the test-time rule, and the layer Grad-CAM reads
+ * (`camLayer`, from the model's spec) with the output it weighs (`camOutput`, that layer
+ * after its activation, as the table states). */
+function buildParts(meta, tensors) {
+  checkDescription(meta);
+  const shape = Object.freeze([...meta.input_shape]);
+  let inShape = shape, source = {name: "input", shape};
+  const stages = meta.layers.map((row) => {
+    const stage = buildStage(row, inShape, source, tensors);
+    inShape = stage.outShape;
+    if (row.name) source = {name: row.name, shape: inShape};   // the flatten has none: not kept
+    return stage;
+  });
+  const cam = meta.cam_layer === null ? null : stageNamed(stages, meta.cam_layer);
+  if (cam === undefined) {
+    throw new Error(`checkpoint ${meta.model}: its Grad-CAM layer ${meta.cam_layer} is not one of its layers`);
+  }
+  return {name: meta.model, stages, shape, mean: meta.mean, std: meta.std,
+    mirrorAverage: Boolean(meta.mirror_average), camLayer: cam && cam.name,
+    camOutput: cam && cam.after_activation};
+}
+
 // ---------------------------------------------------------------------------- the network
 
+/** A checkpoint's network: its description as fields, and the calls the views make. Each
+ * call checks its arguments and hands over to the functions above. */
 export class Network {
-  #shape;           // the input's [C, H, W]
-  #stages;          // the layer table's rows with shapes and weights, in forward order
+  #parts;           // what computing needs (buildParts): stages, shape, normalisation, ...
 
   constructor({meta, tensors}) {
-    if (!Array.isArray(meta.layers)) {
-      throw new Error(`checkpoint ${meta.model} has no layer table; save it again with train.py`);
-    }
-    const [channels, height, width] = (this.#shape = meta.input_shape);
+    const parts = (this.#parts = buildParts(meta, tensors));
+    const [channels, height, width] = parts.shape;
     Object.assign(this, {name: meta.model, title: meta.title, classes: meta.classes, meta,
       inputShape: {channels, height, width}, mean: meta.mean, std: meta.std,
-      mirrorAverage: Boolean(meta.mirror_average)});
-    let shape = this.#shape, source = {name: "input", shape};
-    this.#stages = meta.layers.map((row) => {
-      const stage = buildStage(row, shape, source, tensors);
-      shape = stage.outShape;
-      if (row.name) source = {name: row.name, shape};   // the flatten has none: not kept
-      return stage;
-    });
-    this.layers = meta.layers.map((row, i) => ({...row, shape: this.#stages[i].outShape}));
-    // Grad-CAM looks at the last conv whose maps are larger than 1x1 (LeNet's C5 is 1x1),
-    // after its activation, as inference.py does; a model without convolutions has none.
-    const conv = this.#stages.findLastIndex((s) => s.kind === "conv"
-      && Math.max(s.outShape[1], s.outShape[2]) > 1);
-    const next = this.#stages[conv + 1];
-    this.camConv = conv < 0 ? null : this.#stages[conv].name;
-    this.camLayer = conv >= 0 && next?.kind in ACTIVATION_NAMES ? next.name : this.camConv;
+      mirrorAverage: parts.mirrorAverage, camLayer: parts.camLayer, camOutput: parts.camOutput});
+    // The layer table's rows with their output shapes; `after_activation` on every named row.
+    this.layers = meta.layers.map((row, i) => ({...row, shape: parts.stages[i].outShape}));
   }
 
   /** Pixels in [0, 1], C*H*W -> the network's input, (pixel - mean) / std per channel. */
   normalize(pixels) {
     this.#checkInput(pixels);
-    const plane = this.#shape[1] * this.#shape[2];
+    const plane = this.inputShape.height * this.inputShape.width;
     return Float32Array.from(pixels, (v, i) => {
       const c = Math.floor(i / plane);
       return (v - this.mean[c]) / this.std[c];
     });
   }
 
-  /** One pass over a normalised input; every named layer's output, as lenet's layer_outputs. */
+  /** One pass over a normalised input (forwardRun: every output, the answer, and the
+   * numbers the views write out). The run keeps its own copy of the input. */
   forward(input) {
     this.#checkInput(input);
-    input = Float32Array.from(input);           // the run keeps its own copy
-    const values = this.#values(input), outputs = {};
-    this.#stages.forEach((s, i) => {
-      if (s.name) outputs[s.name] = {shape: s.outShape, data: values[i + 1]};
-    });
-    const ownLogits = values.at(-1);
-    // The mirror image only lends its logits to the answer, as Classifier.answer does.
-    const mirrorLogits = this.mirrorAverage ? this.#values(mirrored(input, this.#shape)).pop()
-      : null;
-    const logits = mirrorLogits ? ownLogits.map((v, i) => (v + mirrorLogits[i]) / 2) : ownLogits;
-    const probabilities = softmax(logits);
-    return {input, outputs, ownLogits, mirrorLogits, logits, probabilities,
-      top: argmax(probabilities)};
+    return forwardRun(this.#parts, Float32Array.from(input));
   }
 
-  /** Grad-CAM and saliency for `classIndex` in their own units, as lenet.inside.inference's
-   * attribution_maps: gradients of this image's own logit (not the mirror image's). */
+  /** Grad-CAM (on `camOutput`) and saliency for `classIndex`, in their own units. */
   attributions(run, classIndex) {
     const classes = this.classes.length;
     if (!(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < classes)) {
       throw new Error(`class index must be 0-${classes - 1}, not ${classIndex}`);
     }
-    const values = this.#runValues(run);
-    let grad = new Float32Array(classes), camGrad = null;
-    grad[classIndex] = 1;
-    for (let i = this.#stages.length - 1; i >= 0; i--) {
-      const s = this.#stages[i];
-      if (s.name && s.name === this.camLayer) camGrad = grad;   // d(logit)/d(its output)
-      grad = KINDS[s.kind].backward(grad, s, values[i], values[i + 1]);
-    }
-    const saliency = saliencyMap(grad, this.#shape);
-    let gradCam = null;
-    if (this.camLayer) {
-      const {data, shape} = run.outputs[this.camLayer];
-      const cam = gradCamMap(data, camGrad, shape);
-      gradCam = resizeBilinear(cam, shape.slice(1), this.#shape.slice(1));
-    }
-    return {gradCam, saliency, camLayer: this.camLayer,
-      gradCamMax: gradCam && gradCam[argmax(gradCam)], saliencyMax: saliency[argmax(saliency)]};
+    const maps = attributionMaps(this.#parts, run, classIndex);
+    return {...maps, camLayer: this.camLayer, camOutput: this.camOutput};
   }
 
-  /** The input pixels [top, left, bottom, right] (inclusive, clipped) that `layer` at (y, x)
-   * depends on, as lenet.inside.trace.receptive_field; a linear layer sees the whole input. */
+  /** The output whose values are `name`'s after its activation, as the checkpoint's layer
+   * table states it: "C1" -> "C1_relu"; a layer no activation follows -> itself. */
+  shownAfter(name) {
+    const row = this.layers.find((l) => l.name && l.name === name);
+    if (!row) throw new Error(`no layer '${name}' in ${this.name}`);
+    return row.after_activation;
+  }
+
+  /** A named output as a reader says it: "C3_relu" -> "C3 after ReLU"; "S2" -> "S2". */
+  plainName(name) {
+    return plainName(this.#parts.stages, name);
+  }
+
   receptiveField(layer, y = 0, x = 0) {
-    const [, H, W] = this.#shape;
-    let i = this.#stages.findIndex((s) => s.name && s.name === layer);
-    if (i < 0) throw new Error(`no layer '${layer}' in ${this.name}`);
-    let top = y, left = x, bottom = y, right = x;
-    for (; i >= 0; i--) {
-      const {kind, kernel, stride, padding} = this.#stages[i];
-      if (kind === "linear") return [0, 0, H - 1, W - 1];
-      if (!kernel) continue;
-      top = top * stride[0] - padding[0];
-      left = left * stride[1] - padding[1];
-      bottom = bottom * stride[0] - padding[0] + kernel[0] - 1;
-      right = right * stride[1] - padding[1] + kernel[1] - 1;
-    }
-    return clip([top, left, bottom, right], H, W);
+    return receptiveField(this.#parts, layer, y, x);
   }
 
-  /** What one unit reads in the layer before it: the source's channels, and its window in
-   * the source's own coordinates (inclusive, clipped; null for a linear layer). */
   reads(layer, channel, y = 0, x = 0) {
-    const s = this.#stages[this.#traceable(layer, channel, y, x)], source = s.source.name;
-    const all = Array.from({length: s.source.shape[0]}, (_, c) => c);
-    if (s.kind === "linear") return {source, channels: all, window: null};
-    const [top, left] = origin(s, y, x), [, H, W] = s.inShape;
-    return {source, channels: s.kind === "conv" ? all : [channel],
-      window: clip([top, left, top + s.kernel[0] - 1, left + s.kernel[1] - 1], H, W)};
+    return unitReads(this.#parts, layer, channel, y, x);
   }
 
-  /** How `layer`'s value at (channel, y, x) was computed, with the fields of
-   * lenet.inside.trace.Trace.as_dict(); inputs, weights and products are flat, of shape `shape`.
-   * An activation layer is traced as the layer before it. */
+  /** How `layer`'s value at (channel, y, x) in `run` was computed (traceUnit); an
+   * activation is traced as the layer it follows. */
   trace(run, layer, channel, y = 0, x = 0) {
-    const i = this.#traceable(layer, channel, y, x), s = this.#stages[i];
-    const before = this.#runValues(run)[i], [, OH, OW] = s.outShape;
-    const at = s.kind === "linear" ? channel : (channel * OH + y) * OW + x;
-    const common = {model: this.name, layer: s.name, channel, y, x, source: s.source.name,
-      receptive_field: this.receptiveField(s.name, y, x),
-      map_value_before: run.outputs[s.name].data[at], weights: null, products: null,
-      bias: null, pre_activation: null, activation: null, origin: null, pool: null,
-      winner: null, top_contributions: []};
-    if (s.kind === "maxpool" || s.kind === "avgpool") {
-      return {...common, ...tracePool(s, before, channel, origin(s, y, x))};
-    }
-    const next = this.#stages[i + 1]?.kind, activation = next in ACTIVATION_NAMES ? next : null;
-    if (s.kind === "linear") {                 // where each flattened value sat in the source
-      const n = before.length, weights = s.weight.slice(channel * n, (channel + 1) * n);
-      return {...common, ...traceSum("linear", Float32Array.from(before), weights, [n],
-        s.bias[channel], activation, (j) => unravel(j, s.source.shape))};
-    }
-    const P = OH * OW, n = s.taps.length / P;  // the kernel's taps at this position
-    const reads = Int32Array.from({length: n}, (_, k) => s.taps[k * P + y * OW + x]);
-    const inputs = Float32Array.from(reads, (j) => (j < 0 ? 0 : before[j]));  // 0: padding
-    const weights = s.weight.slice(channel * n, (channel + 1) * n);
-    return {...common, origin: origin(s, y, x), ...traceSum("conv", inputs, weights,
-      [s.inShape[0], ...s.kernel], s.bias[channel], activation,
-      (j) => (reads[j] < 0 ? null : unravel(reads[j], s.inShape)))};
+    return traceUnit(this.#parts, run, layer, channel, y, x);
   }
-
-  // ------------------------------------------------------------------ private helpers
 
   #checkInput(x) {
-    const n = product(this.#shape);
-    const shape = this.#shape.join(" x "), got = x?.length;
+    const n = product(this.#parts.shape), shape = this.#parts.shape.join(" x "), got = x?.length;
     if (got !== n) throw new Error(`${this.name} takes ${n} values (${shape}), not ${got}`);
   }
+}
 
-  /** Every stage's input and output along one pass: values[i] feeds stage i. */
-  #values(input) {
-    const values = [input];
-    for (const s of this.#stages) values.push(KINDS[s.kind].forward(values.at(-1), s));
-    return values;
-  }
+// ---------------------------------------------------------------------------- small helpers
 
-  /** The same values, taken from a run (the flatten's output is its input's data). */
-  #runValues(run) {
-    const values = [run.input];
-    for (const s of this.#stages) {
-      values.push(s.name ? run.outputs[s.name].data : values.at(-1));
-    }
-    return values;
-  }
+/** f(value, index) of every element, into a new Float32Array. */
+function elementwise(x, f) {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = f(x[i], i);
+  return out;
+}
 
-  /** The stage of a traceable layer (an activation stands for the layer before it), once
-   * the channel and position are checked; each error names the valid range, as trace.py. */
-  #traceable(layer, channel, y, x) {
-    let i = this.#stages.findIndex((s) => s.name && s.name === layer);
-    if (i > 0 && this.#stages[i].kind in ACTIVATION_NAMES) i -= 1;
-    const s = this.#stages[i];
-    if (!TRACEABLE.has(s?.kind)) {
-      const names = this.#stages.filter((t) => TRACEABLE.has(t.kind)).map((t) => t.name).join(", ");
-      throw new Error(`no layer '${layer}' to trace in ${this.name}; choose one of ${names}`);
-    }
-    const [C, H, W] = s.outShape, inside = (v, n) => Number.isInteger(v) && v >= 0 && v < n;
-    if (!inside(channel, C)) throw new Error(`${s.name} has channels 0-${C - 1}, not ${channel}`);
-    if (!H && (y !== 0 || x !== 0)) {
-      throw new Error(`${s.name} is a linear layer: its position is y = x = 0, not (${y}, ${x})`);
-    }
-    if (H && !(inside(y, H) && inside(x, W))) {
-      throw new Error(`${s.name} positions are y 0-${H - 1}, x 0-${W - 1}, not (${y}, ${x})`);
-    }
-    return i;
+function product(shape) {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** The first index of the largest value, as numpy's argmax. */
+function argmax(values) {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+/** A flat row-major index -> its position in `shape`. */
+function unravel(index, shape) {
+  const out = new Array(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = index % shape[d];
+    index = Math.floor(index / shape[d]);
   }
+  return out;
 }

@@ -1,7 +1,8 @@
 // What the live views (draw_tab.js, photo_tab.js) share: loading their networks from the
 // checkpoints the app serves, reading the value the server sets, and the words of an answer.
 
-import { loadNetwork } from "./engine.js";
+import { loadNetwork, softmax } from "./engine.js";
+import { fixed, percent, powerHtml, powerMathML } from "./format.js";
 
 // ``props.models``: [{path, title}], the first the tab's own network; ``base``: the URL of the
 // page's static files (<root>/gradio_api/file=web/).
@@ -20,24 +21,31 @@ export function parseValue(value) {
   }
 }
 
-export const percent = (p) => `${(100 * p).toFixed(1)} %`;
+// Kept for the tabs that import it from here; its one definition is format.js's.
+export { percent };
 
-const number = (v) => (v < 0 ? "−" : "") + Math.abs(v).toFixed(2);
-
-// The softmax for class ``k`` as MathML, with this input's logits: the formula, then its
-// numbers, then the probability.
-export function softmaxMath(classes, logits, probabilities, k) {
-  const name = classes[k];
-  let sum = 0;
-  for (const z of logits) sum += Math.exp(z);
-  const terms = Array.from(logits, (z, j) => `${classes[j]}: e<sup>${number(z)}</sup>`).join(" + ");
+// The softmax for class ``k`` as MathML, with the numbers the engine's run holds (``run``:
+// its logits, exponentials, denominator and probabilities): the formula, then its numbers,
+// then the probability; below it, every class's e^z, written as powers of ten so that a
+// student can compare them. The older call softmaxMath(classes, logits, probabilities, k)
+// still works: the engine's softmax writes the exponentials out for those logits.
+export function softmaxMath(classes, run, k, ...older) {
+  if (ArrayBuffer.isView(run)) {
+    [run, k] = [{ ...softmax(run), probabilities: k, logits: run }, older[0]];
+  }
+  const name = classes[k], { logits, exponentials, denominator } = run;
+  const terms = Array.from(logits, (z, j) =>
+    `${classes[j]}: e<sup>${fixed(z, 2)}</sup> = ${powerHtml(exponentials[j])}`).join("; ");
   return `<math display="block" aria-label="softmax for ${name}">
     <mrow><mi>p</mi><mo>(</mo><mtext>${name}</mtext><mo>)</mo><mo>=</mo>
     <mfrac><msup><mi>e</mi><msub><mi>z</mi><mtext>${name}</mtext></msub></msup>
       <mrow><munder><mo>∑</mo><mi>k</mi></munder><msup><mi>e</mi><msub><mi>z</mi><mi>k</mi></msub></msup></mrow></mfrac>
-    <mo>=</mo><mfrac><msup><mi>e</mi><mn>${number(logits[k])}</mn></msup><mn>${sum.toPrecision(4)}</mn></mfrac>
-    <mo>=</mo><mn>${percent(probabilities[k])}</mn></mrow></math>
-    <p class="nv-note">The sum below the line adds e<sup>z</sup> over every class: ${terms}.</p>`;
+    <mo>=</mo><mfrac><msup><mi>e</mi><mn>${fixed(logits[k], 2)}</mn></msup>${powerMathML(denominator)}</mfrac>
+    <mo>=</mo><mfrac>${powerMathML(exponentials[k])}${powerMathML(denominator)}</mfrac>
+    <mo>=</mo><mn>${percent(run.probabilities[k])}</mn></mrow></math>
+    <p class="nv-note">The sum below the line adds e<sup>z</sup> over every class (a × 10<sup>n</sup>
+    is a multiplied by ten n times; a negative n divides instead): ${terms}; together
+    ${powerHtml(denominator)}.</p>`;
 }
 
 // The words of a view (web/words.json, shared with the server's tabs) as a

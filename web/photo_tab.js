@@ -10,17 +10,16 @@ import { NetworkView } from "./netview.js";
 
 const signed = (v) => (v < 0 ? "−" : "+") + Math.abs(v).toFixed(2);
 
-export async function mount({ element, props, watch, base }) {
-  const [net] = await loadModels(props, base);
+export async function mount({ element, props, models, watch, base }) {
+  const [net] = await loadModels({ models }, base);
   const view = new NetworkView(element, net);
   const answer = element.querySelector(".nv-answer");
-  const mirrorLine = element.querySelector(".nv-mirror-line");
   const mirror = element.querySelector(".nv-mirror");
   const state = { kind: null, pixels: null, caption: "" };
 
   function showMirror(run) {
     const shown = Boolean(run && run.mirrorLogits);
-    mirrorLine.hidden = mirror.hidden = !shown;
+    mirror.hidden = !shown;
     if (!shown) return;
     mirror.querySelector("tbody").innerHTML = net.classes.map((name, k) =>
       `<tr><td>${name}</td><td>${signed(run.ownLogits[k])}</td><td>${signed(run.mirrorLogits[k])}</td>

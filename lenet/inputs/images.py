@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
-MAX_PIXELS = 64_000_000          # decoded size we accept (256 MB as RGBA); JPEGs decode reduced
+MAX_PIXELS = 64_000_000          # pixels we accept (256 MB as RGBA), as the file's header declares
 MAX_BYTES = 50 * 1024 * 1024     # file size we read at all
 
 
@@ -21,11 +21,13 @@ class InputError(ValueError):
     """Input that cannot be used; the message is one line a user can act on."""
 
 
-def open_image(source, target: int = 0) -> Image.Image:
+def open_image(source, target: int = 0, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Open ``source`` (path, bytes, file object, PIL image or array) as a loaded PIL image.
 
     EXIF orientation is applied and animated images give their first frame. ``target`` lets
-    JPEG decode at a reduced scale when only that many pixels per side are needed.
+    JPEG decode at a reduced scale when only that many pixels per side are needed. An image
+    whose header declares more than ``max_pixels`` is refused before a pixel is decoded: a
+    small file can declare a huge, flat image that costs seconds and gigabytes to decode.
     """
     if isinstance(source, Image.Image):
         return ImageOps.exif_transpose(source)
@@ -48,10 +50,10 @@ def open_image(source, target: int = 0) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(source)
-            if im.width * im.height > MAX_PIXELS and im.format != "JPEG":
+            im = Image.open(source)   # reads the header only
+            if im.width * im.height > max_pixels:   # JPEG too: a reduced decode still costs
                 raise InputError(f"the image is {im.width}x{im.height} pixels; the limit is "
-                                 f"{MAX_PIXELS // 1_000_000} megapixels")
+                                 f"{_megapixels(max_pixels)}")
             if im.format == "JPEG" and target:
                 im.draft(im.mode, (target, target))  # DCT scaling: a 48 MP photo decodes small
             im.seek(0)
@@ -60,7 +62,7 @@ def open_image(source, target: int = 0) -> Image.Image:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(f"the image is too large to decode safely; the limit is "
-                         f"{MAX_PIXELS // 1_000_000} megapixels") from None
+                         f"{_megapixels(max_pixels)}") from None
     except Image.UnidentifiedImageError:
         raise InputError("this is not an image (PNG, JPEG, GIF, BMP, WebP, TIFF ... work)") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
@@ -69,6 +71,11 @@ def open_image(source, target: int = 0) -> Image.Image:
     if min(im.size) < 1:
         raise InputError("the image has no pixels")
     return ImageOps.exif_transpose(im)
+
+
+def _megapixels(pixels: int) -> str:
+    millions = f"{pixels / 1_000_000:.3g}"
+    return f"{millions} megapixel{'' if millions == '1' else 's'}"
 
 
 def _short(exc: Exception) -> str:

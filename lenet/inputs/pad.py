@@ -36,6 +36,7 @@ from lenet.inputs.preprocess import (
 
 __all__ = ["pad_ink", "pad_digit", "pad_recipe", "PadRecipe"]
 
+DRAWING_PIXELS = 1_000_000   # a drawing's largest size (the pad's is 280x280); more is refused
 INK = 0.2             # ink above this counts when cropping and when deciding "nothing drawn"
 MIN_INK = 2           # fewer pixels of ink than this: nothing drawn
 # Stroke widths, as multiples of MNIST_STROKE. LeNet-5 reads fat strokes better than the
@@ -93,8 +94,8 @@ def pad_digit(ink: np.ndarray) -> Digit:
 
 def drawing_digit(source) -> Digit:
     """A drawing as a user or the page gives it (path, PNG bytes, PIL image, array) through
-    the pad's recipe."""
-    return pad_digit(pad_ink(open_image(source)))
+    the pad's recipe. One larger than ``DRAWING_PIXELS`` is refused before it is decoded."""
+    return pad_digit(pad_ink(open_image(source, max_pixels=DRAWING_PIXELS)))
 
 
 def pad_recipe(ink: np.ndarray) -> PadRecipe:

@@ -1,5 +1,7 @@
-"""One tested engine for everything the app shows: prepare an input, classify it, and report
-what happened inside (activations of every conv and pooling layer, Grad-CAM, saliency).
+"""The Python engine, the reference the page's own (web/engine.js) is tested against: prepare
+an input, classify it, and report what happened inside (activations of every conv and pooling
+layer, Grad-CAM, saliency). The server's tabs show its numbers; the draw and photo views
+recompute theirs in the page.
 
 Usable without Gradio:
 
@@ -20,10 +22,12 @@ from torch import nn
 from lenet.inputs.images import InputError, open_image
 from lenet.inputs.preprocess import digit_from_image, photo_to_array
 from lenet.net.checkpoint import averages_mirror, load_checkpoint
-from lenet.net.layers import is_activation
 from lenet.net.models import (
+    REGISTRY,
+    after_activation,
     answer_logits,
     forward_stages,
+    layer_table,
     map_layer_names,
     mirror_mean,
     normalize,
@@ -113,20 +117,20 @@ class Classifier:
         with torch.inference_mode():
             _, outputs = self.forward(torch.zeros(1, self.channels, self.height, self.width))
         self.shapes = {name: tuple(out.shape[1:]) for name, out in outputs.items()}
-        # Grad-CAM looks at the last conv whose maps are larger than 1x1 (LeNet's C5 is 1x1),
-        # after its activation. A model without convolutions (the dense baseline) has no maps
-        # to weigh: cam_layer and cam_output are None and attributions give saliency only.
-        cam_convs = [n for n in self.map_layer_names if isinstance(getattr(model.features, n), nn.Conv2d)
-                     and max(self.shapes[n][1:]) > 1]
-        self.cam_layer = cam_convs[-1] if cam_convs else None
-        self.cam_output = _activation_after(model, self.cam_layer) if cam_convs else None
+        # Which activation follows which layer, as the checkpoint's layer table states it.
+        self.layer_table = layer_table(model)
+        # Grad-CAM's layer is the model spec's, read after its activation. A model without
+        # convolutions (the dense baseline) has no maps to weigh: cam_layer and cam_output
+        # are None and attributions give saliency only.
+        self.cam_layer = REGISTRY[self.name].cam_layer
+        self.cam_output = self.activation_of(self.cam_layer) if self.cam_layer else None
         # The fully connected layers (LeNet's F6 and output, the ConvNet's fc1 and fc2).
         self.linear_names = [n for n, m in model.classifier.named_children()
                              if isinstance(m, nn.Linear)]
 
     def activation_of(self, name: str) -> str:
         """The name of the activation layer after ``name``, or ``name`` when none follows."""
-        return _activation_after(self.model, name)
+        return after_activation(self.layer_table, name)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike) -> "Classifier":
@@ -253,15 +257,6 @@ def layer_outputs(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict
         if name:
             outputs[name] = x
     return x, outputs
-
-
-def _activation_after(model: nn.Module, name: str) -> str:
-    """``name``, or the activation layer right after it when there is one."""
-    stages = forward_stages(model)
-    position = [n for n, _ in stages].index(name)
-    if position + 1 < len(stages) and is_activation(stages[position + 1][1]):
-        return stages[position + 1][0]
-    return name
 
 
 # ---------------------------------------------------------------------------- attributions

@@ -33,7 +33,7 @@ class TraceError(ValueError):
 class Trace:
     """How one value of ``layer`` at (``channel``, ``y``, ``x``) was computed.
 
-    conv:   inputs, weights, products (C_in, kh, kw); sum(products) + bias = pre_activation
+    conv:   inputs, weights, products (C_in, kh, kw); sum_of_products + bias = pre_activation
     linear: inputs, weights, products (N,); same sum; y = x = 0
     pool:   inputs (1, kh, kw) is the window; weights, products, bias are None
     """
@@ -50,7 +50,8 @@ class Trace:
     weights: np.ndarray | None = None
     products: np.ndarray | None = None
     bias: float | None = None
-    pre_activation: float | None = None        # sum(products) + bias
+    sum_of_products: float | None = None       # sum(products), in float64
+    pre_activation: float | None = None        # sum_of_products + bias
     activation: str | None = None              # "ReLU", "tanh", ... or None
     map_value_before: float | None = None      # the layer's own output in the forward pass
     origin: tuple[int, int] | None = None      # the patch's top-left in ``source``; < 0 in padding
@@ -150,8 +151,8 @@ def trace(clf, tensor: torch.Tensor, layer: str, channel: int, y: int = 0, x: in
     here = outputs[layer][0, channel] if outputs[layer].dim() == 2 else outputs[layer][0, channel, y, x]
     if isinstance(m, tuple(POOLS)):
         return _trace_pool(m, before, common, float(here))
-    nxt = layers[names[i + 1]] if i + 1 < len(names) else None
-    act = nxt if type(nxt) in ACTIVATIONS else None
+    shown = clf.activation_of(layer)           # as the layer table states it
+    act = layers[shown] if shown != layer else None
     if isinstance(m, nn.Conv2d):
         inputs, weights, origin = _conv_patch(m, before, channel, y, x)
         step = geometry(m)[3]
@@ -161,10 +162,12 @@ def trace(clf, tensor: torch.Tensor, layer: str, channel: int, y: int = 0, x: in
     inputs, weights = inputs.numpy().copy(), weights.detach().numpy().copy()
     products = inputs * weights
     bias = 0.0 if m.bias is None else float(m.bias[channel])
-    pre = float(products.sum(dtype=np.float64) + bias)
+    total = float(products.sum(dtype=np.float64))
+    pre = total + bias
     value = pre if act is None else float(act(torch.tensor(pre, dtype=torch.float32)))
     return Trace(**common, kind="conv" if isinstance(m, nn.Conv2d) else "linear", inputs=inputs,
-                 value=value, weights=weights, products=products, bias=bias, pre_activation=pre,
+                 value=value, weights=weights, products=products, bias=bias,
+                 sum_of_products=total, pre_activation=pre,
                  activation=ACTIVATIONS.get(type(act)), map_value_before=float(here),
                  origin=origin, top_contributions=_top(inputs, weights, products, origin, step,
                                                        tuple(before.shape), _in_offset(m, channel)))
@@ -244,7 +247,7 @@ def describe(t: Trace, terms: int = 5) -> str:
     for term in shown:
         at = "padding" if term["at"] is None else f"{t.source}{term['at']}"
         lines.append(f"    {term['input']:+10.4f} x {term['weight']:+8.4f} = {term['product']:+10.4f}   {at}")
-    rest = t.products.sum(dtype=np.float64) - sum(term["product"] for term in shown)
+    rest = t.sum_of_products - sum(term["product"] for term in shown)
     if t.products.size > len(shown):
         lines.append(f"{f'    + {t.products.size - len(shown)} more terms':<26}= {rest:+10.4f}")
     lines.append(f"  + bias {t.bias:+.4f}")

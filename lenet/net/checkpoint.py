@@ -58,12 +58,17 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, meta: dict) -> No
     if meta.get("model") not in REGISTRY:
         raise ValueError(f"meta['model'] must be one of {sorted(REGISTRY)}")
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    # The layer table and the test-time rule make the file readable without this code (the
-    # page's JavaScript engine rebuilds the network from them).
+    atomic_write_bytes(path, serialize_tensors(tensors, metadata={
+        META_KEY: json.dumps(self_description(model, meta))}))
+
+
+def self_description(model: nn.Module, meta: dict) -> dict:
+    """``meta`` with what makes the file readable without this code (the page's JavaScript
+    engine rebuilds the network from it): the layer table, the model's Grad-CAM layer from
+    its spec, and the test-time rule."""
     rule = meta.get("mirror_average", mirror_average_for(meta.get("hyperparameters", {})))
-    meta = {"format_version": FORMAT_VERSION, **meta, "layers": layer_table(model),
-            "mirror_average": bool(rule)}
-    atomic_write_bytes(path, serialize_tensors(tensors, metadata={META_KEY: json.dumps(meta)}))
+    return {"format_version": FORMAT_VERSION, **meta, "layers": layer_table(model),
+            "cam_layer": REGISTRY[meta["model"]].cam_layer, "mirror_average": bool(rule)}
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:

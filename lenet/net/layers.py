@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from torch import nn
 
+# The activations, in words; each one's kind in the layer table is its class name in lower
+# case (relu, tanh, sigmoid). web/engine.js has the same kinds in its table of layer kinds.
 ACTIVATIONS = {nn.ReLU: "ReLU", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
 POOLS = {nn.MaxPool2d: "max pooling", nn.AvgPool2d: "average pooling"}
 MAP_LAYERS = (nn.Conv2d, *POOLS)   # layers whose outputs are feature maps
@@ -13,6 +15,11 @@ MAP_LAYERS = (nn.Conv2d, *POOLS)   # layers whose outputs are feature maps
 
 def is_activation(layer: nn.Module) -> bool:
     return type(layer) in ACTIVATIONS
+
+
+def activation_kind(layer: nn.Module) -> str:
+    """An activation's kind in the layer table: ``nn.ReLU()`` -> "relu"."""
+    return type(layer).__name__.lower()
 
 
 def pair(v) -> tuple[int, int]:
