@@ -19,22 +19,27 @@ from pathlib import Path
 
 import gradio as gr
 import torch
+from starlette.middleware import Middleware
 
 from lenet.inside.gallery import GalleryError, gallery_path, load_gallery
 from lenet.inside.inference import Classifier
 from lenet.net.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
 from ui import blocks, draw, gallery, inside, invariance, photo
-from ui.api import EXPLAIN_TOP
 from ui.blocks import DEFAULTS as BLOCK_DEFAULTS
 from ui.blocks import BlocksTab
 from ui.draw import DrawTab
 from ui.events import lane
 from ui.gallery import GalleryTab
 from ui.invariance import InvarianceTab
+from ui.projector import large_text_toggle
+from ui.limits import BoundedBodies
 from ui.photo import PhotoTab
 from ui.view import CSS, png_data_url
 
-MAX_FILE_SIZE = "50mb"      # Gradio refuses larger files; ui.view answers above 10 MB in words
+MAX_FILE_MB = 50            # Gradio refuses larger files; ui.view answers above 10 MB in words
+MAX_FILE_SIZE = f"{MAX_FILE_MB}mb"
+# An event's JSON at most (ui.limits): a drawing's data URL (1 MB decoded, ui.api) and the rest.
+MAX_BODY_MB = 2
 QUEUE_SIZE = 64             # waiting requests beyond this are turned away ("queue full")
 TORCH_THREADS = 1           # one small image per request: threads cost more than they save
 log = logging.getLogger("app")
@@ -116,9 +121,11 @@ def build(models: dict[str, Classifier] | None = None) -> Page:
     opened = lane("opened")   # a tab's first result when a visitor opens it
 
     with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800), fill_width=True) as demo:
-        gr.Markdown("## How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to "
-                    "the **ConvNet** (CIFAR-10) and look inside, layer by layer.",
-                    elem_id="page-title")
+        with gr.Row(equal_height=False, elem_id="page-head"):
+            gr.Markdown("## How a CNN sees\nDraw a digit for **LeNet-5** (MNIST) or show a photo to "
+                        "the **ConvNet** (CIFAR-10) and look inside, layer by layer.",
+                        elem_id="page-title")
+            large_text_toggle()
         with gr.Tabs(overflow_behavior="wrap") as tabs:   # every tab one tap away on a phone
             with gr.Tab(draw.TITLE, id="draw"):
                 draw_tab.build()
@@ -137,8 +144,18 @@ def build(models: dict[str, Classifier] | None = None) -> Page:
             with gr.Tab(inside.TITLE, id="inside"):
                 inside.build(list(models.values()))
 
-    demo.queue(max_size=QUEUE_SIZE)
+    # api_open=False: /gradio_api/run/<name> would run an event outside the queue, past its
+    # lanes and QUEUE_SIZE (gradio_client uses the queue).
+    demo.queue(max_size=QUEUE_SIZE, api_open=False)
     return Page(demo, models, draw_tab, photo_tab, gallery_tab, blocks_tab, lab_tab)
+
+
+def launch_options() -> dict:
+    """``demo.launch``'s settings besides where it listens: the largest upload, the bound on
+    every other request's body (``ui.limits``) and the page's style sheet."""
+    bounded = Middleware(BoundedBodies, limit=MAX_BODY_MB * 2**20,
+                         upload_limit=(MAX_FILE_MB + 1) * 2**20)   # + the form's own bytes
+    return dict(max_file_size=MAX_FILE_SIZE, css=CSS, app_kwargs={"middleware": [bounded]})
 
 
 def warm_up(url: str) -> None:
@@ -152,7 +169,7 @@ def warm_up(url: str) -> None:
     try:
         client = Client(url, download_files=False, verbose=False)
         client.predict(sketch, api_name="/classify_sketch")
-        client.predict(sketch, EXPLAIN_TOP, None, api_name="/sketch_pictures")
+        client.predict(sketch, api_name="/sketch_pictures")
         # The building block's defaults, as the API takes them (the photo is a per-visitor state
         # that the API does not take). The first block imports torchvision.
         block = {**BLOCK_DEFAULTS, "custom": {"headers": ["1", "2", "3"],
@@ -170,7 +187,7 @@ def main() -> None:
         sys.exit(str(exc))
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-                max_file_size=MAX_FILE_SIZE, css=CSS, prevent_thread_lock=True)
+                prevent_thread_lock=True, **launch_options())
     warm_up(demo.local_url)
     demo.block_thread()
 

@@ -69,6 +69,7 @@ def data_url(path: Path, kind: str = "image/png") -> str:
 class Inputs:
     big_png: Path      # 8000x8000 drawing, about 80 KB
     big_jpeg: Path     # 89 megapixels, about 1 MB
+    jpeg_64mp: Path    # 8000x8000, about 0.8 MB: under the data URL's bound
     noise_20mb: Path   # a 20 MB drawing
     photo_12mb: Path   # a real picture over the 10 MB limit
     seven: Path        # a 280x280 drawing, as the pad draws
@@ -77,6 +78,7 @@ class Inputs:
     def make(cls) -> "Inputs":
         return cls(made("big.png", lambda p: drawing(8000, 8000).save(p, optimize=True)),
                    made("big.jpg", lambda p: drawing(10000, 8900).save(p, quality=30)),
+                   made("big64.jpg", lambda p: drawing(8000, 8000).save(p, quality=30)),
                    made("noise20.png", noise(2600)), made("photo12.png", noise(2000)),
                    made("seven.png", lambda p: drawing(280, 280, "RGB").save(p)))
 
@@ -146,14 +148,18 @@ class App:
                               headers={"Content-Type": "application/json"})
         if join.status_code != 200:
             return f"HTTP {join.status_code}: {first_line(join.text)}"
-        event = join.json()["event_id"]
+        event, toasts = join.json()["event_id"], []
         with self.http.stream("GET", f"/gradio_api/queue/data?session_hash={session}") as stream:
             for line in stream.iter_lines():
                 if not line.startswith("data:"):
                     continue
                 message = json.loads(line[5:])
-                if message.get("event_id") == event and message.get("msg") == "process_completed":
-                    return summary(message)
+                if message.get("event_id") != event:
+                    continue
+                if message.get("msg") == "log":   # gr.Warning / gr.Info: a toast on the page
+                    toasts.append(f"{message.get('level')}: {first_line(message.get('log', ''))}")
+                if message.get("msg") == "process_completed":
+                    return summary(message, toasts)
         return "no answer"
 
     def upload(self, path: Path) -> dict:
@@ -168,8 +174,9 @@ def first_line(text: str) -> str:
     return (text.strip().splitlines() or [""])[0][:110]
 
 
-def summary(message: dict) -> str:
-    """A completed event in one line: its error, its first text output, or what it returned."""
+def summary(message: dict, toasts: list[str]) -> str:
+    """A completed event in one line: its error, its first text output, its toast, or what it
+    returned."""
     output = message.get("output") or {}
     if not message.get("success"):
         return f"error: {first_line(str(output.get('error')))}"
@@ -180,7 +187,9 @@ def summary(message: dict) -> str:
         if isinstance(value, dict) and isinstance(value.get("value"), str) and value["value"]:
             return first_line(value["value"])   # an update, e.g. the status Markdown's
     pictures = sum(isinstance(v, dict) and bool(v.get("path")) for v in data)
-    return f"{pictures} pictures, {len(data)} outputs" if pictures else first_line(json.dumps(data))
+    if pictures:
+        return f"{pictures} pictures, {len(data)} outputs"
+    return toasts[0] if toasts else first_line(json.dumps(data))
 
 
 # ---------------------------------------------------------------------------- the probes
@@ -212,7 +221,7 @@ def probes(app: App, inputs: Inputs) -> dict:
         data[0], data[1] = DIGIT, view
         for k, label in enumerate(app.labels(lab)):
             for key, value in changes.items():
-                if label.startswith(key):
+                if (label or "").startswith(key):
                     data[k] = value
         return app.queue(lab, data)
 
@@ -226,16 +235,22 @@ def probes(app: App, inputs: Inputs) -> dict:
         "meta": {"_type": "gradio.FileData"}}))
     size = server_file.stat().st_size / 2**20
     return {
+        "reference: the pad's 280x280 drawing -> /classify_sketch":
+            lambda: app.queue(sketch, [data_url(inputs.seven)]),
         "8000x8000 PNG drawing (80 KB) -> /classify_sketch":
             lambda: app.queue(sketch, [data_url(inputs.big_png)]),
         "same -> /sketch_pictures":
             lambda: app.queue(pictures, with_api(pictures, data_url(inputs.big_png), "top prediction")),
         "89 MP JPEG drawing (1 MB) -> /classify_sketch":
             lambda: app.queue(sketch, [data_url(inputs.big_jpeg, "image/jpeg")]),
+        "64 MP JPEG drawing (0.8 MB) -> /classify_sketch":
+            lambda: app.queue(sketch, [data_url(inputs.jpeg_64mp, "image/jpeg")]),
         "8000x8000 drawing as the draw view -> /building_block (my drawing)":
             lambda: block_with(source="my drawing", drawing=big_view),
         "8000x8000 drawing as the draw view -> /invariance_curves":
             lambda: lab_with(big_view),
+        "8000x8000 PNG photo (80 KB, at the 64 MP limit) -> /classify_photo":
+            lambda: app.queue(photo, with_api(photo, app.upload(inputs.big_png))),
         "89 MP JPEG photo -> /classify_photo":
             lambda: app.queue(photo, with_api(photo, big_photo())),
         "20 MB drawing (data URL) -> /classify_sketch":
@@ -244,7 +259,7 @@ def probes(app: App, inputs: Inputs) -> dict:
             lambda: app.queue(sketch, ["data:image/png;base64," + "A" * (84 * 2**20)]),
         f"{SIDE_DOOR} at once -> /gradio_api/run/classify_sketch":
             lambda: side_door(app, "classify_sketch", [data_url(inputs.seven)]),
-        "a queue=False event (the inside tab's model) -> /gradio_api/run/predict":
+        "every event by its fn_index -> /gradio_api/run/predict":
             lambda: skip_queue(app),
         f"oracle: url-only FileData naming a {size:.0f} MB server file -> /classify_photo":
             lambda: oracle(server_file),
@@ -298,16 +313,12 @@ def side_door(app: App, name: str, data: list) -> str:
 
 
 def skip_queue(app: App) -> str:
-    """Every event the page runs outside the queue, called directly: which answered."""
-    outside = [d for d in app.config["dependencies"] if not d.get("queue", True)]
-    if not outside:
-        return "no event runs outside the queue"
-    answered = 0
-    for dep in outside:
-        body = {"data": app.defaults(dep), "fn_index": dep["id"]}
-        answered += httpx.post(f"{app.url}gradio_api/run/predict", json=body,
-                               timeout=TIMEOUT).status_code == 200
-    return f"{answered} of {len(outside)} events outside the queue answered HTTP 200"
+    """Every event of the page, called by its number outside the queue: how many ran."""
+    events = app.config["dependencies"]
+    ran = sum(httpx.post(f"{app.url}gradio_api/run/predict", timeout=TIMEOUT, json={
+        "data": app.defaults(dep), "fn_index": dep["id"]}).status_code == 200 for dep in events)
+    outside = sum(not dep.get("queue", True) for dep in events)
+    return f"{ran} of {len(events)} events ran (HTTP 200); {outside} are marked queue=False"
 
 
 def client_alone(app: App, value, api_name: str) -> str:

@@ -83,7 +83,7 @@ def server(built):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     built.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                      quiet=True, max_file_size=app.MAX_FILE_SIZE)
+                      quiet=True, **app.launch_options())
     yield f"http://127.0.0.1:{port}/"
     built.demo.close()
 
@@ -125,20 +125,22 @@ def app_url():
 BROWSER_FIXTURES = {"chromium", "js_page"}
 SLOW_FIXTURES = {"app_url", "server", "tiny_mnist", "tiny_image_folder"}
 SLOW_MODULES = {"test_train", "test_committed_checkpoints", "test_device", "test_concurrency"}
-# Tests that start the app in a new Python process, as "file::name prefix": each imports torch
-# and gradio again, 5 to 10 s apiece on a 2-core machine.
-APP_PROCESS_TESTS = ("test_app.py::test_the_app_as_a_process",
-                     "test_deploy.py::test_the_app_starts_from_the_upload_set")
+# Tests that start Python anew (the app, the command line), as "file::name prefix": each imports
+# torch, the app's gradio too, again: 2 to 10 s apiece on a 2-core machine.
+PROCESS_TESTS = ("test_app.py::test_the_app_as_a_process",
+                 "test_deploy.py::test_the_app_starts_from_the_upload_set",
+                 "test_predict_cli.py::", "test_trace.py::test_cli_",
+                 "test_gallery.py::test_gallery_command")
 
 
 def pytest_collection_modifyitems(items):
-    """``browser`` for every test that drives Chromium, ``slow`` for those that start the app,
-    train or read a real test set: ``python -m pytest -m "not browser and not slow"`` runs
-    the rest in well under a minute."""
+    """``browser`` for every test that drives Chromium, ``slow`` for those that start the app
+    or the command line, train or read a real test set: ``python -m pytest -m "not browser
+    and not slow"`` runs the rest in well under a minute."""
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         if used & BROWSER_FIXTURES:
             item.add_marker(pytest.mark.browser)
         if (used & SLOW_FIXTURES or item.module.__name__ in SLOW_MODULES
-                or item.nodeid.rsplit("/", 1)[-1].startswith(APP_PROCESS_TESTS)):
+                or item.nodeid.rsplit("/", 1)[-1].startswith(PROCESS_TESTS)):
             item.add_marker(pytest.mark.slow)

@@ -8,6 +8,7 @@ page as lists."""
 from __future__ import annotations
 
 import json
+import re
 import struct
 
 import numpy as np
@@ -397,7 +398,7 @@ def test_trace_matches_python(name, classifiers, compared, js_page):
             assert worst(mine["products"], np.ravel(theirs["products"])) <= TOLERANCE, where
             total = numpy_sum_of_products(clf, tensor, layer, channel, y, x)
             assert mine["sum_of_products"] == pytest.approx(total, abs=TOLERANCE), where
-            assert mine["pre_activation"] == pytest.approx(total + mine["bias"], abs=1e-9), where
+            assert mine["pre_activation"] == mine["sum_of_products"] + mine["bias"], where
         else:
             assert mine["sum_of_products"] is None, where
         same_top_terms(mine["top_contributions"], theirs["top_contributions"])
@@ -431,6 +432,130 @@ def test_an_activation_is_traced_as_the_layer_before_it(compared, js_page):
     page = js_page.evaluate(TRACE_JS, {"url": url("lenet5"), "input": flat(tensor),
                                        "queries": [["C3_relu", 2, 3, 4], ["C3", 2, 3, 4]]})
     assert page[0] == page[1] and page[0]["layer"] == "C3"
+
+
+PANEL_JS = """async ({url, input, queries}) => {
+  const e = await import('/web/engine.js');
+  const {traceHtml} = await import('/web/trace_panel.js');
+  const {softmaxMath} = await import('/web/live.js');
+  const net = await e.loadNetwork(url);
+  const run = net.forward(Float32Array.from(input));
+  const outputName = net.layers.at(-1).name, box = document.createElement('div');
+  document.body.append(box);          // laid out, so that innerText reads as a person does
+  const shown = (html) => { box.innerHTML = html; return {html, text: box.innerText}; };
+  const traces = queries.map((q) => net.trace(run, ...q));
+  return {
+    traces: traces.map((t) => shown(traceHtml(t, {classes: net.classes, outputName, run}))),
+    sums: traces.map((t) => t.sum_of_products), values: traces.map((t) => t.value),
+    largest: traces.map((t) => t.top_contributions[0]?.at ?? null),
+    softmax: shown(softmaxMath(net.classes, run, run.top)),
+    softmaxOlderCall: softmaxMath(net.classes, run.logits, run.probabilities, run.top),
+    logits: Array.from(run.logits), mirrorLogits: run.mirrorLogits && Array.from(run.mirrorLogits),
+  };
+}"""
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def dash(v: float) -> str:
+    """Three decimals with a true minus sign, as the page writes a number."""
+    return f"{v:.3f}".replace("-", "−")
+
+
+def term(v: float) -> str:
+    """A number added to a sum, as the page writes it: "+ 0.123", "− 0.123"."""
+    return ("− " if v < 0 else "+ ") + f"{abs(v):.3f}"
+
+
+def test_the_trace_panel_names_units_in_plain_words(classifiers, compared, js_page):
+    clf = classifiers["lenet5"]
+    tensor = compared["lenet5"]["reference"][realistic(compared, "lenet5")]["tensor"]
+    queries = [["C3_relu", 5, 4, 6], ["output", 3, 0, 0], ["S4", 5, 2, 3], ["C5", 7, 0, 0],
+               ["F6", 55, 0, 0]]
+    page = js_page.evaluate(PANEL_JS, {"url": url("lenet5"), "input": flat(tensor),
+                                       "queries": queries})
+    c3, output, s4, c5, f6 = (words(t["text"]) for t in page["traces"])
+    assert c3.startswith("C3 after ReLU, channel 5, row 4, column 6 ")
+    assert s4.startswith("S4, channel 5, row 2, column 3 ")
+    assert "window of C3 after ReLU, channel 5:" in s4
+    assert c5.startswith("C5 after ReLU, channel 7 ") and f6.startswith("F6 after ReLU, unit 55 ")
+    assert output.startswith("output · “3”")
+    # The largest terms say where each input sits: S4 maps for C5, F6's units for the output.
+    assert f"F6 after ReLU, unit {page['largest'][1][0]} " in output
+    c, y, x = page["largest"][3]
+    assert f"S4, channel {c}, row {y}, column {x} " in c5
+    for text in (c3, output, s4, c5, f6):
+        assert not re.search(r"_relu|\[\d", text), text      # no "C3_relu [5, 4, 6]"
+    # The sum shown is the engine's sum of products (held to numpy above), then the bias.
+    bias = float(clf.model.features.C3.bias[5])
+    assert f"Sum of the 150 products {dash(page['sums'][0])} {term(bias)} (bias)" in c3
+
+
+def test_the_softmax_writes_its_exponentials_as_powers_of_ten(compared, js_page):
+    """Never "1.706e+9": each e^z and their sum as m × 10^n, matching numpy's."""
+    tensor = compared["lenet5"]["reference"][realistic(compared, "lenet5")]["tensor"]
+    page = js_page.evaluate(PANEL_JS, {"url": url("lenet5"), "input": flat(tensor),
+                                       "queries": [["output", 0, 0, 0]]})
+    exponentials = np.exp(np.asarray(page["logits"], np.float64))
+    assert exponentials.max() >= 1e4      # large enough that JavaScript's own would say e+
+    for html in (page["softmax"]["html"], page["softmaxOlderCall"], page["traces"][0]["html"]):
+        assert not re.search(r"\de[+-]?\d", html), html
+    html = page["softmax"]["html"]
+    for value in (*exponentials, exponentials.sum()):
+        exponent = int(np.floor(np.log10(value)))
+        if -3 <= exponent < 4:
+            continue
+        mantissa = value / 10.0 ** exponent
+        written = re.findall(rf"(\d\.\d{{3}}) × 10<sup>{exponent}</sup>".replace("-", "−"), html)
+        assert any(abs(float(m) - mantissa) <= 2e-3 * mantissa for m in written), (value, written)
+    assert page["softmaxOlderCall"] == html
+
+
+def test_the_photo_trace_says_how_its_logit_becomes_the_answer(compared, js_page):
+    """A model that averages with the mirror image: the trace's value is this photo's logit,
+    the answer's z is the mean, and the panel says both, with the engine's numbers."""
+    tensor = compared["convnet"]["reference"][realistic(compared, "convnet")]["tensor"]
+    page = js_page.evaluate(PANEL_JS, {"url": url("convnet"), "input": flat(tensor),
+                                       "queries": [["fc2", 8, 0, 0], ["conv1", 2, 3, 4]]})
+    text, conv1 = (words(t["text"]) for t in page["traces"])
+    own, mirror, mean = page["values"][0], page["mirrorLogits"][8], page["logits"][8]
+    assert mean == pytest.approx((own + mirror) / 2, abs=1e-6)
+    assert f"= {dash(own)}, this image's own logit z." in text
+    assert f"The mirror image's logit for “ship” is {dash(mirror)};" in text
+    assert f"({dash(own)} {term(mirror)}) / 2 = {dash(mean)}, the z shown beside “ship”" in text
+    assert "input, red channel" in conv1 and "input, blue channel" in conv1
+
+
+def test_a_new_activation_is_one_entry_in_each_engines_table(js_page):
+    """LeNet-5 with sigmoids: layers.ACTIVATIONS and engine.js's KINDS already know it, so the
+    page rebuilds and traces it as torch computes it, with nothing else to change."""
+    class LeNetSigmoid(LeNet5):
+        activation = nn.Sigmoid
+    torch.manual_seed(1)
+    model = LeNetSigmoid().eval()
+    meta = self_description(model, {"model": "lenet5", "classes": [str(d) for d in range(10)],
+                                     "input_shape": [1, 28, 28], "mean": [0.0], "std": [1.0]})
+    content = safetensors_bytes(model.state_dict(), metadata={"lenet": json.dumps(meta)})
+    x = torch.rand(1, 1, 28, 28)
+    page = js_page.evaluate("""async ({bytes, input}) => {
+        const e = await import('/web/engine.js');
+        const net = e.networkFromBuffer(new Uint8Array(bytes).buffer);
+        const run = net.forward(Float32Array.from(input));
+        const t = net.trace(run, "C3_sigmoid", 2, 3, 4);
+        return {c3: Array.from(run.outputs.C3_sigmoid.data), logits: Array.from(run.logits),
+                value: t.value, activation: t.activation, words: t.layer_words,
+                cam: net.camOutput, saliency: Array.from(net.attributions(run, 4).saliency)};
+    }""", {"bytes": list(content), "input": flat(x)})
+    with torch.no_grad():
+        c3 = torch.sigmoid(model.features[:4](x))
+        logits = model(x)
+    assert worst(page["c3"], flat(c3)) <= TOLERANCE and worst(page["logits"], flat(logits)) <= TOLERANCE
+    assert page["value"] == pytest.approx(float(c3[0, 2, 3, 4]), abs=TOLERANCE)
+    assert (page["activation"], page["words"], page["cam"]) == ("sigmoid", "C3 after sigmoid", "C3_sigmoid")
+    _, saliency = torch_maps(model, x, None, 4)
+    assert worst(page["saliency"], saliency.ravel()) <= 1e-4 * saliency.max() + 1e-7
 
 
 @pytest.mark.parametrize("name", MODELS)

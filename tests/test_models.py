@@ -2,14 +2,18 @@
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from lenet.net.models import (
     REGISTRY,
     ConvNet,
+    CourseNet,
     Dense,
     LeNet5,
     LeNet5Classic,
+    after_activation,
     count_parameters,
+    layer_table,
     map_layer_names,
 )
 
@@ -132,3 +136,51 @@ def test_registry_describes_each_model():
     assert REGISTRY["lenet5-classic"].input_shape == REGISTRY["dense"].input_shape == (1, 28, 28)
     assert REGISTRY["lenet5-classic"].classes == REGISTRY["dense"].classes == \
         REGISTRY["lenet5"].classes
+
+
+def test_every_model_has_the_one_forward_pass():
+    """features, flatten, classifier: written once (CourseNet), the same as the blocks run
+    by hand."""
+    for name, spec in REGISTRY.items():
+        model = spec.build()
+        assert type(model).forward is CourseNet.forward, name
+        x = torch.rand(2, *spec.input_shape)
+        with torch.no_grad():
+            by_hand = model.classifier(model.features(x).reshape(2, -1))
+            torch.testing.assert_close(model(x), by_hand)
+
+
+def test_the_spec_names_the_last_conv_larger_than_1x1_for_grad_cam():
+    """LeNet's C5 is 1x1 and cannot say where, so C3; the dense model has no conv."""
+    for name, spec in REGISTRY.items():
+        model, x = spec.build(), torch.zeros(1, *spec.input_shape)
+        large = []
+        for layer_name, layer in model.features.named_children():
+            x = layer(x)
+            if isinstance(layer, nn.Conv2d) and max(x.shape[2:]) > 1:
+                large.append(layer_name)
+        assert spec.cam_layer == (large[-1] if large else None), name
+    assert REGISTRY["lenet5"].cam_layer == "C3" and REGISTRY["dense"].cam_layer is None
+
+
+def test_the_layer_table_says_which_activation_follows_each_layer():
+    table = {row["name"]: row for row in layer_table(LeNet5Classic())}
+    assert table["C3"]["after_activation"] == "C3_tanh" and table["S4"]["after_activation"] == "S4"
+    assert after_activation(layer_table(ConvNet()), "fc1") == "fc1_tanh"
+    assert after_activation(layer_table(ConvNet()), "fc2") == "fc2"
+    assert after_activation(layer_table(Dense()), "output") == "output"
+
+    class Sigmoids(LeNet5):         # any activation of layers.ACTIVATIONS goes in the table
+        activation = nn.Sigmoid
+    rows = {row["name"]: row for row in layer_table(Sigmoids())}
+    assert rows["C1_sigmoid"]["kind"] == "sigmoid" and rows["C1"]["after_activation"] == "C1_sigmoid"
+    with pytest.raises(KeyError, match="no layer 'C9'"):
+        after_activation(layer_table(LeNet5()), "C9")
+
+
+def test_each_spec_carries_the_recipe_that_trained_it():
+    for name, spec in REGISTRY.items():
+        assert spec.training["optimizer"] in ("sgd", "adam"), name
+        assert {"epochs", "lr", "batch_size", "pad", "flip", "resample"} <= set(spec.training)
+    assert REGISTRY["lenet5-classic"].training["optimizer"] == "adam"
+    assert REGISTRY["convnet"].training["flip"] and not REGISTRY["lenet5"].training["flip"]

@@ -115,13 +115,17 @@ def test_every_layer_matches_an_independent_recomputation(case, name, layer):
         forward_map = outputs[POST[name].get(layer, layer)]
         assert t.value == pytest.approx(float(forward_map[at]), abs=1e-4)
         if t.kind == "pool":
-            assert t.pool == "max" and t.inputs.shape == (1, 2, 2)
+            assert t.pool == "max" and t.inputs.shape == (1, 2, 2) and t.sum_of_products is None
             assert t.inputs[0][t.winner] == pytest.approx(t.value, abs=1e-6)
             continue
         assert t.pre_activation == pytest.approx(float(pre_map[at]), abs=1e-4)
         assert t.map_value_before == pytest.approx(float(pre_map[at]), abs=1e-4)
         assert t.inputs.shape == t.weights.shape == t.products.shape
         assert float((t.inputs * t.weights).sum()) + t.bias == pytest.approx(t.pre_activation, abs=1e-4)
+        # The sum of products is the reference's pre-activation less the checkpoint's bias.
+        bias = float(weights[WEIGHT[layer] + ".bias"][channel])
+        assert t.sum_of_products == pytest.approx(float(pre_map[at]) - bias, abs=1e-4)
+        assert t.pre_activation == t.sum_of_products + t.bias
         np.testing.assert_array_equal(t.weights, weights[WEIGHT[layer] + ".weight"][channel].numpy())
         assert t.bias == float(weights[WEIGHT[layer] + ".bias"][channel])
         biggest = np.sort(np.abs((t.inputs * t.weights).ravel()))[::-1][:len(t.top_contributions)]

@@ -91,7 +91,10 @@ def test_laplacian_on_the_sample_matches_conv2d_and_the_engines_formula(tab):
         assert f"`{engine.size_formula[step]}`" in out.formulas
     pooled = F.max_pool2d(F.relu(F.conv2d(grey, LAPLACIAN, stride=2, padding=1)), 3, 2)
     assert_same_grid(out.pooled, pooled[0], "neg_abs")
-    assert out.seen.size[0] >= 258   # the input with its black frame of zero padding
+    framed = np.asarray(out.seen, dtype=float)    # the input with its frame of zero padding
+    assert framed.shape == (1 + 256 + 1, 1 + 256 + 1)
+    assert not framed[[0, -1]].any() and not framed[:, [0, -1]].any()
+    assert np.abs(framed[1:-1, 1:-1] - 255 * grey[0, 0].numpy()).max() <= 1
 
 
 @pytest.mark.parametrize("model, layer, k", [(0, "C1", 4), (1, "conv1", 11)])

@@ -36,15 +36,15 @@ def join(header: dict, data: bytes) -> bytes:
 
 
 def refresh(path: Path) -> bool:
-    """Rewrite ``path``'s metadata as ``save_checkpoint`` would; True when it changed."""
+    """Rewrite ``path``'s metadata as ``save_checkpoint`` would; True when it had to change
+    (a file whose metadata is already current is left byte for byte as it is)."""
     model, meta = load_checkpoint(path)
-    raw = path.read_bytes()
-    header, data = split(raw)
-    header["__metadata__"][META_KEY] = json.dumps(self_description(model, meta))
-    new = join(header, data)
-    if new == raw:
+    described = self_description(model, meta)
+    if described == meta:
         return False
-    atomic_write_bytes(path, new)
+    header, data = split(path.read_bytes())
+    header["__metadata__"][META_KEY] = json.dumps(described)
+    atomic_write_bytes(path, join(header, data))
     return True
 
 

@@ -8,8 +8,10 @@ are ``lenet.inside.blocks``; nothing here computes a convolution itself.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
+from html import escape
 
 import gradio as gr
 import torch
@@ -31,12 +33,13 @@ from lenet.inside.memo import SingleFlight
 from lenet.pictures.visualize import enlarge_by, maps_grid, pixels_to_image
 
 from .components import RawImage, picture
-from .events import Result, Shows, guarded, lane
-from .view import shown_input
+from .events import INSTANT, Result, Shows, guarded, lane
+from .view import check_upload_size, shown_input
 from .words import define
 
 TITLE = "Building blocks"
 DRAWING, PHOTO, SAMPLE, UPLOAD = "my drawing", "my photo", "sample", "upload"
+SOURCES = (DRAWING, PHOTO, SAMPLE, UPLOAD)
 EMPTY_SOURCE = {DRAWING: "Draw a digit in the first tab first.",
                 PHOTO: "Upload a photo in the photo tab first.",
                 UPLOAD: "Upload a picture in the box above first."}
@@ -55,6 +58,15 @@ GRID_SIDE = 640    # pixels: the conv grid's longer side, about (ReLU and poolin
 SHOW_ALL = 75      # kernel numbers shown in full up to this many; else the first filter only
 BOX = {"input": 236, "maps": 236}   # picture heights, so the page does not jump
 LANE = lane("blocks")
+# The settings a user can type or an API caller can send anything into, by name: the whole
+# numbers' ranges (the sliders' and the seed box's), the bias's, and the choices' names.
+WHOLE = {"count": (1, 32), "size": (3, 7), "seed": (0, 2**31 - 1), "stride": (1, 4),
+         "padding": (0, 3), "pool_size": (2, 4), "pool_stride": (1, 4)}
+BIAS_LIMIT = 1000
+WORDS = {"count": "number of random filters", "size": "size of the random filters",
+         "seed": "seed", "stride": "stride", "padding": "zero padding",
+         "pool_size": "pool size", "pool_stride": "pool stride", "source": "picture",
+         "pool": "pooling", "maps_as": "way to show the maps"}
 # Every setting by the name the handler (and the API) takes it, with the page's starting values.
 DEFAULTS = dict(source=SAMPLE, upload=None, drawing=None, photo=None, kernel="Laplacian",
                 custom=FIXED_KERNELS["laplacian"], count=10, size=5, seed=0, stride=1,
@@ -116,6 +128,36 @@ def kernel_block(kernel: torch.Tensor) -> str:
     return "```\n" + "\n\n".join(blocks) + "\n```"
 
 
+def checked(settings: dict) -> dict:
+    """``settings`` with every whole number an ``int`` in its range (``WHOLE``), the bias a
+    float within ``BIAS_LIMIT`` and every choice one of its names; a number left empty takes
+    its default. Anything else is one line saying what to set (``InputError``)."""
+    s = dict(settings)
+    for name, (low, high) in WHOLE.items():
+        value = number(DEFAULTS[name] if s[name] is None else s[name])
+        if value is None or not low <= value <= high:   # NaN and text are None
+            raise InputError(f"the {WORDS[name]} must be a whole number from {low} to {high}")
+        s[name] = int(round(value))
+    s["bias"] = number(0 if s["bias"] is None else s["bias"])
+    if s["bias"] is None or abs(s["bias"]) > BIAS_LIMIT:
+        raise InputError(f"the bias must be a number from −{BIAS_LIMIT} to {BIAS_LIMIT}")
+    for name, names in (("source", SOURCES), ("pool", POOLS), ("maps_as", MAP_STYLES)):
+        if s[name] not in names:
+            raise InputError(f"choose the {WORDS[name]}: {', '.join(map(str, names))}")
+    return s
+
+
+def number(value) -> float | None:
+    """``value`` as a finite float, or None (text, NaN, infinity, a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:   # an integer too large for a float
+        return None
+    return value if math.isfinite(value) else None
+
+
 @dataclass
 class BlockShown(Result):
     """What one run of the block shows: a status line, the kernel's numbers, the size
@@ -157,6 +199,11 @@ class BlocksTab:
         # Uploads are named by their content's hash and the pad sends bytes: safe keys.
         self.images = SingleFlight(lambda key: image_to_tensor(*key), maxsize=16)
         self.run = guarded(BlockShown.failed, warn=True)(self._run)
+        # Every setting a keyword with the page's starting value: Gradio reads the API's
+        # defaults from the signature, so a caller gives only what it changes.
+        self.run.__signature__ = inspect.Signature(
+            [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=value)
+             for name, value in DEFAULTS.items()], return_annotation=BlockShown)
 
     # ------------------------------------------------------------------ handlers
     def _image(self, source: str, upload, drawing, photo) -> torch.Tensor | str:
@@ -168,13 +215,14 @@ class BlocksTab:
             return EMPTY_SOURCE[source]
         if source == SAMPLE:
             return self.sample
+        if source in (PHOTO, UPLOAD):
+            check_upload_size(chosen[source], "picture")
         # the digit as drawn, in grey; photos and uploads keep their colour
         return self.images((chosen[source], source == DRAWING))
 
     def _kernel(self, choice: str, custom, count, size, seed, channels: int):
         """(kernel (O, I, kh, kw) as defined, words about it)."""
         if choice == RANDOM:
-            count, size, seed = int(count), int(size), int(seed or 0)
             kernel = make_kernel("random", channels, count=count, size=size, seed=seed)
             return kernel, f"drawn from N(0, 1) with seed {seed}"
         if choice == CUSTOM:
@@ -183,30 +231,29 @@ class BlocksTab:
             return make_kernel(NAMED[choice]), ""
         if choice in self.learned:
             return self.learned[choice], "learned weights as stored (their bias is not added)"
-        raise InputError(f"unknown kernel {choice!r}; pick one from the list")
+        raise InputError(f"unknown kernel {escape(repr(choice))}; pick one from the list")
 
     def _run(self, **settings) -> BlockShown:
         """The block with ``settings``, named as in ``DEFAULTS`` (every one of them)."""
         if set(settings) != set(DEFAULTS):
             raise InputError(f"the block takes these settings: {', '.join(DEFAULTS)}")
-        s = settings
+        s = checked(settings)
         source, relu, pool, maps_as, kernel_choice = (s["source"], s["relu"], s["pool"], s["maps_as"],
                                                    s["kernel"])
         x = self._image(source, s["upload"], s["drawing"], s["photo"])
         if isinstance(x, str):
             return BlockShown(x)
-        # Gradio has checked each slider's range and each choice; sliders send floats.
-        stride, padding, pool_size, pool_stride = map(int, (s["stride"], s["padding"],
-                                                            s["pool_size"], s["pool_stride"]))
-        if not math.isfinite(bias := float(s["bias"] or 0)):
-            raise InputError("the bias must be a finite number")
+        stride, padding, pool_size, pool_stride, bias = (s["stride"], s["padding"], s["pool_size"],
+                                                         s["pool_stride"], s["bias"])
         try:
             kernel, about = self._kernel(kernel_choice, s["custom"], s["count"], s["size"],
                                          s["seed"], x.shape[1])
             result = run_block(x, kernel, bias, stride, padding, bool(relu), POOLS[pool],
                                pool_size, pool_stride)
         except BlockError as exc:   # a user's settings: one line, no traceback
-            raise InputError(str(exc)) from None
+            # It may quote what was typed into the kernel's table; the status line and the
+            # toast render HTML, so it is shown as text.
+            raise InputError(escape(str(exc))) from None
         seen = x if kernel.shape[1] == x.shape[1] else x.mean(1, keepdim=True)
         seen = F.pad(seen, (padding,) * 4)          # the zero frame the kernel slides over
         # One factor for every grid, so that pooling's smaller maps still look smaller.
@@ -264,8 +311,8 @@ class BlocksTab:
         # Nothing is computed while the page is built: app.py runs the defaults when the tab
         # is opened (``self.opened``), so start-up does not pay for torchvision's import.
         first = f"Open the tab to run the **{d['kernel']}** on the sample."
-        whole_slider = lambda lo, hi, key, label: gr.Slider(  # noqa: E731
-            lo, hi, d[key], step=1, label=label)
+        whole_slider = lambda key, label, step=1: gr.Slider(  # noqa: E731
+            *WHOLE[key], d[key], step=step, label=label)
         gr.Markdown("One convolution, then ReLU, then pooling, as in a CNN layer, with every "
                     "output channel shown. Every change re-runs the block.")
         with gr.Accordion("What the words mean", open=False):
@@ -273,18 +320,17 @@ class BlocksTab:
                                "pooling"))
         with gr.Row():
             with gr.Column(scale=1, min_width=500):
-                source = gr.Radio([DRAWING, PHOTO, SAMPLE, UPLOAD], value=d["source"],
-                                  label="Picture")
+                source = gr.Radio(list(SOURCES), value=d["source"], label="Picture")
                 upload = RawImage(type="filepath", label="Picture for this tab", height=220,
                                   sources=["upload", "clipboard"], buttons=[],
                                   visible=d["source"] == UPLOAD, elem_classes="photo-input")
                 kernel = gr.Dropdown(self.kernels, value=d["kernel"], label="Kernel")
                 with gr.Group(visible=d["kernel"] == RANDOM) as bank:
-                    count = whole_slider(1, 32, "count", "N random filters")
+                    count = whole_slider("count", "N random filters")
                     with gr.Row():
-                        size = gr.Slider(3, 7, d["size"], step=2, label="Size")
-                        seed = gr.Number(d["seed"], precision=0, minimum=0,
-                                         maximum=2**31 - 1, label="Seed")
+                        size = whole_slider("size", "Size", step=2)
+                        seed = gr.Number(d["seed"], precision=0, minimum=WHOLE["seed"][0],
+                                         maximum=WHOLE["seed"][1], label="Seed")
                 custom = gr.Dataframe(d["custom"], type="array", datatype="number",
                                       row_count=3, column_count=3, interactive=True,
                                       visible=d["kernel"] == CUSTOM,
@@ -293,12 +339,12 @@ class BlocksTab:
                 pool = gr.Radio(list(POOLS), value=d["pool"], label="Pooling")
                 with gr.Accordion("Stride, padding, bias, pooling window, view", open=False):
                     with gr.Row():
-                        stride = whole_slider(1, 4, "stride", "Stride")
-                        padding = whole_slider(0, 3, "padding", "Zero padding")
+                        stride = whole_slider("stride", "Stride")
+                        padding = whole_slider("padding", "Zero padding")
                     bias = gr.Number(d["bias"], label="Bias (added to every output)")
                     with gr.Row():
-                        pool_size = whole_slider(2, 4, "pool_size", "Pool size")
-                        pool_stride = whole_slider(1, 4, "pool_stride", "Pool stride")
+                        pool_size = whole_slider("pool_size", "Pool size")
+                        pool_stride = whole_slider("pool_stride", "Pool stride")
                     maps_as = gr.Radio(list(MAP_STYLES), value=d["maps_as"], label="Show the maps as")
                 run = gr.Button("Run", variant="primary")
             with gr.Column(scale=2):
@@ -332,6 +378,6 @@ class BlocksTab:
                 control.change(show_block, inputs_kwargs=settings, outputs=shown.components,
                                api_name=False, **LANE)
         visible = Shows(upload=upload, bank=bank, custom=custom, relu=maps[1], pooled=maps[2])
-        for control in (source, kernel, relu, pool):  # instant, outside the queue
+        for control in (source, kernel, relu, pool):  # instant, on a lane of its own
             control.change(visible.updates_of(self.visibility), [source, kernel, relu, pool],
-                           visible.components, api_name=False, queue=False)
+                           visible.components, api_name=False, **INSTANT)

@@ -1,29 +1,43 @@
 """The Gradio components the tabs share that Gradio does not have as they need them: an
-upload that reaches the engine unopened, and an output picture written atomically."""
+upload that reaches the engine unopened (and only if Gradio checked it), and an output
+picture written atomically."""
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import gradio as gr
 from gradio.processing_utils import hash_bytes
+from gradio.utils import get_upload_folder, is_in_or_equal
+from gradio_client.utils import is_file_obj_with_meta
 from PIL import Image
 
 from lenet.inputs.images import png_bytes
 from lenet.net.checkpoint import atomic_write_bytes
 
 
+def uploaded_path(path: str | None) -> str | None:
+    """``path`` if it names a file in Gradio's upload folder, which Gradio checked on the
+    way in; anything else (a payload with only a data URL, any other server path) is no
+    file at all, so what a visitor sends never names a file of the server's."""
+    if isinstance(path, str) and is_in_or_equal(path, get_upload_folder()):
+        return path
+    return None
+
+
+def uploaded_file(value) -> str | None:
+    """An API parameter's ``FileData`` (a dict, as ``gr.api`` receives it) -> the path of
+    the upload it names (``uploaded_path``), or None."""
+    return uploaded_path(value.get("path")) if is_file_obj_with_meta(value) else None
+
+
 class RawImage(gr.Image):
     """gr.Image that hands the uploaded file's path to the engine unopened, so that PDFs,
-    truncated files and decompression bombs get the engine's one-line messages."""
+    truncated files and decompression bombs get the engine's one-line messages. Only a path
+    Gradio validated is taken (``uploaded_path``)."""
     is_template = True  # rendered by the frontend's ordinary Image component
 
     def preprocess(self, payload):
-        if payload is None:
-            return None
-        if payload.path:
-            return payload.path
-        return base64.b64decode(payload.url.partition(",")[2]) if payload.url else None
+        return None if payload is None else uploaded_path(payload.path)
 
 
 class Picture(gr.Image):
@@ -38,12 +52,18 @@ class Picture(gr.Image):
 
     def postprocess(self, value):
         if isinstance(value, Image.Image):
-            data = png_bytes(value)
-            path = Path(self.GRADIO_CACHE) / hash_bytes(data) / "image.png"
-            if not path.exists():
-                atomic_write_bytes(path, data, durable=False)
-            value = str(path)
+            value = cached_png(value)
         return super().postprocess(value)
+
+
+def cached_png(image: Image.Image) -> str:
+    """``image`` as a PNG in Gradio's cache, where Gradio would put it (named by its content's
+    hash), written under a temporary name and renamed into place; an existing one is kept."""
+    data = png_bytes(image)
+    path = Path(get_upload_folder()) / hash_bytes(data) / "image.png"
+    if not path.exists():
+        atomic_write_bytes(path, data, durable=False)
+    return str(path)
 
 
 def picture(label: str, **kwargs) -> Picture:

@@ -14,9 +14,9 @@ from lenet.inputs.pad import drawing_digit
 from lenet.inside.inference import Classifier, Prediction
 from lenet.pictures.input_steps import pad_strip
 
-from .api import SOFTMAX_HINT, Answer, ApiSteps, LayerPictures, decode_data_url
+from .api import SOFTMAX_HINT, Answer, ApiSteps, Endpoint, LayerPictures, decode_data_url
 from .components import RawImage
-from .events import QUICK, SLOW, SOMETHING_WRONG, guarded
+from .events import INSTANT, QUICK, SOMETHING_WRONG, guarded
 from .view import live_view, upload_value, view_message
 
 TITLE = "Draw a digit"
@@ -52,9 +52,11 @@ class DrawTab:
             return Answer(PROMPT, softmax=SOFTMAX_HINT)
         return self.api.answer(data, NOTHING_DRAWN)
 
-    def _sketch_pictures(self, value: str | None, target: str | None,
+    def _sketch_pictures(self, value: str | None, target: str | None = None,
                          activation: str | None = None) -> LayerPictures:
-        """API: the pictures of a drawing (Grad-CAM, saliency, steps, every layer)."""
+        """API: the pictures of a drawing (Grad-CAM and saliency of ``target``'s class, the
+        top one by default; how the input was made; every layer, ``activation`` before or
+        after the activation, before by default)."""
         return self.api.pictures(decode_data_url(value), target, activation)
 
     def _take_upload(self, path: str | None) -> str:
@@ -76,19 +78,14 @@ class DrawTab:
                               sources=["upload", "clipboard"], buttons=[],
                               elem_classes="photo-input", elem_id="digit-upload")
         upload.upload(self.take_upload, upload, self.view, api_name="prepare_digit", **QUICK)
-        upload.clear(lambda: "", None, self.view, api_name=False, queue=False)
+        upload.clear(lambda: "", None, self.view, api_name=False, **INSTANT)
         # The page replaced the upload by a drawing, or was cleared: empty the upload box.
         for event in (self.view.replaced, self.view.cleared):
-            event(lambda: None, None, upload, api_name=False, queue=False)
+            event(lambda: None, None, upload, api_name=False, **INSTANT)
         self.build_api()
 
     def build_api(self) -> None:
         """``/classify_sketch`` and ``/sketch_pictures`` for API users, as before the page
-        ran the network itself: hidden components that no page event triggers."""
-        with gr.Column(visible=False):
-            sketch, target, activation = gr.Textbox(), gr.Textbox(), gr.Textbox()
-        answer, pictures = self.api.hidden_outputs()
-        sketch.submit(answer.updates_of(self.classify_sketch), sketch, answer.components,
-                      api_name="classify_sketch", **QUICK)
-        target.submit(pictures.updates_of(self.sketch_pictures), [sketch, target, activation],
-                      pictures.components, api_name="sketch_pictures", **SLOW)
+        ran the network itself: API-only endpoints taking a drawing's PNG data URL."""
+        self.api.serve(Endpoint("classify_sketch", "value", self.classify_sketch),
+                       Endpoint("sketch_pictures", "value", self._sketch_pictures), kind=str)

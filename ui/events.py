@@ -31,6 +31,10 @@ def lane(name: str) -> dict:
 
 # The quick label has its own lane so that it never waits behind the slower pictures.
 QUICK, SLOW = lane("label"), lane("pictures")
+# Instant page updates (showing a control, emptying a box) go through the queue too, on a
+# lane of their own: an event outside the queue can be called outside it, as often as anyone
+# likes (/gradio_api/run/predict with its fn_index).
+INSTANT = lane("instant")
 
 
 @dataclass

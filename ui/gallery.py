@@ -17,7 +17,7 @@ from lenet.inputs.images import InputError, png_bytes
 from lenet.inside.gallery import Gallery
 from lenet.net.checkpoint import atomic_write_bytes
 
-from .events import Result, Shows, guarded, lane
+from .events import INSTANT, Result, Shows, guarded, lane
 from .view import ASSETS, image_value, png_data_url
 
 TITLE = "Test-set gallery"
@@ -26,6 +26,8 @@ ANY = "any"
 SHOWN = 9             # images per grid: three rows of three fill a phone's screen
 PICKED = Path(tempfile.gettempdir()) / "how-a-cnn-sees" / "gallery"
 LANE = lane("gallery")
+SEED_MAX = 2**32 - 1  # numpy's seeds are any whole number; JSON carries these exactly
+NOT_A_TILE = "⚠️ that click named no picture of the grid: click one of the pictures"
 
 
 @dataclass
@@ -63,17 +65,26 @@ class GalleryTab:
         self.galleries = galleries
         self.show = guarded(Sheet.failed, warn=False)(self._show)
         self.pick = guarded(Picked.failed, warn=False)(self._pick)
+        self.next_seed = guarded(lambda _: gr.skip(), warn=True)(self._next_seed)
 
     def _show(self, model: str, which: str, true: str, predicted: str, seed) -> Sheet:
+        if model not in self.galleries:
+            return Sheet(words=f"⚠️ choose a model: {', '.join(self.galleries)}")
         title, gallery, _ = self.galleries[model]
+        if which not in (RANDOM, MISTAKES, None):
+            return Sheet(words=f"⚠️ show {RANDOM!r} or {MISTAKES!r}")
+        if seed_of(seed) is None:
+            return Sheet(words=f"⚠️ the seed must be a whole number from 0 to {SEED_MAX}")
         pool = gallery.mistake_positions() if which == MISTAKES else gallery.sample_positions()
         for name, values in ((true, gallery.labels), (predicted, gallery.predictions)):
+            if name not in (ANY, None, *gallery.classes):
+                return Sheet(words=f"⚠️ filter by {ANY!r} or a class of {title}")
             if name not in (ANY, None):
                 pool = pool[values[pool] == gallery.classes.index(name)]
         kind = "mistakes" if which == MISTAKES else "random test images"
         if len(pool) == 0:
             return Sheet(words=f"None of the {kind} of {title} match these filters.")
-        rng = np.random.default_rng(int(seed or 0))
+        rng = np.random.default_rng(seed_of(seed))
         chosen = np.sort(rng.choice(pool, min(SHOWN, len(pool)), replace=False))
         tiles = [{"k": k, "index": int(gallery.indices[i]), "src": png_data_url(gallery.picture(i)),
                   "truth": gallery.classes[gallery.labels[i]],
@@ -88,10 +99,12 @@ class GalleryTab:
     def _pick(self, model: str, positions: list[int], evt: gr.EventData) -> Picked:
         """A click on a tile. Test images go to the views as they are (already the network's
         size); nothing that names a server file goes to the page."""
+        data = getattr(evt, "_data", None)
+        k = data.get("k") if isinstance(data, dict) else None
+        if model not in self.galleries or not isinstance(positions, list) or not (
+                isinstance(k, int) and 0 <= k < len(positions)):
+            return Picked(words=NOT_A_TILE)
         title, gallery, tab = self.galleries[model]
-        k = getattr(evt, "_data", {}).get("k") if evt is not None else None
-        if not isinstance(k, int) or not 0 <= k < len(positions):
-            return Picked()
         i = positions[k]
         index = int(gallery.indices[i])
         words = f"Sent test image #{index} ({gallery.caption(i)}) to the {tab} tab."
@@ -101,6 +114,13 @@ class GalleryTab:
         # The photo tab also keeps the picture, on the server, for the other tabs.
         return Picked(gr.Tabs(selected=tab), photo_view=value,
                       photo_shown=self.file_for(f"{model}:{index}"), words=words)
+
+    @staticmethod
+    def _next_seed(seed) -> int:
+        """The shuffle button: the seed after ``seed`` (after the last, 0 again)."""
+        if seed_of(seed) is None:
+            raise InputError(f"the seed must be a whole number from 0 to {SEED_MAX}")
+        return (seed_of(seed) + 1) % (SEED_MAX + 1)
 
     def file_for(self, reference: str) -> str:
         """"model:test index" of a gallery image -> the path of its picture, written here once
@@ -147,10 +167,10 @@ class GalleryTab:
         inputs = [model, which, true, predicted, seed]
         shown = Shows(tiles=sheet, words=words, positions=positions)
         show = shown.updates_of(self.show)
-        model.change(self.classes_of, model, [true, predicted], api_name=False, queue=False)
+        model.change(self.classes_of, model, [true, predicted], api_name=False, **INSTANT)
         for control in (model, which, true, predicted, seed):
             control.change(show, inputs, shown.components, api_name=False, **LANE)
-        shuffle.click(lambda s: int(s or 0) + 1, seed, seed, api_name=False, queue=False)
+        shuffle.click(self.next_seed, seed, seed, api_name=False, **INSTANT)
         picked = Shows(tabs=tabs, draw_view=draw_view, photo_view=photo_view,
                        photo_shown=photo_shown, words=words)
         sheet.pick(picked.updates_of(self.pick), [model, positions], picked.components,
@@ -161,3 +181,15 @@ class GalleryTab:
     def classes_of(self, model: str):
         choices = [ANY, *self.galleries[model][1].classes]
         return gr.Dropdown(choices=choices, value=ANY), gr.Dropdown(choices=choices, value=ANY)
+
+
+def seed_of(value) -> int | None:
+    """A shuffle seed as a whole number from 0 to ``SEED_MAX`` (None or empty: 0), or None
+    when it is not one (NaN, 1e308, text)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not value.is_integer():   # NaN and infinity too
+        return None
+    return int(value) if 0 <= value <= SEED_MAX else None

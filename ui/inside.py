@@ -17,6 +17,7 @@ from lenet.pictures.visualize import DIVERGING, colour_table, filter_tiles
 
 from .charts import bar_chart, line_chart
 from .components import picture
+from .events import INSTANT
 from .view import png_data_url
 from .words import define
 
@@ -103,4 +104,4 @@ def build(models: list[Classifier]) -> None:
             model_section(clf)
         sections.append(section)
     chosen.change(lambda title: [gr.Column(visible=t == title) for t in titles], chosen,
-                  sections, api_name=False, queue=False)
+                  sections, api_name=False, **INSTANT)

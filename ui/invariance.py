@@ -34,7 +34,7 @@ from lenet.pictures.visualize import occlusion_picture, pixels_to_image
 
 from .charts import line_chart
 from .components import picture
-from .events import Result, Shows, guarded, lane
+from .events import INSTANT, Result, Shows, guarded, lane
 from .view import shown_input
 from .words import define
 
@@ -48,6 +48,15 @@ SEEN_BOX, OCCLUSION_BOX = 180, 180        # pixels, title included: fixed so the
 TOP = 3                                   # classes in the label; the curves show all of them
 # The lab's own lanes: a slider step costs ~1 ms and must never wait behind the curves.
 LIVE, CURVES = lane("lab"), lane("lab_curves")
+# Each slider by name: its words and range (the erase centre's top: the input's last row).
+SLIDERS = {"shift_x": ("shift right", -SHIFT_LIMIT, SHIFT_LIMIT),
+           "shift_y": ("shift down", -SHIFT_LIMIT, SHIFT_LIMIT),
+           "rotation": ("rotation", -ROTATION_LIMIT, ROTATION_LIMIT),
+           "scale": ("scale", *SCALE_RANGE),
+           "stroke": ("stroke thickness", -STROKE_LIMIT, STROKE_LIMIT),
+           "noise": ("noise", 0, NOISE_LIMIT), "erase_size": ("erased square's size", 0, ERASE_LIMIT),
+           "erase_y": ("erased square's centre row", 0, None),
+           "erase_x": ("erased square's centre column", 0, None)}
 
 
 @dataclass
@@ -125,7 +134,7 @@ class InvarianceTab:
         clf = self.models.get(source)
         if clf is None:
             raise InputError(f"choose {DIGIT!r} or {PHOTO!r}")
-        s = Sliders(**sliders)
+        s = self._sliders(sliders)
         fitted = self._fit(clf, s)
         if source == DIGIT:   # the draw tab's view: its input as the page showed it
             shown = shown_input(drawing)
@@ -143,7 +152,7 @@ class InvarianceTab:
         """The live path: the input through the sliders and every probability."""
         if loaded is None:
             return LiveView(NOT_LOADED)
-        return self._live(loaded, *self._moved(loaded, Sliders(**sliders)))
+        return self._live(loaded, *self._moved(loaded, self._sliders(sliders)))
 
     def _live(self, loaded: Loaded, moved: torch.Tensor, note: str) -> LiveView:
         """The live view of ``moved``, the loaded input as the sliders show it."""
@@ -156,7 +165,7 @@ class InvarianceTab:
         """The live view plus the curves and the occlusion map."""
         if loaded is None:
             return LabView(NOT_LOADED)
-        s = Sliders(**sliders)
+        s = self._sliders(sliders)
         view, note = self._moved(loaded, s)   # once, for the live view and the map
         turned, moved, hidden = self.measure(loaded, s, view)
         clf = self.models[loaded.source]
@@ -191,6 +200,22 @@ class InvarianceTab:
         return Sliders(erase_y=h // 2, erase_x=w // 2)
 
     # ------------------------------------------------------------------ helpers
+    def _sliders(self, values: dict) -> Sliders:
+        """Slider values by name -> ``Sliders``: each a finite number in its slider's range
+        (``SLIDERS``; the erase centre anywhere on the larger input), None its default; else
+        one line naming the slider (``InputError``)."""
+        side = max(clf.height for clf in self.models.values())
+        checked = {}
+        for name, value in values.items():
+            words, low, high = SLIDERS[name]
+            high = side - 1 if high is None else high
+            value = getattr(Sliders, name) if value is None else value
+            if (isinstance(value, bool) or not isinstance(value, (int, float))
+                    or not low <= value <= high):   # NaN fails the comparison
+                raise InputError(f"the {words} must be a number from {low:g} to {high:g}")
+            checked[name] = value
+        return Sliders(**checked)
+
     def _moved(self, loaded: Loaded, sliders: Sliders) -> tuple[torch.Tensor, str]:
         """The loaded pixels through the sliders, and a note when a setting was ignored."""
         settings, note = self._settings(loaded, sliders)
@@ -284,7 +309,7 @@ class InvarianceTab:
         gr.on([s.release for s in sliders.values()], **curves)
         reset_all = Shows(sliders)
         reset.click(reset_all.updates_of(self.reset), loaded, reset_all.components,
-                    api_name=False, queue=False).then(**curves)
+                    api_name=False, **INSTANT).then(**curves)
 
 
 def curve_chart(curve: Curve, what: str, marker: float) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import gradio as gr
+from gradio.data_classes import FileData
 
 from lenet.inside.inference import Classifier
 
-from .api import SOFTMAX_HINT, Answer, ApiSteps, LayerPictures
-from .components import RawImage
-from .events import QUICK, SLOW, SOMETHING_WRONG, Result, Shows, guarded
+from .api import SOFTMAX_HINT, Answer, ApiSteps, Endpoint, LayerPictures
+from .components import RawImage, uploaded_file
+from .events import INSTANT, QUICK, SOMETHING_WRONG, Result, Shows, guarded
 from .view import check_upload_size, live_view, upload_value, view_message
 
 TITLE = "Classify a photo"
@@ -61,8 +62,13 @@ class PhotoTab:
         check_upload_size(path, "photo")
         return self.api.answer(path, "That picture is blank.")
 
-    def _pictures(self, shown, target: str | None, activation: str | None = None) -> LayerPictures:
-        """API: the pictures of a photo (Grad-CAM, saliency, steps, every layer)."""
+    def _pictures(self, shown: str | None, target: str | None = None,
+                  activation: str | None = None) -> LayerPictures:
+        """API: the pictures of a photo (Grad-CAM and saliency of ``target``'s class, the top
+        one by default; how the input was made; every layer, ``activation`` before or after
+        the activation, before by default)."""
+        if shown:
+            check_upload_size(shown, "photo")
         return self.api.pictures(shown, target, activation)
 
     # ------------------------------------------------------------------ layout
@@ -80,17 +86,12 @@ class PhotoTab:
         photo.upload(taken.updates_of(self.take_upload), photo, taken.components,
                      api_name="prepare_photo", **QUICK)
         photo.clear(taken.updates_of(Upload), None, taken.components, api_name=False,
-                    queue=False)
+                    **INSTANT)
         self.build_api()
 
     def build_api(self) -> None:
-        """``/classify_photo`` and ``/photo_pictures`` for API users: hidden components that
-        no page event triggers."""
-        with gr.Column(visible=False):
-            photo = RawImage(type="filepath")
-            target, activation = gr.Textbox(), gr.Textbox()
-        answer, pictures = self.api.hidden_outputs()
-        photo.upload(answer.updates_of(self.classify_photo), photo, answer.components,
-                     api_name="classify_photo", **QUICK)
-        photo.change(pictures.updates_of(self.pictures), [photo, target, activation],
-                     pictures.components, api_name="photo_pictures", **SLOW)
+        """``/classify_photo`` and ``/photo_pictures`` for API users: API-only endpoints
+        taking an uploaded photo. Only a file Gradio received is read (``uploaded_file``)."""
+        self.api.serve(Endpoint("classify_photo", "path", self.classify_photo),
+                       Endpoint("photo_pictures", "shown", self._pictures), kind=FileData | None,
+                       read=uploaded_file)

@@ -21,11 +21,14 @@ from lenet.inputs.images import png_bytes
 from lenet.inputs.pad import drawing_digit
 from lenet.inside.inference import Classifier, InputError
 
-from .api import decode_data_url
+from .api import DRAWING_MB, MAX_DATA_URL, decode_data_url, megabytes
 
 # Uploads above this are answered with the limit in words. Gradio itself refuses files above
 # app.py's MAX_FILE_SIZE, larger, with no reason it can show.
 UPLOAD_LIMIT_MB = 10
+# The draw view's value at most: a drawing's data URL (``ui.api.MAX_DATA_URL``) and the JSON
+# around it; an upload's 28x28 pixels as text take about 8 KB.
+MAX_VIEW_VALUE = MAX_DATA_URL + 2**16
 
 ASSETS = Path(__file__).resolve().parent.parent / "web"
 # The page's own style sheet (Gradio's text raised to 13 px and more, the pictures' boxes).
@@ -130,6 +133,9 @@ def shown_input(value: str | None, side: int = 28) -> Shown | None:
     pad's recipe (``lenet.inputs.pad``), as the page did; the rest is taken as the server sent it."""
     if not value:
         return None
+    if isinstance(value, str) and len(value) > MAX_VIEW_VALUE:   # before parsing it
+        raise InputError(f"the drawing is {megabytes(value)} MB; the limit is {DRAWING_MB} MB: "
+                         f"press Clear and redraw")
     try:
         data = json.loads(value)
         kind = data["kind"]

@@ -39,6 +39,9 @@ class Digit:
 
 def photo_to_array(im: Image.Image, size: int) -> np.ndarray:
     """Centre square crop, antialiased resize to ``size``: (size, size, 3) uint8 RGB."""
+    if is_opaque(im):  # shrunk first: the same numbers, without a full-size RGBA copy
+        return np.asarray(im.resize((size, size), Image.LANCZOS, box=centre_square(*im.size),
+                                    reducing_gap=3.0).convert("RGB"))
     rgb = opaque_rgb(im)
     return np.asarray(rgb.resize((size, size), Image.LANCZOS, box=centre_square(*rgb.size),
                                  reducing_gap=3.0))
@@ -50,6 +53,12 @@ def opaque_rgb(im: Image.Image) -> Image.Image:
     if rgba.getextrema()[3][0] < 255:
         rgba = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
     return rgba.convert("RGB")
+
+
+def is_opaque(im: Image.Image) -> bool:
+    """Grey or colour with no transparency: what ``opaque_rgb`` would leave as it is, so a
+    large image can be shrunk before anything copies all of its pixels."""
+    return im.mode in ("L", "RGB") and "transparency" not in im.info
 
 
 def centre_square(width: int, height: int) -> tuple[int, int, int, int]:
@@ -74,14 +83,7 @@ def ink_map(im: Image.Image) -> np.ndarray:
 
 def ink_and_polarity(im: Image.Image) -> tuple[np.ndarray, bool]:
     """``ink_map(im)`` and whether the ink was dark on light paper (True) or light on dark."""
-    rgba = to_rgba(im)
-    alpha = rgba.getchannel("A")
-    if alpha.getextrema()[0] < 255:
-        grey_small = np.asarray(rgba.convert("L").reduce(_factor(rgba)), dtype=np.float32)
-        opaque = np.asarray(alpha.reduce(_factor(rgba))) > 127
-        fill = "black" if opaque.any() and grey_small[opaque].mean() > 127 else "white"
-        rgba = Image.alpha_composite(Image.new("RGBA", rgba.size, fill), rgba)
-    grey_image = rgba.convert("L")
+    grey_image = im.convert("L") if is_opaque(im) else _flattened_grey(im)
     grey = np.asarray(grey_image.reduce(_factor(grey_image)), dtype=np.float32) / 255
     # Polarity: the border is background (paper, canvas); ink is whatever differs from it.
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
@@ -98,6 +100,19 @@ def ink_and_polarity(im: Image.Image) -> tuple[np.ndarray, bool]:
     noise = 1.4826 * float(np.median(np.abs(ink - paper)))
     floor = float(np.clip(paper + 4 * noise, 0.05 * peak, 0.5 * peak))
     return np.clip((ink - floor) / (peak - floor), 0, 1), dark_ink
+
+
+def _flattened_grey(im: Image.Image) -> Image.Image:
+    """Any image as grey, transparent areas filled with the colour that contrasts with the
+    opaque pixels (see ``ink_map``)."""
+    rgba = to_rgba(im)
+    alpha = rgba.getchannel("A")
+    if alpha.getextrema()[0] < 255:
+        grey_small = np.asarray(rgba.convert("L").reduce(_factor(rgba)), dtype=np.float32)
+        opaque = np.asarray(alpha.reduce(_factor(rgba))) > 127
+        fill = "black" if opaque.any() and grey_small[opaque].mean() > 127 else "white"
+        rgba = Image.alpha_composite(Image.new("RGBA", rgba.size, fill), rgba)
+    return rgba.convert("L")
 
 
 def _background(grey: np.ndarray, cells: int = 6) -> np.ndarray:

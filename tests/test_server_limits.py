@@ -1,0 +1,275 @@
+"""Issue 21: the server refuses what it cannot afford. Each probe of the issue, as small as it
+can be made: a picture whose header declares more pixels than the path takes (refused before
+a pixel is decoded), a drawing's data URL and a request's body over their bounds, the memo's
+keys, the side door past the queue, the file-existence oracle, the 10 MB limit on every upload,
+and settings no one can use (NaN, 1e308, None): each answered with one line, none logged as a
+bug. benchmarks/probes.py sends the same probes to a running app and times them."""
+import base64
+import io
+import json
+import logging
+import math
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import gradio as gr
+import httpx
+import pytest
+from gradio.utils import get_upload_folder
+from helpers import data_url, drawing_value, seven_png
+from PIL import Image
+
+import ui.api
+from lenet.inputs.images import InputError, open_image
+from lenet.inputs.pad import drawing_digit
+from lenet.inside.memo import SingleFlight
+from ui.api import MAX_DATA_URL, decode_data_url
+from ui.blocks import DEFAULTS
+from ui.components import RawImage, uploaded_file
+from ui.gallery import GalleryTab
+from ui.invariance import DIGIT
+from ui.view import shown_input
+
+SERVER_FILE = Path(sys.executable)   # a file that exists on every server this runs on
+
+
+# ---------------------------------------------------------------------------- crafted files
+
+def declared_png(width: int, height: int) -> bytes:
+    """A 1x1 PNG whose header declares ``width`` x ``height``: decoding it would fail, so a
+    refusal that names the size was made from the header alone."""
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    header = struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = header
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    return bytes(data)
+
+
+def declared_jpeg(width: int, height: int) -> bytes:
+    """An 8x8 JPEG whose frame header (SOF0: precision, height, width) declares more."""
+    buffer = io.BytesIO()
+    Image.new("L", (8, 8), 255).save(buffer, "JPEG")
+    data = bytearray(buffer.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def png_of(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def padded_png(path: Path, megabytes: int) -> str:
+    """A real picture followed by ``megabytes`` of zeros, which every reader ignores: a file
+    over the upload limit that opens fine."""
+    path.write_bytes(seven_png() + bytes(megabytes * 2**20))
+    return str(path)
+
+
+# ---------------------------------------------------------------------------- sizes
+
+@pytest.mark.parametrize("data", [declared_png(8000, 8000), declared_jpeg(10000, 8900),
+                                  png_of(1200, 900)], ids=["png header", "jpeg header", "png"])
+def test_a_drawing_larger_than_a_megapixel_is_refused_before_decoding(data):
+    """A drawing comes from a 280x280 pad: more than a megapixel is refused from the header,
+    for every format (the crafted files have no pixels to decode)."""
+    width, height = Image.open(io.BytesIO(data)).size
+    with pytest.raises(InputError, match=rf"{width}x{height} pixels; the limit is 1 megapixel$"):
+        drawing_digit(data)
+    assert not drawing_digit(seven_png(280)).empty   # the pad's own size is read
+
+
+def test_a_photo_over_the_pixel_limit_is_refused_for_jpeg_too():
+    """The photo path's 64-megapixel limit holds for JPEG, whose reduced decode still reads
+    every block."""
+    with pytest.raises(InputError, match="10000x8900 pixels; the limit is 64 megapixels"):
+        open_image(declared_jpeg(10000, 8900), target=128)
+
+
+def test_a_drawings_data_url_is_bounded_before_it_is_decoded(monkeypatch):
+    over = "data:image/png;base64," + "A" * MAX_DATA_URL
+    assert len(base64.b64decode(over.partition(",")[2])) > 2**20   # over a megabyte decoded
+    monkeypatch.setattr(ui.api.base64, "b64decode", lambda *a, **k: pytest.fail("decoded"))
+    with pytest.raises(InputError, match=r"the drawing is 1.1 MB; the limit is 1 MB: draw on"):
+        decode_data_url(over)
+    with pytest.raises(InputError, match=r"the drawing is 1.1 MB; the limit is 1 MB: press Clear"):
+        shown_input(json.dumps({"kind": "drawing", "drawing": over + "A" * 2**17}))
+    monkeypatch.undo()
+    assert decode_data_url(data_url(seven_png(280))) == seven_png(280)
+
+
+def test_memos_keep_a_digest_of_bytes_not_the_bytes():
+    """A memo of drawings holds each drawing's SHA-256, not its PNG: the bytes are the
+    caller's alone once the call returns."""
+    memo = SingleFlight(len, maxsize=4)
+    drawing = bytes(2**20)
+    held = sys.getrefcount(drawing)
+    assert memo(drawing) == 2**20 and sys.getrefcount(drawing) == held
+    assert memo(bytes(2**20)) == 2**20 and memo.computed == 1   # equal bytes, one entry
+
+
+# ---------------------------------------------------------------------------- files
+
+def test_only_a_path_gradio_validated_is_opened(tmp_path):
+    """A FileData with no path and a data URL naming a server file is no file at all (as
+    when none is sent); so is any path outside Gradio's upload folder."""
+    named = "data:text/plain;base64," + base64.b64encode(str(SERVER_FILE).encode()).decode()
+    image = gr.Image.data_model
+    assert RawImage().preprocess(image(path=None, url=named)) is None
+    assert RawImage().preprocess(image(path=str(SERVER_FILE))) is None
+    inside = Path(get_upload_folder()) / "test_server_limits" / "seven.png"
+    inside.parent.mkdir(parents=True, exist_ok=True)
+    inside.write_bytes(seven_png())
+    assert RawImage().preprocess(image(path=str(inside))) == str(inside)
+    meta = {"_type": "gradio.FileData"}
+    assert uploaded_file({"path": str(inside), "meta": meta}) == str(inside)
+    assert uploaded_file({"path": None, "url": named, "meta": meta}) is None
+    assert uploaded_file({"path": str(inside)}) is None   # Gradio checks only those with meta
+
+
+def api_endpoint(built, name: str):
+    """The function behind an API-only endpoint, as the queue calls it."""
+    return next(fn.fn for fn in built.demo.fns.values() if fn.api_name == name)
+
+
+def test_a_url_only_photo_answers_as_no_photo(built):
+    classify = api_endpoint(built, "classify_photo")
+    named = "data:text/plain;base64," + base64.b64encode(str(SERVER_FILE).encode()).decode()
+    crafted = {"path": None, "url": named, "meta": {"_type": "gradio.FileData"}}
+    assert classify(crafted) == classify(None)
+    assert classify(None)[0].startswith("Upload a photo")
+
+
+def test_the_10_mb_limit_holds_on_photo_pictures_and_the_building_block(built, tmp_path):
+    big = padded_png(tmp_path / "big.png", 11)
+    with pytest.raises(InputError, match="the photo is 11 MB; the limit is 10 MB"):
+        built.photo._pictures(big)
+    with pytest.warns(UserWarning):
+        shown = built.blocks.run(**{**DEFAULTS, "source": "upload", "upload": big})
+    assert shown.status == "⚠️ the picture is 11 MB; the limit is 10 MB: choose a smaller one"
+    small = padded_png(tmp_path / "small.png", 0)
+    assert built.photo._pictures(small).grad_cam is not None   # under it, the pictures
+
+
+# ---------------------------------------------------------------------------- settings
+
+def loaded(built):
+    return built.lab.load(DIGIT, drawing_value(seven_png()), None).loaded
+
+
+BAD_SETTINGS = {
+    "stride NaN": (lambda b: b.blocks.run(**{**DEFAULTS, "stride": math.nan}), "stride"),
+    "padding NaN": (lambda b: b.blocks.run(**{**DEFAULTS, "padding": math.nan}), "padding"),
+    "pool size NaN": (lambda b: b.blocks.run(**{**DEFAULTS, "pool": "max",
+                                                "pool_size": math.nan}), "pool size"),
+    "pool stride inf": (lambda b: b.blocks.run(**{**DEFAULTS, "pool_stride": math.inf}),
+                        "pool stride"),
+    "filters NaN": (lambda b: b.blocks.run(**{**DEFAULTS, "kernel": "N random filters",
+                                              "count": math.nan}), "number of random filters"),
+    "seed 1e308": (lambda b: b.blocks.run(**{**DEFAULTS, "kernel": "N random filters",
+                                             "seed": 1e308}), "seed"),
+    "bias 1e308": (lambda b: b.blocks.run(**{**DEFAULTS, "bias": 1e308}), "bias"),
+    "pool None": (lambda b: b.blocks.run(**{**DEFAULTS, "pool": None}), "pooling"),
+    "source None": (lambda b: b.blocks.run(**{**DEFAULTS, "source": None}), "picture"),
+    "maps None": (lambda b: b.blocks.run(**{**DEFAULTS, "maps_as": None}), "show the maps"),
+    "erase NaN": (lambda b: b.lab.curves(loaded(b), erase_size=math.nan), "erased square"),
+    "erase row NaN": (lambda b: b.lab.step(loaded(b), erase_size=4, erase_y=math.nan),
+                      "centre row"),
+    "rotation 1e308": (lambda b: b.lab.step(loaded(b), rotation=1e308), "rotation"),
+    "shift NaN": (lambda b: b.lab.load(DIGIT, drawing_value(seven_png()), None,
+                                       shift_x=math.nan), "shift right"),
+}
+
+
+@pytest.mark.parametrize("probe", list(BAD_SETTINGS))
+def test_settings_no_one_can_use_get_one_line_reasons(probe, built, caplog):
+    """Answered in the status line with the setting's name, and nothing logged as a bug."""
+    send, setting = BAD_SETTINGS[probe]
+    with pytest.warns(UserWarning):
+        status = send(built).status
+    assert status.startswith("⚠️ ") and setting in status and "\n" not in status
+    assert "went wrong" not in status
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_the_gallery_answers_a_click_without_a_tile_and_a_seed_out_of_range(built, caplog):
+    gallery: GalleryTab = built.gallery
+    model = next(iter(gallery.galleries))
+    positions = gallery.show(model, "random", "any", "any", 0).positions
+    for event in (None, gr.EventData(None, None), gr.EventData(None, {"k": 99})):
+        assert gallery.pick(model, positions, event).words.startswith("⚠️ that click named no")
+    for seed in (math.nan, 1e308, -1):
+        assert "the seed must be a whole number" in gallery.show(model, "random", "any", "any",
+                                                                 seed).words
+    with pytest.warns(UserWarning, match="the seed must be a whole number"):
+        assert gallery.next_seed(1e308) == gr.skip()   # the seed stays as it is
+    assert gallery.next_seed(41) == 42 and gallery.next_seed(2**32 - 1) == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_text_typed_into_the_kernel_table_is_shown_as_text(built):
+    """The status line and the toast render HTML: what was typed comes back escaped."""
+    typed = "<img src=x onerror=alert(1)>"
+    with pytest.warns(UserWarning) as toasts:
+        status = built.blocks.run(**{**DEFAULTS, "kernel": "custom 3x3",
+                                     "custom": [[typed, 0, 0], [0, 1, 0], [0, 0, 0]]}).status
+    for shown in (status, str(toasts[0].message)):
+        assert "&lt;img src=x onerror=alert(1)&gt;" in shown and "<img" not in shown
+
+
+# ---------------------------------------------------------------------------- the queue
+
+def test_no_event_runs_outside_the_queue(built):
+    """An event marked queue=False can be called by its number at /gradio_api/run/predict,
+    as often as anyone likes; and api_open=False closes /gradio_api/run/<name>."""
+    assert not built.demo.api_open
+    outside = [fn.name for fn in built.demo.fns.values() if not fn.queue]
+    assert outside == []
+
+
+def test_the_run_route_refuses_and_the_client_still_answers(server):
+    from gradio_client import Client
+    drawing = data_url(seven_png())
+    side = httpx.post(f"{server}gradio_api/run/classify_sketch", json={"data": [drawing]},
+                      timeout=30)
+    assert side.status_code == 404
+    config = httpx.get(f"{server}config", timeout=30).json()
+    for dep in config["dependencies"]:
+        by_number = httpx.post(f"{server}gradio_api/run/predict", timeout=30,
+                               json={"data": [None] * len(dep["inputs"]), "fn_index": dep["id"]})
+        assert by_number.status_code != 200, dep["id"]
+    status, *_ = Client(server, download_files=False, verbose=False).predict(
+        drawing, api_name="/classify_sketch")
+    assert status.startswith("**7**")
+
+
+def test_request_bodies_are_bounded(server):
+    """An event's body over 2 MB is refused (413, one line) whether its length is declared
+    or it comes in chunks; uploads keep their own, larger limit; a drawing passes."""
+    join = f"{server}gradio_api/queue/join"
+    sketch = next(d["id"] for d in httpx.get(f"{server}config", timeout=30).json()["dependencies"]
+                  if d.get("api_name") == "classify_sketch")
+    body = json.dumps({"data": ["data:image/png;base64," + "A" * 3 * 2**20], "fn_index": sketch,
+                       "session_hash": "limits"}).encode()
+    declared = httpx.post(join, content=body, headers={"Content-Type": "application/json"},
+                          timeout=30)
+    assert declared.status_code == 413 and "larger than 2 MB" in declared.json()["detail"]
+    chunks = (body[i:i + 2**16] for i in range(0, len(body), 2**16))
+    try:
+        chunked = httpx.post(join, content=chunks, timeout=30,
+                             headers={"Content-Type": "application/json"}).status_code
+    except httpx.HTTPError:   # the server closed the connection while the client still sent
+        chunked = 413
+    assert chunked == 413
+    upload = httpx.post(f"{server}gradio_api/upload", timeout=30,
+                        files={"files": ("big.png", seven_png() + bytes(3 * 2**20))})
+    assert upload.status_code == 200
+    small = json.dumps({"data": [data_url(seven_png())], "fn_index": sketch, "session_hash": "x"})
+    assert httpx.post(join, content=small, headers={"Content-Type": "application/json"},
+                      timeout=30).status_code == 200
