@@ -1,16 +1,21 @@
 """Nothing a visitor sends names a server file. A crafted request, sent to the queue as the
 page itself sends them, puts a server path into every input of every event that could carry
-one (text, the draw view's value, images, tables), the other inputs at the page's own values.
-An existing file and a missing one must get the same answer, so the app is no oracle for
-which files exist, and an image that is on the server is never read."""
+one (text, the draw view's value, images, tables, the API-only endpoints' inputs), the other
+inputs at the page's own values; file inputs also get a FileData with no path and the server
+path as its data URL (issue 21). An existing file and a missing one must get the same answer,
+so the app is no oracle for which files exist (nor for their size), and an image that is on
+the server is never read."""
+import base64
 import json
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
-PATH_LIKE = {"textbox", "html", "image", "dataframe", "file", "json"}
+PATH_LIKE = {"textbox", "html", "image", "dataframe", "file", "json", "api"}
+FILE_LIKE = {"image", "file", "api"}
 EXISTS, MISSING = "/etc/passwd", "/nonexistent/file.png"
 SERVER_IMAGE = str(ROOT / "docs" / "screenshot.png")
 
@@ -37,11 +42,26 @@ def call(url: str, fn_index: int, data: list) -> dict:
 
 
 def crafted(component: dict, path: str):
-    if component["type"] in ("image", "file"):
+    if component["type"] in FILE_LIKE:
         return {"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": "x.png"}
     if component["type"] == "dataframe":
         return {"headers": ["1"], "data": [[path]], "metadata": None}
     return path
+
+
+def big_server_file() -> Path:
+    """A file of the server's over the 10 MB upload limit: torch's largest library."""
+    from importlib.util import find_spec
+    libraries = (Path(find_spec("torch").origin).parent / "lib").glob("*.so*")
+    big = max(libraries, key=lambda p: p.stat().st_size)
+    assert big.stat().st_size > 10 * 2**20
+    return big
+
+
+def url_only(path: str) -> dict:
+    """A FileData with no path whose data URL holds a server path (Gradio decodes it)."""
+    return {"path": None, "url": "data:text/plain;base64," + base64.b64encode(path.encode()).decode(),
+            "meta": {"_type": "gradio.FileData"}}
 
 
 def scrub(answer: dict) -> str:
@@ -59,7 +79,8 @@ def config(app_url):
 
 def test_no_event_answers_differently_for_a_file_that_exists(app_url, config):
     components = {c["id"]: c for c in config["components"]}
-    tried = 0
+    tried = urls = 0
+    big = str(big_server_file())
     for dependency in config["dependencies"]:
         inputs = [components[i] for i in dependency["inputs"]]
         defaults = [c.get("props", {}).get("value") for c in inputs]
@@ -76,4 +97,13 @@ def test_no_event_answers_differently_for_a_file_that_exists(app_url, config):
             assert answers[SERVER_IMAGE] == answers[MISSING], where
             assert "root:" not in answers[EXISTS] and "no such file" not in answers[MISSING]
             tried += 1
+            if component["type"] in FILE_LIKE:
+                for path in (big, MISSING):
+                    data = list(defaults)
+                    data[slot] = url_only(path)
+                    answers[path] = scrub(call(app_url, dependency["id"], data))
+                assert answers[big] == answers[MISSING], where
+                assert " MB" not in answers[big], where
+                urls += 1
     assert tried >= 20   # the draw view, the uploads, the gallery's and the tabs' inputs
+    assert urls >= 5     # the uploads of the draw, photo and blocks tabs; the photo API's two

@@ -134,10 +134,11 @@ def test_escape_closes_a_trace_opened_with_the_mouse(view):
     c3 = 'canvas[data-layer="C3"][data-channel="5"]'
     view.mouse.click(*centre(cell(view, c3, 4, 6)))
     assert trace_shown(view)
-    # The trace is a dialog: it has the focus, and gives it back to the unit when it closes.
-    assert view.locator("#draw-view .nv-trace").evaluate("(t) => t.contains(document.activeElement)")
+    focused = view.locator("#draw-view .nv-trace").evaluate("(t) => t.contains(document.activeElement)")
     view.keyboard.press("Escape")
     assert not trace_shown(view)
+    # The trace is a dialog: it took the focus, and gave it back to the unit when it closed.
+    assert focused
     assert view.evaluate(f"() => document.activeElement === document.querySelector('#draw-view {c3}')")
 
 

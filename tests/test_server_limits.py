@@ -260,13 +260,10 @@ def test_request_bodies_are_bounded(server):
     declared = httpx.post(join, content=body, headers={"Content-Type": "application/json"},
                           timeout=30)
     assert declared.status_code == 413 and "larger than 2 MB" in declared.json()["detail"]
-    chunks = (body[i:i + 2**16] for i in range(0, len(body), 2**16))
-    try:
-        chunked = httpx.post(join, content=chunks, timeout=30,
-                             headers={"Content-Type": "application/json"}).status_code
-    except httpx.HTTPError:   # the server closed the connection while the client still sent
-        chunked = 413
-    assert chunked == 413
+    chunks = (body[i:i + 2**16] for i in range(0, len(body), 2**16))   # no Content-Length
+    chunked = httpx.post(join, content=chunks, headers={"Content-Type": "application/json"},
+                         timeout=30)
+    assert chunked.status_code == 413
     upload = httpx.post(f"{server}gradio_api/upload", timeout=30,
                         files={"files": ("big.png", seven_png() + bytes(3 * 2**20))})
     assert upload.status_code == 200

@@ -143,7 +143,8 @@ class ApiSteps:
         if target in (None, "", EXPLAIN_TOP):
             return None
         if target not in self.clf.classes:
-            raise InputError(f"{target!r} is not a class of {self.clf.name}: explain one of "
+            named = repr(target) if isinstance(target, str) else "that"
+            raise InputError(f"{named[:40]} is not a class of {self.clf.name}: explain one of "
                              f"{', '.join(self.clf.classes)} or {EXPLAIN_TOP!r}")
         return self.clf.classes.index(target)
 
