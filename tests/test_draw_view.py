@@ -134,7 +134,7 @@ def test_the_trace_of_a_clicked_c3_unit_is_lenet_trace(view, lenet5):
     words = state(view)["trace"]
     tensor = torch.from_numpy(np.asarray(shown["pixels"], np.float32).reshape(1, 1, 28, 28))
     t = trace(lenet5, tensor, "C3", 5, y, x)
-    assert words.startswith("C3 · channel 5 · row 4, column 6")
+    assert words.startswith("C3 after ReLU, channel 5, row 4, column 6")
     top, left, bottom, right = t.receptive_field
     assert f"input rows {top}–{bottom}, columns {left}–{right}" in words
     assert "(pre-activation)" in words and f"{t.pre_activation:.3f}".replace("-", "−") in words

@@ -25,9 +25,9 @@ import ui.api
 from lenet.inputs.images import InputError, open_image
 from lenet.inputs.pad import drawing_digit
 from lenet.inside.memo import SingleFlight
-from ui.api import MAX_DATA_URL, decode_data_url
+from ui.api import decode_data_url
 from ui.blocks import DEFAULTS
-from ui.components import RawImage, uploaded_file
+from ui.components import RawImage
 from ui.gallery import GalleryTab
 from ui.invariance import DIGIT
 from ui.view import shown_input
@@ -93,12 +93,11 @@ def test_a_photo_over_the_pixel_limit_is_refused_for_jpeg_too():
 
 
 def test_a_drawings_data_url_is_bounded_before_it_is_decoded(monkeypatch):
-    over = "data:image/png;base64," + "A" * MAX_DATA_URL
-    assert len(base64.b64decode(over.partition(",")[2])) > 2**20   # over a megabyte decoded
+    over = "data:image/png;base64," + "A" * (4 * math.ceil(1.05 * 2**20 / 3))   # 1.05 MB
     monkeypatch.setattr(ui.api.base64, "b64decode", lambda *a, **k: pytest.fail("decoded"))
     with pytest.raises(InputError, match=r"the drawing is 1.1 MB; the limit is 1 MB: draw on"):
         decode_data_url(over)
-    with pytest.raises(InputError, match=r"the drawing is 1.1 MB; the limit is 1 MB: press Clear"):
+    with pytest.raises(InputError, match=r"the drawing is 1.2 MB; the limit is 1 MB: press Clear"):
         shown_input(json.dumps({"kind": "drawing", "drawing": over + "A" * 2**17}))
     monkeypatch.undo()
     assert decode_data_url(data_url(seven_png(280))) == seven_png(280)
@@ -127,6 +126,7 @@ def test_only_a_path_gradio_validated_is_opened(tmp_path):
     inside.parent.mkdir(parents=True, exist_ok=True)
     inside.write_bytes(seven_png())
     assert RawImage().preprocess(image(path=str(inside))) == str(inside)
+    from ui.components import uploaded_file  # the API's photos (FileData as dicts)
     meta = {"_type": "gradio.FileData"}
     assert uploaded_file({"path": str(inside), "meta": meta}) == str(inside)
     assert uploaded_file({"path": None, "url": named, "meta": meta}) is None
@@ -149,12 +149,12 @@ def test_a_url_only_photo_answers_as_no_photo(built):
 def test_the_10_mb_limit_holds_on_photo_pictures_and_the_building_block(built, tmp_path):
     big = padded_png(tmp_path / "big.png", 11)
     with pytest.raises(InputError, match="the photo is 11 MB; the limit is 10 MB"):
-        built.photo._pictures(big)
+        built.photo._pictures(big, None)
     with pytest.warns(UserWarning):
         shown = built.blocks.run(**{**DEFAULTS, "source": "upload", "upload": big})
     assert shown.status == "⚠️ the picture is 11 MB; the limit is 10 MB: choose a smaller one"
     small = padded_png(tmp_path / "small.png", 0)
-    assert built.photo._pictures(small).grad_cam is not None   # under it, the pictures
+    assert built.photo._pictures(small, None).grad_cam is not None   # under it, pictures
 
 
 # ---------------------------------------------------------------------------- settings

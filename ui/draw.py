@@ -74,7 +74,7 @@ class DrawTab:
         self.view = live_view("draw", models=models)
         with gr.Accordion("…or upload a picture of a digit (a scan, a photo of paper)",
                           open=False):
-            upload = RawImage(type="filepath", label="Digit picture", height=200,
+            self.upload = upload = RawImage(type="filepath", label="Digit picture", height=200,
                               sources=["upload", "clipboard"], buttons=[],
                               elem_classes="photo-input", elem_id="digit-upload")
         upload.upload(self.take_upload, upload, self.view, api_name="prepare_digit", **QUICK)

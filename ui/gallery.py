@@ -45,11 +45,14 @@ class Sheet(Result):
 
 @dataclass
 class Picked(Result):
-    """A click on a tile: the tab to switch to, the draw or photo view's new input, the photo
-    tab's picture on the server, and words; what does not change is ``gr.skip()``."""
+    """A click on a tile: the tab to switch to, the draw or photo view's new input (and its
+    upload box, emptied), the photo tab's picture on the server, and words; what does not
+    change is ``gr.skip()``."""
     tabs: object = field(default_factory=gr.skip)
     draw_view: object = field(default_factory=gr.skip)
+    draw_upload: object = field(default_factory=gr.skip)
     photo_view: object = field(default_factory=gr.skip)
+    photo_upload: object = field(default_factory=gr.skip)
     photo_shown: object = field(default_factory=gr.skip)
     words: object = field(default_factory=gr.skip)
 
@@ -109,10 +112,11 @@ class GalleryTab:
         index = int(gallery.indices[i])
         words = f"Sent test image #{index} ({gallery.caption(i)}) to the {tab} tab."
         value = image_value("gallery", gallery.images[i], f"test image #{index} ({gallery.caption(i)})")
+        # The tab's upload box empties: what it held is no longer what the tab shows.
         if tab == "draw":
-            return Picked(gr.Tabs(selected=tab), draw_view=value, words=words)
+            return Picked(gr.Tabs(selected=tab), draw_view=value, draw_upload=None, words=words)
         # The photo tab also keeps the picture, on the server, for the other tabs.
-        return Picked(gr.Tabs(selected=tab), photo_view=value,
+        return Picked(gr.Tabs(selected=tab), photo_view=value, photo_upload=None,
                       photo_shown=self.file_for(f"{model}:{index}"), words=words)
 
     @staticmethod
@@ -138,9 +142,10 @@ class GalleryTab:
         return str(path)
 
     def build(self, tabs: gr.Tabs, draw_view: gr.HTML, photo_view: gr.HTML,
-              photo_shown: gr.State) -> None:
+              photo_shown: gr.State, draw_upload: gr.Image, photo_upload: gr.Image) -> None:
         """``draw_view`` / ``photo_view``: the tabs' live views, which take a test image as
-        their value; ``photo_shown``: the photo tab's picture kept for the other tabs."""
+        their value; ``photo_shown``: the photo tab's picture kept for the other tabs;
+        ``draw_upload`` / ``photo_upload``: the tabs' upload boxes, emptied by a hand-over."""
         first = next(iter(self.galleries))
         # Compact, so that a phone shows the controls and the grid on about one screen.
         with gr.Row(equal_height=True):
@@ -171,7 +176,8 @@ class GalleryTab:
         for control in (model, which, true, predicted, seed):
             control.change(show, inputs, shown.components, api_name=False, **LANE)
         shuffle.click(self.next_seed, seed, seed, api_name=False, **INSTANT)
-        picked = Shows(tabs=tabs, draw_view=draw_view, photo_view=photo_view,
+        picked = Shows(tabs=tabs, draw_view=draw_view, draw_upload=draw_upload,
+                       photo_view=photo_view, photo_upload=photo_upload,
                        photo_shown=photo_shown, words=words)
         sheet.pick(picked.updates_of(self.pick), [model, positions], picked.components,
                    api_name=False, **LANE)

@@ -75,7 +75,7 @@ class PhotoTab:
     def build(self) -> None:
         with gr.Row(equal_height=False):
             with gr.Column(scale=0, min_width=200, elem_id="photo-side"):
-                photo = RawImage(type="filepath", label="Your photo", height=200, buttons=[],
+                self.photo = photo = RawImage(type="filepath", label="Your photo", height=200, buttons=[],
                                  sources=["upload", "webcam", "clipboard"],
                                  elem_classes="photo-input", elem_id="photo-input")
             with gr.Column(scale=1):

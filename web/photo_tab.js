@@ -15,6 +15,7 @@ export async function mount({ element, props, models, watch, base }) {
   const view = new NetworkView(element, net);
   const answer = element.querySelector(".nv-answer");
   const mirror = element.querySelector(".nv-mirror");
+  const source = element.querySelector(".nv-source");
   const state = { kind: null, pixels: null, caption: "" };
 
   function showMirror(run) {
@@ -27,6 +28,8 @@ export async function mount({ element, props, models, watch, base }) {
   }
 
   function update() {
+    // What is shown, in words: "your photo" or "test image #N (...)".
+    source.textContent = state.pixels ? `Showing ${state.caption}.` : "";
     if (!state.pixels) {
       view.show(null);
       showMirror(null);

@@ -36,8 +36,7 @@ export class ExplainPanel {
     this.paint(".nv-sal", maps.saliency, maps.saliencyMax);
     const layer = this.box.querySelector(".nv-cam-layer");
     if (layer && net.camLayer) {
-      const [, h, w] = run.outputs[net.camLayer].shape;
-      layer.textContent = `${net.camLayer} (${h}×${w} maps, enlarged)`;
+      layer.textContent = net.camLayer;
     }
   }
 
