@@ -31,9 +31,9 @@ from ui.draw import DrawTab
 from ui.events import lane
 from ui.gallery import GalleryTab
 from ui.invariance import InvarianceTab
-from ui.projector import large_text_toggle
 from ui.limits import BoundedBodies
 from ui.photo import PhotoTab
+from ui.projector import large_text_toggle
 from ui.view import CSS, png_data_url
 
 MAX_FILE_MB = 50            # Gradio refuses larger files; ui.view answers above 10 MB in words

@@ -86,7 +86,7 @@ def test_a_ship_photo_reads_ship_with_both_passes_written_out(page):
     top = int(expected.probabilities.argmax())
     assert shown["answer"] == f"ship with {100 * expected.probabilities[top]:.1f} %"
     assert max(abs(a - b) for a, b in zip(shown["probabilities"], expected.probabilities)) <= 1e-5
-    page.get_by_text("Show both passes' logits and their mean").click()
+    page.locator("#photo-view .nv-mirror summary").click()
     ship = photo_view(page)["mirror"][8].split()
     assert ship[0] == "ship" and [float(v.replace("−", "-")) for v in ship[1:]] == pytest.approx(
         [expected.own_logits[8], expected.mirror_logits[8], expected.logits[8]], abs=0.006)

@@ -58,7 +58,8 @@ CUT_OFF = """() => {
         for (let box = node.parentElement; box && box !== document.body; box = box.parentElement) {
             if (scrolls(box)) { held = true; break; }
         }
-        if (!held) bad.push(`${node.tagName}.${node.className} at ${Math.round(r.left)}..${Math.round(r.right)}`);
+        const name = `${node.tagName}.${node.getAttribute('class')}`;
+        if (!held) bad.push(`${name} at ${Math.round(r.left)}..${Math.round(r.right)}`);
     }
     return bad.slice(0, 10); }"""
 
@@ -67,7 +68,7 @@ CUT_OFF = """() => {
 OFF_SCREEN = """(view) => [...document.querySelectorAll(`${view} .nv-col, ${view} .nv-explain figure`)]
     .filter(e => e.offsetParent).map(e => [e.dataset.column || e.className, e.getBoundingClientRect()])
     .filter(([, r]) => r.top < 0 || r.bottom > innerHeight || r.left < 0 || r.right > innerWidth)
-    .map(([name, r]) => `${name} at ${Math.round(r.left)},${Math.round(r.top)}..${Math.round(r.right)},${Math.round(r.bottom)}`)"""
+    .map(([name, r]) => `${name} at ${[r.left, r.top, r.right, r.bottom].map(Math.round)}`)"""
 
 
 def draw_a_line(page):

@@ -317,7 +317,7 @@ class BlocksTab:
                     "output channel shown. Every change re-runs the block.")
         with gr.Accordion("What the words mean", open=False):
             gr.Markdown(define("feature_map", "kernel", "stride", "padding", "activation",
-                               "pooling"))
+                               "pooling", "normal"))
         with gr.Row():
             with gr.Column(scale=1, min_width=500):
                 source = gr.Radio(list(SOURCES), value=d["source"], label="Picture")

@@ -60,7 +60,10 @@ def model_section(clf: Classifier) -> None:
                 f"{meta['data']['test']:,} test images · {meta['parameters']:,} parameters · "
                 f"trained {meta['hyperparameters']['epochs']} epochs on "
                 f"{meta['data']['train']:,} images ({meta['date'][:10]}).")
-    gr.Dataframe(architecture_table(clf), label="Architecture", interactive=False)
+    gr.Dataframe(architecture_table(clf), label="Architecture (on a narrow screen the table "
+                 "scrolls sideways)", interactive=False)
+    adam = meta["hyperparameters"].get("optimizer") == "Adam"   # named in the title: say what it is
+    gr.Markdown(define("layer_names", *(["adam"] if adam else [])))
     convs = [(name, m) for name, m in clf.model.features.named_children()
              if isinstance(m, nn.Conv2d)]
     if convs:

@@ -22,7 +22,7 @@ import { PadSteps } from "./pad_steps.js";
 // a dot or a speck: too little for LeNet-5 to read, though it would still name a digit.
 const LEAST_INK_SIDE = 40;
 const WORDS = ["input", "feature_map", "kernel", "padding", "activation", "pooling", "fully_connected",
-  "logits", "softmax", "grad_cam", "saliency", "receptive_field"];
+  "logits", "softmax", "grad_cam", "saliency", "receptive_field", "layer_names", "adam"];
 
 export async function mount({ element, props, models, trigger, watch, base }) {
   const [main, ...others] = await loadModels({ models }, base);

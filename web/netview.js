@@ -5,13 +5,13 @@
 
 import { clearCanvas, el } from "./dom.js";
 import { diverging, greys, paint } from "./colours.js";
+import { brief, percent, signed } from "./format.js";
 import { softmaxMath } from "./live.js";
 import { buildColumns } from "./view_columns.js";
 import { ExplainPanel } from "./view_explain.js";
 import { Follow } from "./view_follow.js";
 
 const KEY_STEPS = 64;   // colours in a column's key
-const format = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)).replace("-", "−");
 
 export class NetworkView {
   // ``host``: the element to build in (it holds view_parts.html); ``net``: an engine Network.
@@ -39,15 +39,15 @@ export class NetworkView {
     this.run = run;
     if (!run) return this.blank();
     const { channels, height, width } = this.net.inputShape;
-    paint(this.columns.input.canvases[0], run.pixels || displayPixels(this.net, run), channels, height, width, greys);
+    paint(this.columns.input.canvases[0], run.pixels, channels, height, width, greys);
     if (channels === 1) colourKey(this.columns.input.key, { low: 0, high: 1, kind: "greys" });
     for (const [name, col] of Object.entries(this.columns)) {
       if (name !== "input") this.drawColumn(col, this.values(name));
     }
     this.rows.forEach(({ row, fill, p, z }, k) => {
       fill.style.width = `${(100 * run.probabilities[k]).toFixed(1)}%`;
-      p.textContent = `${(100 * run.probabilities[k]).toFixed(1)} %`;
-      z.textContent = `z ${run.logits[k] >= 0 ? "+" : "−"}${Math.abs(run.logits[k]).toFixed(2)}`;
+      p.textContent = percent(run.probabilities[k]);
+      z.textContent = `z ${signed(run.logits[k], 2)}`;
       row.classList.toggle("nv-top", k === run.top);
     });
     this.drawSoftmax();
@@ -70,8 +70,7 @@ export class NetworkView {
 
   // A layer's values as shown: after its activation when the toggle says so.
   values(name) {
-    if (!this.after) return this.run.outputs[name];
-    return this.run.outputs[this.net.shownAfter ? this.net.shownAfter(name) : activationAfter(this.net.layers, name)];
+    return this.run.outputs[this.after ? this.net.shownAfter(name) : name];
   }
 
   // The softmax written out for the top class, when its panel is open.
@@ -80,8 +79,7 @@ export class NetworkView {
     const body = this.softmax.querySelector(".nv-softmax-body");
     if (!this.run) { body.textContent = "Draw or upload something first."; return; }
     if (!this.softmax.open) return;
-    const { logits, probabilities, top } = this.run;
-    body.innerHTML = softmaxMath(this.net.classes, logits, probabilities, top);
+    body.innerHTML = softmaxMath(this.net.classes, this.run, this.run.top);
   }
 
   blank() {
@@ -113,20 +111,9 @@ function colourKey(box, scale) {
   const ramp = Float32Array.from({ length: KEY_STEPS },
     (_, i) => scale.low + (scale.high - scale.low) * i / (KEY_STEPS - 1));
   paint(bar, ramp, 1, 1, KEY_STEPS, scale.kind === "greys" ? greys : diverging(top));
-  box.replaceChildren(bar, el("span", { class: "nv-range" }, `${format(scale.low)} … ${format(scale.high)}`));
+  box.replaceChildren(bar, el("span", { class: "nv-range" }, `${brief(scale.low)} … ${brief(scale.high)}`));
 }
 
 function min(a) { let m = Infinity; for (let i = 0; i < a.length; i += 1) if (a[i] < m) m = a[i]; return m; }
 function max(a) { let m = -Infinity; for (let i = 0; i < a.length; i += 1) if (a[i] > m) m = a[i]; return m; }
 
-// TEMPORARY until the engine returns these (engine owner): the display pixels and the
-// activation after a layer.
-function displayPixels(net, run) {
-  const { height, width } = net.inputShape;
-  return Float32Array.from(run.input, (v, i) => v * net.std[Math.floor(i / (height * width))] + net.mean[Math.floor(i / (height * width))]);
-}
-function activationAfter(layers, name) {
-  const i = layers.findIndex((l) => l.name === name);
-  const next = layers[i + 1];
-  return next && (next.kind === "relu" || next.kind === "tanh") ? next.name : name;
-}

@@ -6,9 +6,8 @@
 // [channel-major values in [0, 1]], "caption": ...}, {"kind": "message", "text": ...}, or "".
 
 import { fillWords, loadModels, parseValue, percent } from "./live.js";
+import { signed } from "./format.js";
 import { NetworkView } from "./netview.js";
-
-const signed = (v) => (v < 0 ? "−" : "+") + Math.abs(v).toFixed(2);
 
 export async function mount({ element, props, models, watch, base }) {
   const [net] = await loadModels({ models }, base);
@@ -23,8 +22,8 @@ export async function mount({ element, props, models, watch, base }) {
     mirror.hidden = !shown;
     if (!shown) return;
     mirror.querySelector("tbody").innerHTML = net.classes.map((name, k) =>
-      `<tr><td>${name}</td><td>${signed(run.ownLogits[k])}</td><td>${signed(run.mirrorLogits[k])}</td>
-       <td>${signed(run.logits[k])}</td></tr>`).join("");
+      `<tr><td>${name}</td><td>${signed(run.ownLogits[k], 2)}</td><td>${signed(run.mirrorLogits[k], 2)}</td>
+       <td>${signed(run.logits[k], 2)}</td></tr>`).join("");
   }
 
   function update() {
@@ -64,6 +63,6 @@ export async function mount({ element, props, models, watch, base }) {
   window.cnnPage = { ...window.cnnPage, photo: { net, state, view, update } };
   await fillWords(element.querySelector(".nv-words-list"), base, [
     "input", "feature_map", "kernel", "padding", "activation", "pooling", "fully_connected",
-    "logits", "softmax", "mirror", "grad_cam", "saliency", "receptive_field"]);
+    "logits", "softmax", "mirror", "grad_cam", "saliency", "receptive_field", "layer_names"]);
   element.dataset.ready = "true";
 }

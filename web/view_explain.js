@@ -3,6 +3,7 @@
 
 import { clearCanvas, el } from "./dom.js";
 import { heat, paint } from "./colours.js";
+import { powerText } from "./format.js";
 
 const TOP = "the top class";
 
@@ -36,7 +37,7 @@ export class ExplainPanel {
     this.paint(".nv-sal", maps.saliency, maps.saliencyMax);
     const layer = this.box.querySelector(".nv-cam-layer");
     if (layer && net.camLayer) {
-      layer.textContent = net.camLayer;
+      layer.textContent = net.plainName(net.camOutput);
     }
   }
 
@@ -47,7 +48,7 @@ export class ExplainPanel {
     const scaled = new Float32Array(values.length);
     for (let i = 0; i < values.length; i += 1) scaled[i] = top > 0 ? values[i] / top : 0;
     paint(figure.querySelector("canvas"), scaled, 1, height, width, heat);
-    figure.querySelector(".nv-heat-range").textContent = `0 … ${top.toPrecision(3)}`;
+    figure.querySelector(".nv-heat-range").textContent = `0 … ${powerText(top, 3)}`;
   }
 
   blank() {
