@@ -138,9 +138,10 @@ def test_the_photo_network_fits_a_1366x768_screen(chromium, app_url):
 
 def test_a_bad_upload_gets_one_message_and_the_old_answer_goes(page, tmp_path):
     open_photo_tab(page)
-    if SHIP.exists():
-        page.locator("#photo-input input[type=file]").set_input_files(str(SHIP))
-        page.wait_for_function("() => window.cnnPage.photo.state.pixels !== null", timeout=15000)
+    from PIL import Image  # any photo first: its answer must go when the bad upload comes
+    Image.new("RGB", (48, 40), (200, 60, 40)).save(tmp_path / "red.png")
+    page.locator("#photo-input input[type=file]").set_input_files(str(tmp_path / "red.png"))
+    page.wait_for_function("() => window.cnnPage.photo.state.pixels !== null", timeout=15000)
     (tmp_path / "notes.png").write_bytes(b"%PDF-1.4 this is a document, not a picture")
     page.locator("#photo-input input[type=file]").set_input_files(str(tmp_path / "notes.png"))
     page.wait_for_function("() => window.cnnPage.photo.state.kind === 'message'", timeout=15000)
@@ -186,6 +187,31 @@ def test_the_lab_loads_the_drawing_and_follows_the_rotation_slider(page):
     page.wait_for_function("b => document.querySelector('#lab-status').innerText !== b", arg=before,
                            timeout=10000)
     assert "(was 7 with" in page.locator("#lab-status").inner_text()
+
+
+MARKED = ("v => document.querySelector('#lab-rotation .chart-marker')?.dataset.x === v"
+          " && document.querySelector('#lab-occlusion img')?.getAttribute('src') !== window.occluded")
+
+
+def test_the_labs_charts_and_map_follow_a_typed_number_and_the_arrow_keys(page):
+    """Typed in and confirmed with Enter, or stepped with the arrow keys: the chart's marker and
+    the occlusion map follow the slider every time, not only when a drag is released."""
+    draw_seven(page)
+    open_tab(page, "Invariance lab")
+    page.wait_for_function("document.querySelector('#lab-rotation .chart-marker')?.dataset.x === '0'",
+                           timeout=15000)
+    rotate = page.get_by_label("Rotate (degrees, counter-clockwise)")
+    number = rotate.locator("xpath=ancestor::div[contains(@class, 'block')][1]//input[@type='number']")
+    page.evaluate("() => { window.occluded = document.querySelector('#lab-occlusion img').src; }")
+    number.fill("30")
+    number.press("Enter")
+    page.wait_for_function(MARKED, arg="30", timeout=15000)
+    slider = rotate.locator("xpath=ancestor::div[contains(@class, 'block')][1]//input[@type='range']")
+    page.evaluate("() => { window.occluded = document.querySelector('#lab-occlusion img').src; }")
+    slider.focus()
+    for _ in range(3):
+        slider.press("ArrowRight")
+    page.wait_for_function(MARKED, arg="33", timeout=15000)
 
 
 # ---------------------------------------------------------------------------- gallery

@@ -16,7 +16,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from conftest import ROOT, SHARED_DATA
-from helpers import ring
+from helpers import ring, warn_stand_in
 from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
@@ -33,24 +33,13 @@ TOLERANCE = 1e-4       # max |JS - torch| for a layer's values (float32 rounding
 # Plain lists from typed arrays, so that page.evaluate can hand them back as JSON.
 LIST = "const list = (a) => (a === null || a === undefined ? a : Array.from(a));"
 
-FORWARD_JS = """async ({url, inputs, classes, repeats}) => {
+FORWARD_JS = """async ({url, inputs, classes}) => {
   const e = await import('/web/engine.js');
   """ + LIST + """
   const net = await e.loadNetwork(url);
   // Every run first, its maps and lists only at the end: a run the page keeps must survive
   // later calls unchanged.
   const runs = inputs.map((x) => net.forward(Float32Array.from(x)));
-  // A rough time per call (not a test: timings belong in benchmarks/).
-  const x = Float32Array.from(inputs[0]), times = {forward: [], both: []};
-  for (let k = 0; k < repeats; k++) {
-    let t = performance.now();
-    const run = net.forward(x);
-    times.forward.push(performance.now() - t);
-    t = performance.now();
-    net.attributions(net.forward(x), run.top);
-    times.both.push(performance.now() - t);
-  }
-  const median = (a) => a.sort((p, q) => p - q)[a.length >> 1];
   return {
     network: {name: net.name, classes: net.classes, inputShape: net.inputShape,
               mirrorAverage: net.mirrorAverage, camLayer: net.camLayer, camOutput: net.camOutput,
@@ -58,7 +47,6 @@ FORWARD_JS = """async ({url, inputs, classes, repeats}) => {
                                               .map((l) => [l.name, l.shape])),
               shownAfter: Object.fromEntries(net.layers.filter((l) => l.name)
                                                   .map((l) => [l.name, net.shownAfter(l.name)]))},
-    timing: repeats ? {forward: median(times.forward), both: median(times.both)} : null,
     runs: runs.map((r, n) => ({
       keys: Object.keys(r.outputs),
       outputs: Object.fromEntries(Object.entries(r.outputs)
@@ -98,6 +86,8 @@ def inputs_for(clf: Classifier) -> dict[str, torch.Tensor]:
         if (SHARED_DATA / "MNIST" / "raw").is_dir():      # real test digits, drawn as users do
             images, _, _ = load_split("mnist", SHARED_DATA, train=False)
             digits = [images[i, 0].numpy() for i in (0, 1, 2)]
+        else:
+            warn_stand_in(SHARED_DATA / "MNIST" / "raw", "a drawn ring")
         found = {"ring": as_input(ring() / 255)}
         for i, digit in enumerate(digits):
             found[f"drawn {i}"] = clf.prepare(render(digit, rng, "sketchpad"))[0]
@@ -107,6 +97,8 @@ def inputs_for(clf: Classifier) -> dict[str, torch.Tensor]:
     found = {"random": as_input(rng.uniform(0, 1, (c, h, w))),
              "grey": as_input(np.full((c, h, w), 0.5))}
     photos = sorted((SHARED_DATA / "cifar10" / "test" / "cat").glob("*.jpg"))[:2]
+    if not photos:
+        warn_stand_in(SHARED_DATA / "cifar10", "noise and grey")
     for i, path in enumerate(photos):                    # real CIFAR-10 photos when present
         found[f"photo {i}"] = clf.prepare(path)[0]
     if not photos:
@@ -169,8 +161,7 @@ def compared(classifiers, js_page):
                                   probabilities=probabilities, top=top, classes=classes, maps=maps))
         page = js_page.evaluate(FORWARD_JS, {
             "url": url(name), "inputs": [flat(t) for t in inputs.values()],
-            "classes": [r["classes"] for r in reference],
-            "repeats": 60 if name in ("lenet5", "convnet") else 0})
+            "classes": [r["classes"] for r in reference]})
         found[name] = dict(labels=list(inputs), reference=reference, page=page)
     return found
 
@@ -243,10 +234,6 @@ def test_every_layer_and_the_answer_match_torch(name, compared):
             assert worst(run["logits"], flat((own + ref["mirror"]) / 2)) <= TOLERANCE, label
     print(f"\n{name}: worst |JS - torch| per layer " +
           ", ".join(f"{k} {v:.1e}" for k, v in worst_by_layer.items()))
-    timing = compared[name]["page"]["timing"]
-    if timing:
-        print(f"{name} in Chromium (median of 60): forward {timing['forward']:.2f} ms, "
-              f"forward + attributions {timing['both']:.2f} ms")
 
 
 def test_the_mirror_image_changes_the_convnet_answer(compared):

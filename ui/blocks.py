@@ -231,7 +231,8 @@ class BlocksTab:
             return make_kernel(NAMED[choice]), ""
         if choice in self.learned:
             return self.learned[choice], "learned weights as stored (their bias is not added)"
-        raise InputError(f"unknown kernel {escape(repr(choice))}; pick one from the list")
+        raise InputError(f"unknown kernel {escape(repr(choice), quote=False)}; pick one from "
+                         f"the list")
 
     def _run(self, **settings) -> BlockShown:
         """The block with ``settings``, named as in ``DEFAULTS`` (every one of them)."""
@@ -253,7 +254,7 @@ class BlocksTab:
         except BlockError as exc:   # a user's settings: one line, no traceback
             # It may quote what was typed into the kernel's table; the status line and the
             # toast render HTML, so it is shown as text.
-            raise InputError(escape(str(exc))) from None
+            raise InputError(escape(str(exc), quote=False)) from None
         seen = x if kernel.shape[1] == x.shape[1] else x.mean(1, keepdim=True)
         seen = F.pad(seen, (padding,) * 4)          # the zero frame the kernel slides over
         # One factor for every grid, so that pooling's smaller maps still look smaller.

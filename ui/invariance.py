@@ -303,10 +303,13 @@ class InvarianceTab:
         # .change covers dragging, the keyboard, each slider's own ↺ and Reset's new values.
         gr.on([s.change for s in sliders.values()], live.updates_of(self.step), [loaded],
               inputs_kwargs=sliders, outputs=live.components, api_name="invariance", **LIVE)
-        # The curves and map follow at the end of a drag (~10-60 ms), not at every move.
+        # The curves and the map follow every change too (a drag, a typed number, an arrow
+        # key: .release missed the last two). Their lane runs one at a time per visitor and
+        # only the latest of the changes that came while it ran, so a drag costs a few runs
+        # of ~10-60 ms, not one per step.
         curves = dict(fn=lab.updates_of(self.curves), inputs=[loaded], inputs_kwargs=sliders,
                       outputs=lab.components, api_name=False, **CURVES)
-        gr.on([s.release for s in sliders.values()], **curves)
+        gr.on([s.change for s in sliders.values()], **curves)
         reset_all = Shows(sliders)
         reset.click(reset_all.updates_of(self.reset), loaded, reset_all.components,
                     api_name=False, **INSTANT).then(**curves)

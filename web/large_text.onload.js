@@ -10,7 +10,7 @@ const apply = (on) => {
 let saved = false;
 try {
   saved = window.localStorage.getItem(KEY) === "1";
-} catch (error) {
+} catch {
   // storage switched off: the toggle still works for this visit
 }
 apply(saved);
@@ -18,7 +18,7 @@ box.addEventListener("change", () => {
   apply(box.checked);
   try {
     window.localStorage.setItem(KEY, box.checked ? "1" : "0");
-  } catch (error) {
+  } catch {
     // not remembered; nothing else to do
   }
 });

@@ -16,7 +16,7 @@ export function parseValue(value) {
   if (!value) return null;
   try {
     return JSON.parse(value);
-  } catch (error) {
+  } catch {
     return null;
   }
 }

@@ -47,7 +47,7 @@ export class Pad {
     e.preventDefault();
     try {
       this.canvas.setPointerCapture(e.pointerId);   // keep the stroke when the pen leaves the pad
-    } catch (error) {
+    } catch {
       // a pointer the browser no longer tracks: draw without capture
     }
     this.onStart();
