@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from lenet.inputs.pad import pad_digit, pad_ink
+from lenet.inputs.pad import pad_digit, pad_ink, pad_recipe
 from lenet.inside.gallery import gallery_path, load_gallery
 from lenet.inside.inference import Classifier
 from lenet.inside.trace import trace
@@ -305,3 +305,40 @@ def test_the_softmax_is_typeset_with_this_drawings_numbers_and_the_words_are_def
     assert terms[:3] == ["Input", "Feature map and channel", "Kernel"]
     assert {"ReLU and tanh", "Pooling", "Logits", "Softmax", "Grad-CAM", "Saliency",
             "Receptive field", "Padding", "Fully connected layer"} <= set(terms)
+
+
+# ---------------------------------------------------------------------------- the recipe's steps
+
+def canvas_values(page, selector) -> np.ndarray:
+    """A canvas's red channel in [0, 1] (the steps are painted in greys: 0 black, 1 white)."""
+    rgba = page.evaluate("""(s) => { const c = document.querySelector(s);
+        return [c.width, c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }""",
+                         selector)
+    width, height, data = rgba
+    return np.asarray(data, np.float64).reshape(height, width, 4)[..., 0] / 255
+
+
+def test_the_drawings_steps_beside_the_input_are_the_python_recipes(view):
+    stroke(view, SEVEN)
+    recipe = pad_recipe(pad_ink(Image.open(io.BytesIO(pad_png(view)))))
+    fitted = canvas_values(view, "#draw-view .nv-steps li:nth-child(2) canvas")
+    placed = canvas_values(view, "#draw-view .nv-steps li:nth-child(3) canvas")
+    assert fitted.shape == recipe.fitted.shape and np.abs(fitted - recipe.fitted).max() <= 1 / 255
+    assert placed.shape == recipe.placed.shape and np.abs(placed - recipe.placed).max() <= 1 / 255
+    # The ink's box, outlined on the pad, is the recipe's crop (pad pixels, 280 a side).
+    box = view.evaluate("""() => { const b = document.querySelector('#draw-view .nv-inkbox');
+        return [b.style.top, b.style.left, b.style.height, b.style.width].map(parseFloat); }""")
+    top, left, bottom, right = recipe.box
+    assert box == pytest.approx([100 * top / 280, 100 * left / 280, 100 * (bottom - top) / 280,
+                                 100 * (right - left) / 280], abs=1e-3)   # CSS keeps 6 digits
+
+
+def test_a_dot_is_too_little_to_read_and_shows_no_answer(view):
+    box = view.locator("canvas.pad").bounding_box()
+    view.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)   # one dot
+    shown = state(view)
+    assert shown["answer"].startswith("Too little ink to read")
+    assert shown["probabilities"] is None and shown["compare"] == [
+        li.split(":")[0] + ": " for li in shown["compare"]]   # the other models say nothing either
+    stroke(view, SEVEN)   # a digit drawn after it is read again
+    assert " with " in state(view)["answer"]

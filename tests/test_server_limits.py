@@ -115,15 +115,16 @@ def test_memos_keep_a_digest_of_bytes_not_the_bytes():
 
 # ---------------------------------------------------------------------------- files
 
-def test_only_a_path_gradio_validated_is_opened(tmp_path):
+def test_only_a_path_gradio_validated_is_opened(tmp_path, monkeypatch):
     """A FileData with no path and a data URL naming a server file is no file at all (as
     when none is sent); so is any path outside Gradio's upload folder."""
     named = "data:text/plain;base64," + base64.b64encode(str(SERVER_FILE).encode()).decode()
     image = gr.Image.data_model
     assert RawImage().preprocess(image(path=None, url=named)) is None
     assert RawImage().preprocess(image(path=str(SERVER_FILE))) is None
-    inside = Path(get_upload_folder()) / "test_server_limits" / "seven.png"
-    inside.parent.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))   # Gradio's upload folder, here
+    inside = Path(get_upload_folder()) / "0123abcd" / "seven.png"
+    inside.parent.mkdir()
     inside.write_bytes(seven_png())
     assert RawImage().preprocess(image(path=str(inside))) == str(inside)
     from ui.components import uploaded_file  # the API's photos (FileData as dicts)
