@@ -338,7 +338,7 @@ def test_a_dot_is_too_little_to_read_and_shows_no_answer(view):
     view.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)   # one dot
     shown = state(view)
     assert shown["answer"].startswith("Too little ink to read")
-    assert shown["probabilities"] is None and shown["compare"] == [
-        li.split(":")[0] + ": " for li in shown["compare"]]   # the other models say nothing either
+    assert shown["probabilities"] is None
+    assert all(li.endswith(":") for li in shown["compare"])   # the other models say nothing either
     stroke(view, SEVEN)   # a digit drawn after it is read again
     assert " with " in state(view)["answer"]
