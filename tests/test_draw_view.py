@@ -311,10 +311,9 @@ def test_the_softmax_is_typeset_with_this_drawings_numbers_and_the_words_are_def
 
 def canvas_values(page, selector) -> np.ndarray:
     """A canvas's red channel in [0, 1] (the steps are painted in greys: 0 black, 1 white)."""
-    rgba = page.evaluate("""(s) => { const c = document.querySelector(s);
-        return [c.width, c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }""",
-                         selector)
-    width, height, data = rgba
+    width, height, data = page.evaluate("""(s) => { const c = document.querySelector(s);
+        const rgba = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        return [c.width, c.height, Array.from(rgba)]; }""", selector)
     return np.asarray(data, np.float64).reshape(height, width, 4)[..., 0] / 255
 
 
@@ -337,8 +336,10 @@ def test_a_dot_is_too_little_to_read_and_shows_no_answer(view):
     box = view.locator("canvas.pad").bounding_box()
     view.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)   # one dot
     shown = state(view)
-    assert shown["answer"].startswith("Too little ink to read")
+    assert view.locator("canvas.pad").bounding_box() == box   # nothing moved the pad under the pen
+    assert shown["answer"] == "Too little to read"
+    assert shown["note"].startswith("Too little ink to read")
     assert shown["probabilities"] is None
     assert all(li.endswith(":") for li in shown["compare"])   # the other models say nothing either
     stroke(view, SEVEN)   # a digit drawn after it is read again
-    assert " with " in state(view)["answer"]
+    assert " with " in state(view)["answer"] and state(view)["note"] is None

@@ -54,9 +54,10 @@ export async function mount({ element, props, models, trigger, watch, base }) {
       state.pixels = digit.empty ? null : digit.pixels;
     }
     if (digit && !digit.empty) steps.show(digit); else steps.blank();
-    if (digit && !digit.empty && tooLittle(digit.box)) {
-      return { words: "Too little ink to read: draw a digit larger than this dot.", run: null };
-    }
+    // Said on the pad (the note lies over it), so that the page does not move under the pen.
+    const speck = Boolean(digit && !digit.empty && tooLittle(digit.box));
+    if (state.kind === "drawing") showNote(speck ? "Too little ink to read: draw the digit larger." : null);
+    if (speck) return { words: "Too little to read", run: null };
     if (!state.pixels) {
       const words = state.kind === "message" ? state.caption
         : state.kind === "drawing" ? "Nothing drawn yet: draw a digit on the pad." : "Draw a digit on the pad.";
@@ -70,6 +71,11 @@ export async function mount({ element, props, models, trigger, watch, base }) {
     view.show(run);
     answer.textContent = words;
     compare(run ? state.pixels : null);
+  }
+
+  function showNote(text) {
+    note.hidden = !text;
+    if (text) note.textContent = text;
   }
 
   // ------------------------------------------------------------------ the pad
@@ -131,8 +137,7 @@ export async function mount({ element, props, models, trigger, watch, base }) {
       note.hidden = true;
     } else {
       Object.assign(state, { kind: value.kind, pixels: Float32Array.from(value.pixels), caption: value.caption });
-      note.textContent = `Showing ${value.caption}. Draw here to replace it.`;
-      note.hidden = false;
+      showNote(`Showing ${value.caption}. Draw here to replace it.`);
     }
     update();
   }
