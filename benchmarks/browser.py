@@ -76,3 +76,18 @@ def stop_app(proc: subprocess.Popen) -> None:
 
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+
+
+def draw_stroke(page, points, steps=6) -> None:
+    """One stroke of the mouse on the draw tab's pad through ``points`` (fractions of the pad),
+    ``steps`` moves between each two."""
+    pad = page.locator("canvas.pad")
+    pad.wait_for(state="visible")      # its tab shown (back from another tab)
+    box = pad.bounding_box()
+    at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
+    page.mouse.move(*at(*points[0]))
+    page.mouse.down()
+    for (ax, ay), (bx, by) in zip(points, points[1:]):
+        for k in range(1, steps + 1):
+            page.mouse.move(*at(ax + (bx - ax) * k / steps, ay + (by - ay) * k / steps))
+    page.mouse.up()

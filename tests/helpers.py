@@ -3,7 +3,10 @@ matplotlib's colours as the reference for the pictures'."""
 from __future__ import annotations
 
 import base64
+import io
+import struct
 import warnings
+import zlib
 
 import numpy as np
 import torch
@@ -96,3 +99,15 @@ def matplotlib_colours(name: str, steps) -> np.ndarray:
 def on_steps(steps, low: float, high: float) -> np.ndarray:
     """The values of a scale from ``low`` to ``high`` that sit at ``steps`` of its 255 steps."""
     return low + (high - low) * np.asarray(steps, np.float64) / 255
+
+
+def declared_png(width: int, height: int) -> bytes:
+    """A 1x1 PNG whose header declares ``width`` x ``height``: decoding it would fail, so a
+    refusal that names the size was made from the header alone."""
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    header = struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = header
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    return bytes(data)

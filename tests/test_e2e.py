@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from browser import draw_stroke
 from conftest import SHARED_DATA
 from playwright.sync_api import expect
 
@@ -40,19 +41,6 @@ def draw_seven(page):
     open_tab(page, DRAW_TAB)
     draw_stroke(page, SEVEN)
     page.wait_for_function("document.querySelector('.nv-answer').innerText.startsWith('7 with')")
-
-
-def draw_stroke(page, points, steps=6):
-    pad = page.locator("canvas.pad")
-    pad.wait_for(state="visible")      # its tab shown (back from another tab)
-    box = pad.bounding_box()
-    at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
-    page.mouse.move(*at(*points[0]))
-    page.mouse.down()
-    for (ax, ay), (bx, by) in zip(points, points[1:]):
-        for k in range(1, steps + 1):
-            page.mouse.move(*at(ax + (bx - ax) * k / steps, ay + (by - ay) * k / steps))
-    page.mouse.up()
 
 
 # ---------------------------------------------------------------------------- photo tab

@@ -1,12 +1,10 @@
 """Preprocessing against hand-made cases: placement, polarity, alpha, strokes, EXIF, modes,
 and every kind of bad input."""
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
-from helpers import centre_of_mass, ring
+from helpers import centre_of_mass, declared_png, ring
 from PIL import Image
 
 from lenet.inputs.preprocess import (
@@ -143,16 +141,6 @@ def test_sixteen_bit_grey_is_rescaled_not_clipped():
 
 # ---------------------------------------------------------------------------- bad input
 
-def _png_with_size(width: int, height: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("L", (1, 1)).save(buffer, "PNG")
-    data = bytearray(buffer.getvalue())
-    ihdr = struct.pack(">II", width, height) + bytes(data[24:29])
-    data[16:29] = ihdr
-    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    return bytes(data)
-
-
 def _truncated_png() -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), np.uint8)).save(
@@ -164,8 +152,8 @@ BAD = {
     "empty": (b"", "empty"),
     "not an image": (b"%PDF-1.4 this is a document", "not an image"),
     "truncated": (_truncated_png(), "truncated"),
-    "bomb": (_png_with_size(40000, 40000), "limit"),
-    "wide": (_png_with_size(100000, 1000), "limit"),
+    "bomb": (declared_png(40000, 40000), "limit"),
+    "wide": (declared_png(100000, 1000), "limit"),
 }
 
 

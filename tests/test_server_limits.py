@@ -11,14 +11,13 @@ import logging
 import math
 import struct
 import sys
-import zlib
 from pathlib import Path
 
 import gradio as gr
 import httpx
 import pytest
 from gradio.utils import get_upload_folder
-from helpers import data_url, drawing_value, seven_png
+from helpers import data_url, declared_png, drawing_value, seven_png
 from PIL import Image
 
 import ui.api
@@ -36,18 +35,6 @@ SERVER_FILE = Path(sys.executable)   # a file that exists on every server this r
 
 
 # ---------------------------------------------------------------------------- crafted files
-
-def declared_png(width: int, height: int) -> bytes:
-    """A 1x1 PNG whose header declares ``width`` x ``height``: decoding it would fail, so a
-    refusal that names the size was made from the header alone."""
-    buffer = io.BytesIO()
-    Image.new("L", (1, 1)).save(buffer, "PNG")
-    data = bytearray(buffer.getvalue())
-    header = struct.pack(">II", width, height) + bytes(data[24:29])
-    data[16:29] = header
-    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + header))
-    return bytes(data)
-
 
 def declared_jpeg(width: int, height: int) -> bytes:
     """An 8x8 JPEG whose frame header (SOF0: precision, height, width) declares more."""

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "benchmarks")]
 
-from browser import DRAW_ANSWERED, free_port, launch, start_app, stop_app  # noqa: E402
+from browser import DRAW_ANSWERED, draw_stroke, free_port, launch, start_app, stop_app  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]   # fractions of the pad
@@ -24,15 +24,8 @@ SHOTS = {   # file -> (width, height, large text, phone)
 }
 
 
-def draw(page, points, steps=8):
-    box = page.locator("canvas.pad").bounding_box()
-    at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
-    page.mouse.move(*at(*points[0]))
-    page.mouse.down()
-    for (ax, ay), (bx, by) in zip(points, points[1:]):
-        for k in range(1, steps + 1):
-            page.mouse.move(*at(ax + (bx - ax) * k / steps, ay + (by - ay) * k / steps))
-    page.mouse.up()
+def draw(page, points) -> None:
+    draw_stroke(page, points, steps=8)
     page.wait_for_function(DRAW_ANSWERED)
 
 
@@ -54,6 +47,7 @@ def main() -> None:
                 page.locator("#draw-view [data-ready=true]").wait_for(state="attached", timeout=30000)
                 if large:
                     page.locator("#large-text input").check()
+                page.evaluate("document.fonts.ready.then(() => true)")   # no text reflows mid-stroke
                 draw(page, SEVEN)
                 page.screenshot(path=str(args.out / name))
                 context.close()
