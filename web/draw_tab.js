@@ -26,128 +26,142 @@ const WORDS = ["input", "feature_map", "kernel", "padding", "activation", "pooli
 
 export async function mount({ element, props, models, trigger, watch, base }) {
   const [main, ...others] = await loadModels({ models }, base);
-  const view = new NetworkView(element, main);
-  const answer = element.querySelector(".nv-answer");
-  const note = element.querySelector(".nv-padnote");
-  const canvas = element.querySelector("canvas.pad");
-  const steps = new PadSteps(view.columns.input.section, element.querySelector(".nv-padbox"), canvas);
-  const compare = comparison(element, others, models.slice(1));
-  const state = { kind: null, pixels: null, caption: "" };
-  let updates = 0;
+  const tab = new DrawTab(element, main, comparison(element, others, models.slice(1)));
+  tab.pad.onEnd = () => {
+    tab.penUp();
+    // Kept for the tabs that use the drawing (building blocks, invariance lab); assigning the
+    // value sends nothing: the server reads it when such a tab asks.
+    props.value = JSON.stringify({ kind: "drawing", drawing: tab.pad.canvas.toDataURL("image/png") });
+  };
+  tab.onReplaced = () => trigger("replaced");   // the server empties its upload box
+  element.querySelector(".pad-clear").addEventListener("click", () => {
+    if (tab.clear()) trigger("cleared");         // an upload was shown: the same
+    props.value = "";
+  });
+  element.querySelector(".nv-after").addEventListener("change", (e) => tab.showAfter(e.target.checked));
+  watch("value", () => tab.receive(parseValue(props.value)));
+  tab.receive(parseValue(props.value));
+  // The one object the page exposes, for tests and benchmarks.
+  window.cnnPage = { ...window.cnnPage, draw: tab.exposed(others) };
+  await fillWords(element.querySelector(".nv-words-list"), base, WORDS);
+  element.dataset.ready = "true";
+}
 
-  // Recompute and redraw everything for the current state; its cost is kept (the last 1,000
-  // updates, in ms) for benchmarks/live_view.py.
-  const costs = [];
-  function update() {
+// What the tab shows and how it changes: a drawing on the pad, an input from the server, or
+// nothing; every change redraws every panel.
+class DrawTab {
+  constructor(element, net, compare) {
+    this.net = net;
+    this.compare = compare;
+    this.view = new NetworkView(element, net);
+    this.answer = element.querySelector(".nv-answer");
+    this.note = element.querySelector(".nv-padnote");
+    const canvas = element.querySelector("canvas.pad");
+    this.steps = new PadSteps(this.view.columns.input.section, element.querySelector(".nv-padbox"), canvas);
+    this.pad = new Pad(canvas, { onStart: () => this.penDown(), onDraw: () => this.drawn(), onEnd: () => {} });
+    this.state = { kind: null, pixels: null, caption: "" };
+    this.onReplaced = () => {};
+    this.updates = 0;
+    this.costs = [];   // the last 1,000 updates' cost in ms, for benchmarks/live_view.py
+  }
+
+  exposed(others) {
+    const { net: main, state, view, costs } = this;
+    return { main, others, state, view, costs, update: () => this.update(), updates: () => this.updates };
+  }
+
+  // Recompute and redraw everything for the current state.
+  update() {
     const start = performance.now();
-    updates += 1;
-    show(recompute());
-    costs.push(performance.now() - start);
-    if (costs.length > 1000) costs.shift();
+    this.updates += 1;
+    const { words, run } = this.recompute();
+    this.view.show(run);
+    this.answer.textContent = words;
+    this.compare(run ? this.state.pixels : null);
+    this.costs.push(performance.now() - start);
+    if (this.costs.length > 1000) this.costs.shift();
   }
 
   // The current state -> what the answer line says, and the network's run (null: none).
-  function recompute() {
+  recompute() {
+    const state = this.state;
     let digit = null;
     if (state.kind === "drawing") {
-      digit = padDigit(padInk(pad.pixels()));
+      digit = padDigit(padInk(this.pad.pixels()));
       state.pixels = digit.empty ? null : digit.pixels;
     }
-    if (digit && !digit.empty) steps.show(digit); else steps.blank();
+    if (digit && !digit.empty) this.steps.show(digit); else this.steps.blank();
     // Said on the pad (the note lies over it), so that the page does not move under the pen.
     const speck = Boolean(digit && !digit.empty && tooLittle(digit.box));
-    if (state.kind === "drawing") showNote(speck ? "Too little ink to read: draw the digit larger." : null);
+    if (state.kind === "drawing") this.showNote(speck ? "Too little ink to read: draw the digit larger." : null);
     if (speck) return { words: "Too little to read", run: null };
     if (!state.pixels) {
       const words = state.kind === "message" ? state.caption
         : state.kind === "drawing" ? "Nothing drawn yet: draw a digit on the pad." : "Draw a digit on the pad.";
       return { words, run: null };
     }
-    const run = main.forward(main.normalize(state.pixels));
-    return { words: `${main.classes[run.top]} with ${percent(run.probabilities[run.top])}`, run };
+    const run = this.net.forward(this.net.normalize(state.pixels));
+    return { words: `${this.net.classes[run.top]} with ${percent(run.probabilities[run.top])}`, run };
   }
 
-  function show({ words, run }) {
-    view.show(run);
-    answer.textContent = words;
-    compare(run ? state.pixels : null);
+  showNote(text) {
+    this.note.hidden = !text;
+    if (text) this.note.textContent = text;
   }
 
-  function showNote(text) {
-    note.hidden = !text;
-    if (text) note.textContent = text;
+  // ------------------------------------------------------------------ the pen
+  penDown() {
+    if (this.state.kind === "drawing") return;
+    // A new drawing replaces an upload or a gallery image.
+    const replaced = this.state.kind === "upload";
+    this.show({ kind: "drawing", pixels: null, caption: "" }, null);
+    if (replaced) this.onReplaced();
   }
 
-  // ------------------------------------------------------------------ the pad
-  const pad = new Pad(canvas, {
-    onStart() {
-      if (state.kind === "drawing") return;
-      // A new drawing replaces an upload or a gallery image.
-      const replaced = state.kind === "upload";
-      pad.blank();
-      Object.assign(state, { kind: "drawing", pixels: null, caption: "" });
-      note.hidden = true;
-      view.closeTrace();
-      if (replaced) trigger("replaced");   // the server empties its upload box (after pen-up)
-    },
-    onDraw() {
-      answer.setAttribute("aria-busy", "true");   // announce the answer when the stroke ends
-      update();
-    },
-    onEnd() {
-      update();
-      answer.removeAttribute("aria-busy");
-      // Kept for the tabs that use the drawing (building blocks, invariance lab); assigning
-      // the value sends nothing: the server reads it when such a tab asks.
-      props.value = JSON.stringify({ kind: "drawing", drawing: canvas.toDataURL("image/png") });
-    },
-  });
-
-  // Nothing shown: a blank pad and every panel empty.
-  function showNothing() {
-    pad.stop();
-    pad.blank();
-    Object.assign(state, { kind: null, pixels: null, caption: "" });
-    note.hidden = true;
-    view.closeTrace();
-    update();
+  drawn() {
+    this.answer.setAttribute("aria-busy", "true");   // announce the answer when the stroke ends
+    this.update();
   }
 
-  element.querySelector(".pad-clear").addEventListener("click", () => {
-    const hadUpload = state.kind === "upload";
-    showNothing();
-    props.value = "";
-    if (hadUpload) trigger("cleared");   // the server empties its upload box
-  });
-  element.querySelector(".nv-after").addEventListener("change", (e) => {
-    view.after = e.target.checked;
-    update();
-  });
+  penUp() {
+    this.update();
+    this.answer.removeAttribute("aria-busy");
+  }
 
-  // ------------------------------------------------------------------ from the server
-  function received() {
-    const value = parseValue(props.value);
-    if (!value) return showNothing();
+  // ------------------------------------------------------------------ changes of what is shown
+  // A new state on a blank pad, every panel redrawn; ``note``: what the pad says over it.
+  show(state, note) {
+    this.pad.stop();
+    this.pad.blank();
+    Object.assign(this.state, state);
+    this.showNote(note);
+    this.view.closeTrace();
+    this.update();
+  }
+
+  // Clear: nothing shown. True when an upload was shown (its box empties too).
+  clear() {
+    const hadUpload = this.state.kind === "upload";
+    this.show({ kind: null, pixels: null, caption: "" }, null);
+    return hadUpload;
+  }
+
+  showAfter(after) {
+    this.view.after = after;
+    this.update();
+  }
+
+  // The value the server set (parsed), or null for nothing.
+  receive(value) {
+    if (!value) return this.clear();
     if (value.kind === "drawing") return;   // our own drawing, echoed back
-    pad.stop();
-    pad.blank();
-    view.closeTrace();
     if (value.kind === "message") {
-      Object.assign(state, { kind: "message", pixels: null, caption: value.text });
-      note.hidden = true;
+      this.show({ kind: "message", pixels: null, caption: value.text }, null);
     } else {
-      Object.assign(state, { kind: value.kind, pixels: Float32Array.from(value.pixels), caption: value.caption });
-      showNote(`Showing ${value.caption}. Draw here to replace it.`);
+      this.show({ kind: value.kind, pixels: Float32Array.from(value.pixels), caption: value.caption },
+        `Showing ${value.caption}. Draw here to replace it.`);
     }
-    update();
   }
-  watch("value", received);
-  received();
-
-  // The one object the page exposes, for tests and benchmarks.
-  window.cnnPage = { ...window.cnnPage, draw: { main, others, state, view, update, updates: () => updates, costs } };
-  await fillWords(element.querySelector(".nv-words-list"), base, WORDS);
-  element.dataset.ready = "true";
 }
 
 function tooLittle([top, left, bottom, right]) {
