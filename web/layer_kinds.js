@@ -1,0 +1,130 @@
+// Each kind of layer, one object per kind, with its forward and backward over flat
+// Float32Arrays, and the table of kinds (KINDS) the rest of the engine looks them up in.
+// A kind knows its arithmetic only: which layers a network has is layer_table.js's.
+
+import { elementwise, product } from "./arrays.js";
+
+// ---------------------------------------------------------------------------- forward, per kind
+// Each takes a layer's input and its stage (shapes, weights) and returns a new output.
+
+/** A conv as one matrix product: each output channel's weights, one per kernel tap
+ * (c, ky, kx), times the input patches gathered through the stage's taps. */
+function convForward(x, s) {
+  const {taps, weight, bias} = s, [O, OH, OW] = s.outShape, P = OH * OW, K = taps.length / P;
+  const patches = new Float32Array(taps.length);
+  for (let j = 0; j < taps.length; j++) patches[j] = taps[j] < 0 ? 0 : x[taps[j]];
+  const out = new Float32Array(O * P), acc = new Float64Array(P);
+  for (let o = 0; o < O; o++) {
+    acc.fill(bias[o]);
+    for (let k = 0; k < K; k++) {   // one weight over all positions: long, simple inner loops
+      const w = weight[o * K + k];
+      for (let p = 0, row = k * P; p < P; p++) acc[p] += w * patches[row + p];
+    }
+    out.set(acc, o * P);
+  }
+  return out;
+}
+
+function linearForward(x, s) {
+  const n = x.length, out = new Float32Array(s.outShape[0]);
+  for (let o = 0; o < out.length; o++) {
+    let sum = s.bias[o];
+    for (let i = 0, row = o * n; i < n; i++) sum += s.weight[row + i] * x[i];
+    out[o] = sum;
+  }
+  return out;
+}
+
+/** Max or mean of each window; `winners`, when given, receives each max's input index. */
+function poolForward(x, s, winners = null) {
+  const [, H, W] = s.inShape, [C, OH, OW] = s.outShape, [kh, kw] = s.kernel, [sh, sw] = s.stride;
+  const out = new Float32Array(C * OH * OW), isMax = s.kind === "maxpool";
+  for (let c = 0, o = 0; c < C; c++) for (let y = 0; y < OH; y++) for (let x0 = 0; x0 < OW; x0++) {
+    let best = -Infinity, at = -1, sum = 0;
+    for (let r = 0; r < kh; r++) for (let q = 0; q < kw; q++) {
+      const i = (c * H + y * sh + r) * W + x0 * sw + q;
+      sum += x[i];
+      if (x[i] > best || at < 0) {   // strictly greater: the first max wins, as in torch
+        best = x[i];
+        at = i;
+      }
+    }
+    out[o] = isMax ? best : sum / (kh * kw);
+    if (winners) winners[o] = at;
+    o++;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------- backward, per kind
+// Each takes d(logit)/d(output) and returns d(logit)/d(input). The weights are fixed, so
+// their gradients are never needed.
+
+/** The transposed product gives each patch entry's gradient; the taps add those back onto
+ * the input values they were read from (the padding takes none). */
+function convBackward(grad, s) {
+  const {taps, weight} = s, [O, OH, OW] = s.outShape, P = OH * OW, K = taps.length / P;
+  const patches = new Float64Array(taps.length);
+  for (let o = 0; o < O; o++) {
+    for (let k = 0; k < K; k++) {
+      const w = weight[o * K + k];
+      for (let p = 0, row = k * P, from = o * P; p < P; p++) patches[row + p] += w * grad[from + p];
+    }
+  }
+  const acc = new Float64Array(product(s.inShape));
+  for (let j = 0; j < taps.length; j++) if (taps[j] >= 0) acc[taps[j]] += patches[j];
+  return Float32Array.from(acc);
+}
+
+function linearBackward(grad, s) {
+  const n = product(s.inShape), acc = new Float64Array(n);
+  for (let o = 0; o < grad.length; o++) {
+    if (grad[o] === 0) continue;
+    for (let i = 0, row = o * n; i < n; i++) acc[i] += grad[o] * s.weight[row + i];
+  }
+  return Float32Array.from(acc);
+}
+
+function poolBackward(grad, s, input) {
+  const out = new Float32Array(product(s.inShape));
+  if (s.kind === "maxpool") {                       // all of it to each window's winner
+    const winners = new Int32Array(grad.length);
+    poolForward(input, s, winners);
+    for (let o = 0; o < grad.length; o++) out[winners[o]] += grad[o];
+    return out;
+  }
+  const [, H, W] = s.inShape, [C, OH, OW] = s.outShape, [kh, kw] = s.kernel, [sh, sw] = s.stride;
+  for (let c = 0, o = 0; c < C; c++) for (let y = 0; y < OH; y++) for (let x0 = 0; x0 < OW; x0++) {
+    const share = grad[o++] / (kh * kw);
+    for (let r = 0; r < kh; r++) {
+      for (let q = 0; q < kw; q++) out[(c * H + y * sh + r) * W + x0 * sw + q] += share;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------- the table of kinds
+
+/** An activation: its name in words (as lenet/net/layers.py's ACTIVATIONS), f applied to each
+ * value, and its slope written with f's output y. */
+function activation(words, f, slope) {
+  return {words, forward: (x) => elementwise(x, f),
+    backward: (grad, s, x, out) => elementwise(grad, (g, i) => g * slope(out[i]))};
+}
+
+/** Each kind of layer: forward(input, stage), backward(gradient, stage, input, output). The
+ * activations are the entries with `words`: the only list of them in the page (the trace
+ * applies their forward too), so a new one is one line here and one in layers.py. */
+export const KINDS = {
+  conv: {forward: convForward, backward: convBackward},
+  linear: {forward: linearForward, backward: linearBackward},
+  maxpool: {forward: poolForward, backward: poolBackward},
+  avgpool: {forward: poolForward, backward: poolBackward},
+  flatten: {forward: (x) => x, backward: (grad) => grad},   // flat already: only shapes change
+  relu: activation("ReLU", (v) => (v > 0 ? v : 0), (y) => (y > 0 ? 1 : 0)),
+  tanh: activation("tanh", Math.tanh, (y) => 1 - y * y),
+  sigmoid: activation("sigmoid", (v) => 1 / (1 + Math.exp(-v)), (y) => y * (1 - y)),
+};
+export const TRACEABLE = new Set(["conv", "linear", "maxpool", "avgpool"]);
+
+export const isActivation = (kind) => Boolean(KINDS[kind]?.words);

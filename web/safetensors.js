@@ -1,0 +1,41 @@
+// Reading a checkpoint file: the safetensors format's header, the "lenet" metadata the
+// Python side writes into it, and each tensor as a Float32Array. What the metadata means
+// (the layer table, normalisation) is layer_table.js's business, not this module's.
+
+import { product } from "./arrays.js";
+
+/** A safetensors file -> {meta: its "lenet" metadata, tensors: name -> {shape, data}}. */
+export function parseSafetensors(buffer) {
+  const fail = (why) => {
+    throw new Error(`not a lenet checkpoint (${why}); choose a .safetensors file from train.py`);
+  };
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < 8) fail("too short for a header");
+  const view = new DataView(buffer);
+  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;  // u64 LE
+  if (headerLength > buffer.byteLength - 8) fail("its header runs past the end of the file");
+  let header, meta;
+  try {
+    header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 8, headerLength)));
+  } catch {
+    fail("its header is not JSON");
+  }
+  if (header?.constructor !== Object) fail("its header is not a table of tensors");
+  try {
+    meta = JSON.parse(header.__metadata__.lenet);
+  } catch {
+    fail("it has no lenet metadata");
+  }
+  if (meta?.constructor !== Object) fail("its lenet metadata is not a table");
+  const tensors = {}, start = 8 + headerLength;
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === "__metadata__") continue;
+    if (entry?.dtype !== "F32") fail(`tensor ${name} is ${entry?.dtype}, not F32`);
+    const [begin, end] = entry.data_offsets ?? [], count = product(entry.shape ?? [NaN]);
+    if (end - begin !== 4 * count || start + end > buffer.byteLength) fail(`${name} is cut short`);
+    // A view needs 4-byte alignment, else a copy. Browsers are little-endian, like the file.
+    const data = (start + begin) % 4 === 0 ? new Float32Array(buffer, start + begin, count)
+      : new Float32Array(buffer.slice(start + begin, start + end));
+    tensors[name] = {shape: entry.shape, data};
+  }
+  return {meta, tensors};
+}
