@@ -12,8 +12,9 @@
 // {"kind": "message", "text": "..."}, or "" for nothing.
 
 import { el } from "./dom.js";
-import { fillWords, loadModels, parseValue, percent } from "./live.js";
+import { fillWords, parseValue, percent } from "./live.js";
 import { NetworkView } from "./netview.js";
+import { withOwnModel } from "./own_model.js";
 import { Pad } from "./pad.js";
 import { padDigit, padInk } from "./pad_recipe.js";
 import { PadSteps } from "./pad_steps.js";
@@ -24,8 +25,11 @@ const LEAST_INK_SIDE = 40;
 const WORDS = ["input", "feature_map", "kernel", "padding", "activation", "pooling", "fully_connected",
   "logits", "softmax", "grad_cam", "saliency", "receptive_field", "layer_names", "adam"];
 
-export async function mount({ element, props, models, trigger, watch, base }) {
-  const [main, ...others] = await loadModels({ models }, base);
+// The tab on ``nets``: the network it shows first, then those it compares with; built-in, or
+// the visitor's own checkpoint in place of the first (own_model.js).
+export const mount = withOwnModel(mountTab);
+
+async function mountTab({ element, props, models, trigger, watch, base }, [main, ...others]) {
   const tab = new DrawTab(element, main, comparison(element, others, models.slice(1)));
   tab.pad.onEnd = () => {
     tab.penUp();

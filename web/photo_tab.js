@@ -5,12 +5,15 @@
 // The component's value is set by the server only: {"kind": "upload" | "gallery", "pixels":
 // [channel-major values in [0, 1]], "caption": ...}, {"kind": "message", "text": ...}, or "".
 
-import { fillWords, loadModels, parseValue, percent } from "./live.js";
+import { fillWords, parseValue, percent } from "./live.js";
 import { signed } from "./format.js";
 import { NetworkView } from "./netview.js";
+import { withOwnModel } from "./own_model.js";
 
-export async function mount({ element, props, models, watch, base }) {
-  const [net] = await loadModels({ models }, base);
+// The tab on its network: built-in, or the visitor's own checkpoint (own_model.js).
+export const mount = withOwnModel(mountTab);
+
+async function mountTab({ element, props, watch, base }, [net]) {
   const view = new NetworkView(element, net);
   const answer = element.querySelector(".nv-answer");
   const mirror = element.querySelector(".nv-mirror");
