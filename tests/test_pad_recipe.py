@@ -161,7 +161,7 @@ def test_what_api_users_send_instead_of_the_pad():
 # ---------------------------------------------------------------------------- the page
 
 # Inputs cross as base64 of zlib-compressed bytes: RGBA for padInk, float64 ink for padDigit.
-# What the page returns for each: the fields that lenet.inputs.pad's PadRecipe has too.
+# What the page returns for each: the fields that lenet.inputs.preprocess's RecipeSteps has too.
 PAGE_JS = """
 const unpack = async (text) => {
   const packed = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -321,7 +321,7 @@ def batches(items: list, size: int):
 
 @pytest.fixture(scope="module")
 def agreement(js_page):
-    """name -> (Python's PadRecipe, the page's summary) for every input, both sides' work."""
+    """name -> (Python's RecipeSteps, the page's summary) for every input, both sides' work."""
     rng = np.random.default_rng(0)
     found = {}
     inputs = python_inputs(rng)

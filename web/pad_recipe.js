@@ -1,21 +1,16 @@
 // The drawing pad's digit recipe in the page: canvas pixels -> LeNet-5's 28x28 input.
-// lenet/inputs/pad.py is the reference; every step here repeats its arithmetic in the same order,
-// in float64, and tests/test_pad_recipe.py holds the two equal on real drawings.
+// lenet/inputs/pad.py is the reference (pad_ink, then preprocess.mnist_recipe with pad.PAD's
+// rules); every step here repeats its arithmetic in the same order, in float64, and
+// tests/test_pad_recipe.py holds the two equal on real drawings.
 // Images are {width, height, ink: Float64Array} in row-major order, 1 = ink.
 
-const DIGIT_BOX = 20;        // MNIST: the digit's larger side, in pixels
-const DIGIT_CANVAS = 28;
-const FINE = 4;              // work at 4x the final resolution when adjusting strokes
-const MNIST_CENTRE = 14.0;   // MNIST's mean centre of mass, row and column
-const MNIST_STROKE = 2.6;    // MNIST's median stroke width, 2 * area / boundary
-const INK = 0.2;             // ink above this counts when cropping and for "nothing drawn"
-const MIN_INK = 2;           // fewer pixels of ink than this: nothing drawn
-// Stroke widths as multiples of MNIST_STROKE (why these: lenet/inputs/pad.py).
-const THICKEN_BELOW = 0.8;   // x MNIST_STROKE: thinner strokes are thickened to MNIST_STROKE
-const THIN_ABOVE = 2.0;      // x MNIST_STROKE: fatter strokes are thinned to THIN_TO
-const THIN_TO = 1.6;         // x MNIST_STROKE
-const TARGET = (MNIST_CENTRE + 0.5) * FINE - 0.5;   // coarse pixel 14's centre, in fine pixels
-const TIE = 1e-9;            // half-way offsets round up on both sides (see lenet/inputs/pad.py)
+// Every number the recipe shares with Python is read from web/digit_recipe.json, which
+// tools/recipe_constants.py writes from lenet/inputs/preprocess.py and pad.py (what each
+// means: there). Top level: the recipe's constants; "pad": the pad's stroke limits, as
+// multiples of MNIST_STROKE.
+const RECIPE = await (await fetch(new URL("digit_recipe.json", import.meta.url))).json();
+const { DIGIT_BOX, DIGIT_CANVAS, FINE, MNIST_STROKE, TARGET, INK, MIN_INK, SOLID, TIE } = RECIPE;
+const { thicken_below: THICKEN_BELOW, thin_above: THIN_ABOVE, thin_to: THIN_TO } = RECIPE.pad;
 
 // Round half up, as lenet/inputs/pad.py's _nearest.
 const nearest = (x) => Math.floor(x + 0.5 + TIE);
@@ -30,7 +25,7 @@ export function padInk({ width, height, data }) {
   }
   const border = borderOf({ width, height, ink });
   let dark = 0;
-  for (const v of border) if (v > 0.5) dark++;
+  for (const v of border) if (v > SOLID) dark++;
   let paper = Infinity;
   if (2 * dark > border.length) {
     for (let i = 0; i < ink.length; i++) ink[i] = 1 - ink[i];
@@ -56,7 +51,7 @@ function borderOf({ width, height, ink }) {
 
 // {width, height, ink} from padInk -> {pixels: Float32Array(784), empty, and the recipe's
 // intermediates: box [top, left, bottom, right], stroke, adjusted, fitted, offset [row,
-// column], placed}, the fields of lenet/inputs/pad.py's PadRecipe.
+// column], placed}, the fields of lenet/inputs/preprocess.py's RecipeSteps.
 export function padDigit(image) {
   const result = { pixels: new Float32Array(DIGIT_CANVAS * DIGIT_CANVAS), empty: true,
                    box: null, stroke: 0, adjusted: "kept", fitted: null, offset: null,
@@ -147,9 +142,9 @@ function boxWeights(n, m) {
   return weights;
 }
 
-// Mean stroke width, 2 * area / boundary of the ink above 0.5 (lenet.inputs.preprocess.stroke_width).
+// Mean stroke width, 2 * area / boundary of the ink above SOLID (lenet.inputs.preprocess.stroke_width).
 function strokeWidth({ width, height, ink }) {
-  const solid = (y, x) => y >= 0 && y < height && x >= 0 && x < width && ink[y * width + x] > 0.5;
+  const solid = (y, x) => y >= 0 && y < height && x >= 0 && x < width && ink[y * width + x] > SOLID;
   let area = 0, boundary = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

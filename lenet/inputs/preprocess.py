@@ -1,14 +1,18 @@
 """Turn whatever a user gives into a model input: sketches and scans into MNIST-style digits,
 photos into CIFAR-10-style 32x32 crops. Pure functions on PIL images and NumPy arrays.
 
-Digits follow the recipe MNIST itself was made with: ink cropped, fitted into a 20x20 box
-keeping its aspect ratio (antialiased), then placed in 28x28 so that its centre of mass sits
-at the centre. Stroke width is brought into MNIST's range first, so a hairline drawn on a big
-canvas does not vanish and a marker stroke does not become a blob.
+Digits follow the recipe MNIST itself was made with (``mnist_recipe``): ink cropped, fitted
+into a 20x20 box keeping its aspect ratio (antialiased), then placed in 28x28 so that its
+centre of mass sits at the centre. Stroke width is brought into MNIST's range first, so a
+hairline drawn on a big canvas does not vanish and a marker stroke does not become a blob.
+Uploads (``digit_recipe``) and the pad (``lenet.inputs.pad``) take these steps with these
+constants; their ``DigitRules`` say what differs. tools/recipe_constants.py writes the
+constants the page repeats to web/digit_recipe.json.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -18,7 +22,8 @@ from lenet.inputs.images import MAX_BYTES, MAX_PIXELS, InputError, open_image, t
 
 __all__ = ["InputError", "open_image", "to_rgba", "MAX_BYTES", "MAX_PIXELS", "Digit",
            "DigitRecipe", "photo_to_array", "opaque_rgb", "centre_square", "ink_map",
-           "ink_and_polarity", "stroke_width", "morph", "digit_from_image", "digit_recipe"]
+           "ink_and_polarity", "stroke_width", "morph", "digit_from_image", "digit_recipe",
+           "DigitRules", "RecipeSteps", "UPLOADS", "mnist_recipe"]
 
 DIGIT_BOX = 20                   # MNIST: the digit's larger side, in pixels
 DIGIT_CANVAS = 28
@@ -26,6 +31,11 @@ MNIST_CENTRE = 14.0              # mean centre of mass of MNIST digits (row and 
 MNIST_STROKE = 2.6               # median MNIST stroke width in pixels (2 * area / boundary)
 INK_SIDE = 256                   # ink is found on images reduced to at most this side
 FINE = 4                         # work at 4x the final resolution when adjusting strokes
+TARGET = (MNIST_CENTRE + 0.5) * FINE - 0.5   # coarse pixel 14's centre in fine pixels: 57.5
+INK = 0.2                        # ink above this counts when cropping and for "nothing drawn"
+MIN_INK = 2                      # fewer pixels of ink than this: nothing drawn
+SOLID = 0.5                      # ink above this is solid: for stroke widths, and for the
+                                 # pad's paper (lenet.inputs.pad.pad_ink)
 
 
 @dataclass
@@ -144,7 +154,7 @@ def _factor(im: Image.Image) -> int:
 
 def stroke_width(ink: np.ndarray) -> float:
     """Mean stroke width in pixels, 2 * area / boundary length of the binarised ink."""
-    solid = ink > 0.5
+    solid = ink > SOLID
     area = int(solid.sum())
     if area == 0:
         return 0.0
@@ -167,35 +177,122 @@ def morph(a: np.ndarray, size: int, op) -> np.ndarray:
     return a
 
 
-def _resize(a: np.ndarray, height: int, width: int) -> np.ndarray:
-    im = Image.fromarray(a.astype(np.float32))
-    return np.asarray(im.resize((max(1, width), max(1, height)), Image.LANCZOS), dtype=np.float32)
+# ---------------------------------------------------------------------------- MNIST's steps
 
-
-def _crop_to_ink(a: np.ndarray, threshold: float) -> np.ndarray:
-    solid = a > threshold
-    rows, cols = np.flatnonzero(solid.any(1)), np.flatnonzero(solid.any(0))
-    return a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-
-
-def _fit(a: np.ndarray, side: int) -> np.ndarray:
-    """Resize so the larger side is ``side`` pixels, keeping the aspect ratio."""
-    scale = side / max(a.shape)
-    h, w = (max(1, round(n * scale)) for n in a.shape)
-    return np.clip(_resize(a, h, w), 0, 1)
+@dataclass(frozen=True)
+class DigitRules:
+    """What the digit recipes do differently; their steps are one (``mnist_recipe``).
+    Stroke limits are multiples of MNIST_STROKE."""
+    thicken_below: float       # thinner strokes are thickened to MNIST_STROKE
+    thin_above: float          # fatter strokes are thinned to ``thin_to``
+    thin_to: float
+    fit: Callable[[np.ndarray, int], np.ndarray]   # resample so the larger side is n pixels
+    nearest: Callable[[float], int]                # rounds filter sizes and offsets
+    grow_outwards: bool        # pad before thickening, so strokes at the edges grow outwards
 
 
 @dataclass
-class DigitRecipe:
-    """The digit recipe's intermediates, kept to show how a digit was made."""
+class RecipeSteps:
+    """``mnist_recipe``'s intermediates, kept to show how a digit was made."""
+    digit: Digit                                  # the network's input
+    box: tuple[int, int, int, int] | None = None  # the ink's (top, left, bottom, right), exclusive
+    stroke: float = 0.0                           # stroke width as drawn, in 28x28 pixels
+    adjusted: str = "kept"                        # the stroke "thickened", "thinned" or "kept"
+    fitted: np.ndarray | None = None              # in the DIGIT_BOX box at FINE x resolution
+    offset: tuple[int, int] | None = None         # where ``fitted``'s corner lands on ``placed``
+    placed: np.ndarray | None = None              # on the 28x28 canvas at FINE x resolution
+
+
+def mnist_recipe(ink: np.ndarray, rules: DigitRules) -> RecipeSteps:
+    """Ink (H, W) in [0, 1], 1 = ink -> MNIST-style 28x28, keeping every step: crop to the
+    ink, fit into the DIGIT_BOX box at FINE x resolution, bring the stroke into MNIST's range,
+    put the centre of mass on (14, 14), box-average FINE x FINE cells. The arithmetic keeps
+    the dtype that ``rules.fit`` returns."""
+    steps = RecipeSteps(Digit(np.zeros((DIGIT_CANVAS, DIGIT_CANVAS), np.float32), empty=True))
+    if int((ink > INK).sum()) < MIN_INK:
+        return steps
+    steps.box = _ink_box(ink)
+    side = DIGIT_BOX * FINE
+    fine = rules.fit(_cut(ink, steps.box), side)
+    width = steps.stroke = stroke_width(fine) / FINE
+    # Strokes outside MNIST's range are brought into it at FINE x resolution, so the filter
+    # moves each edge in quarter-pixel steps; then the digit is fitted again, since the
+    # filter moved its edges.
+    if width < rules.thicken_below * MNIST_STROKE:
+        size = 2 * rules.nearest((MNIST_STROKE - width) * FINE / 2) + 1
+        grown = morph(np.pad(fine, size // 2) if rules.grow_outwards else fine, size, np.maximum)
+        fine = rules.fit(_cut(grown, _ink_box(grown)), side)
+        steps.adjusted = "thickened"
+    elif width > rules.thin_above * MNIST_STROKE:
+        size = 2 * rules.nearest((width - rules.thin_to * MNIST_STROKE) * FINE / 2) + 1
+        thinned = morph(fine, size, np.minimum)
+        if int((thinned > INK).sum()) >= MIN_INK:  # a thinning that erases the digit is undone
+            fine = rules.fit(_cut(thinned, _ink_box(thinned)), side)
+            steps.adjusted = "thinned"
+    steps.fitted = fine
+    mass = fine.sum()
+    if mass == 0:  # a guard: fitting ink above INK leaves some mass
+        return steps
+    steps.placed, steps.offset = _centred(fine, mass, rules.nearest)
+    # Box-averaging FINE x FINE cells keeps the placement sub-pixel without blurring the digit.
+    cells = steps.placed.reshape(DIGIT_CANVAS, FINE, DIGIT_CANVAS, FINE)
+    pixels = cells.sum(axis=(1, 3)) / FINE ** 2
+    steps.digit = Digit(np.minimum(pixels, 1).astype(np.float32))   # (28, 28)
+    return steps
+
+
+def _centred(fine: np.ndarray, mass: float, nearest) -> tuple[np.ndarray, tuple[int, int]]:
+    """``fine`` on the (112, 112) canvas with its centre of mass on TARGET, as MNIST placed its
+    digits, and the (row, column) of its corner there; parts pushed over the edge are cut."""
+    ys, xs = np.indices(fine.shape)
+    y0 = nearest(TARGET - (ys * fine).sum() / mass)
+    x0 = nearest(TARGET - (xs * fine).sum() / mass)
+    n = DIGIT_CANVAS * FINE
+    placed = np.zeros((n, n), fine.dtype)
+    top, left = max(y0, 0), max(x0, 0)
+    bottom, right = min(y0 + fine.shape[0], n), min(x0 + fine.shape[1], n)
+    placed[top:bottom, left:right] = fine[top - y0:bottom - y0, left - x0:right - x0]
+    return placed, (y0, x0)
+
+
+def _ink_box(a: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right), exclusive, of the pixels above INK; there must be some."""
+    solid = a > INK
+    rows, cols = np.flatnonzero(solid.any(1)), np.flatnonzero(solid.any(0))
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def _cut(a: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    return a[box[0]:box[2], box[1]:box[3]]
+
+
+# ---------------------------------------------------------------------------- uploads
+
+def _lanczos_fit(a: np.ndarray, side: int) -> np.ndarray:
+    """Resize so the larger side is ``side`` pixels, keeping the aspect ratio: float32
+    Lanczos, as sharp as a photo or scan allows, clipped to [0, 1]."""
+    scale = side / max(a.shape)
+    h, w = (max(1, round(n * scale)) for n in a.shape)
+    im = Image.fromarray(a.astype(np.float32))
+    return np.clip(np.asarray(im.resize((w, h), Image.LANCZOS), dtype=np.float32), 0, 1)
+
+
+# Uploads are thinned sooner and further than pad drawings (lenet.inputs.pad.PAD), and halves
+# are rounded to even, Python's way: the page does not repeat this recipe.
+UPLOADS = DigitRules(thicken_below=0.7, thin_above=1.6, thin_to=1.3, fit=_lanczos_fit,
+                     nearest=round, grow_outwards=False)
+
+
+@dataclass(kw_only=True)
+class DigitRecipe(RecipeSteps):
+    """``mnist_recipe``'s steps for an upload, with the ink map they started from."""
     ink: np.ndarray                    # ink map, at most INK_SIDE pixels a side
     dark_ink: bool                     # dark ink on light paper (True) or light on dark
-    digit: Digit                       # what ``digit_from_image`` returns
-    cropped: np.ndarray | None = None  # the ink's bounding box
-    stroke: float = 0.0                # mean stroke width as drawn, in 28x28 pixels
-    adjusted: str = "kept"             # the stroke "thickened", "thinned" or "kept"
-    fitted: np.ndarray | None = None   # in the DIGIT_BOX box at FINE x resolution
-    placed: np.ndarray | None = None   # on the 28x28 canvas at FINE x resolution
+
+    @property
+    def cropped(self) -> np.ndarray | None:
+        """The ink's bounding box, or None when nothing was drawn."""
+        return None if self.box is None else _cut(self.ink, self.box)
 
 
 def digit_from_image(im: Image.Image) -> Digit:
@@ -206,40 +303,4 @@ def digit_from_image(im: Image.Image) -> Digit:
 def digit_recipe(im: Image.Image) -> DigitRecipe:
     """``digit_from_image`` keeping every intermediate (see ``DigitRecipe``)."""
     ink, dark_ink = ink_and_polarity(im)
-    steps = DigitRecipe(ink, dark_ink, Digit(np.zeros((DIGIT_CANVAS, DIGIT_CANVAS), np.float32),
-                                             empty=True))
-    if (ink > 0.2).sum() < 2:
-        return steps
-    # Fit into the 20-pixel box at FINE x resolution, where strokes are measured and
-    # thickened or thinned towards MNIST's width; then fit again, since that moves the edges.
-    steps.cropped = _crop_to_ink(ink, 0.2)
-    fine = _fit(steps.cropped, DIGIT_BOX * FINE)
-    width = steps.stroke = stroke_width(fine) / FINE
-    if width < 0.7 * MNIST_STROKE:
-        size = 2 * round((MNIST_STROKE - width) * FINE / 2) + 1
-        fine = _fit(_crop_to_ink(morph(fine, size, np.maximum), 0.2), DIGIT_BOX * FINE)
-        steps.adjusted = "thickened"
-    elif width > 1.6 * MNIST_STROKE:
-        size = 2 * round((width - 1.3 * MNIST_STROKE) * FINE / 2) + 1
-        thinned = morph(fine, size, np.minimum)
-        if (thinned > 0.2).sum() >= 2:
-            fine = _fit(_crop_to_ink(thinned, 0.2), DIGIT_BOX * FINE)
-            steps.adjusted = "thinned"
-    steps.fitted = fine
-
-    # Centre of mass to (14, 14), as MNIST did. Placing at FINE x resolution and then
-    # box-averaging down keeps the placement sub-pixel without blurring the digit.
-    if fine.sum() == 0:
-        return steps
-    ys, xs = np.indices(fine.shape)
-    target = (MNIST_CENTRE + 0.5) * FINE - 0.5  # the fine-pixel coordinate of coarse 14.0
-    top = round(target - (ys * fine).sum() / fine.sum())
-    left = round(target - (xs * fine).sum() / fine.sum())
-    size = DIGIT_CANVAS * FINE
-    canvas = steps.placed = np.zeros((size, size), np.float32)
-    y0, x0 = max(top, 0), max(left, 0)  # parts pushed over the edge are cut
-    y1, x1 = min(top + fine.shape[0], size), min(left + fine.shape[1], size)
-    canvas[y0:y1, x0:x1] = fine[y0 - top:y1 - top, x0 - left:x1 - left]
-    pixels = canvas.reshape(DIGIT_CANVAS, FINE, DIGIT_CANVAS, FINE).mean(axis=(1, 3))
-    steps.digit = Digit(pixels.astype(np.float32))
-    return steps
+    return DigitRecipe(**vars(mnist_recipe(ink, UPLOADS)), ink=ink, dark_ink=dark_ink)
