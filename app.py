@@ -135,7 +135,6 @@ def build(models: dict[str, Classifier] | None = None) -> Page:
                 with gr.Tab(gallery.TITLE, id="gallery"):
                     gallery_tab.build(tabs, draw_tab.view, photo_tab.view, photo_tab.shown,
                                       draw_tab.upload, photo_tab.photo)
-                demo.load(**gallery_tab.loaded, api_name=False)
             with gr.Tab(blocks.TITLE, id="blocks") as blocks_page:
                 blocks_tab.build(draw_tab.view, photo_tab.shown)
             blocks_page.select(**blocks_tab.opened, api_name=False, **opened)

@@ -3,9 +3,11 @@ every latency benchmark measures."""
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import threading
 import time
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -62,6 +64,13 @@ def all_at_once(work: Callable[[int, object], None], items: list) -> float:
     for t in threads:
         t.join()
     return time.perf_counter() - start
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds process ``pid`` has used so far (its /proc stat's fields 14
+    and 15): its own work, without the time it waited for a core on a shared machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sample_input(name: str) -> Image.Image:

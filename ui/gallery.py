@@ -163,12 +163,15 @@ class GalleryTab:
                 true = gr.Dropdown(classes, value=ANY, label="True class")
                 predicted = gr.Dropdown(classes, value=ANY, label="Predicted class")
                 seed = gr.Number(0, precision=0, label="Shuffle (seed)", minimum=0)
-        words = gr.Markdown(elem_id="gallery-words")
-        sheet = gr.HTML([], html_template=(ASSETS / "gallery.html").read_text(),
+        # The first sheet is the same for every visitor (the first model, random, seed 0), so
+        # it is made here, once: opening the page then starts no event in the queue.
+        opening = self.show(first, RANDOM, ANY, ANY, 0)
+        words = gr.Markdown(opening.words, elem_id="gallery-words")
+        sheet = gr.HTML(opening.tiles, html_template=(ASSETS / "gallery.html").read_text(),
                         css_template=(ASSETS / "gallery.css").read_text(),
                         js_on_load=(ASSETS / "gallery.onload.js").read_text(),
                         elem_id="gallery-sheet", label="Test images")
-        positions = gr.State([])
+        positions = gr.State(opening.positions)
         inputs = [model, which, true, predicted, seed]
         shown = Shows(tiles=sheet, words=words, positions=positions)
         show = shown.updates_of(self.show)
@@ -181,8 +184,6 @@ class GalleryTab:
                        photo_shown=photo_shown, words=words)
         sheet.pick(picked.updates_of(self.pick), [model, positions], picked.components,
                    api_name=False, **LANE)
-        # app.py runs it when the page loads (the event's arguments)
-        self.loaded = dict(fn=show, inputs=inputs, outputs=shown.components)
 
     def classes_of(self, model: str):
         choices = [ANY, *self.galleries[model][1].classes]
