@@ -15,9 +15,12 @@ a plain static file server holding the same bytes.
    replay opens the heartbeat and reads a queue event's stream to its end; the static server
    has none, nor any POST, so its visitors fetch the files only.
 
-Prints page loads per second, p50/p95 seconds per page load and failed requests for both, and
-the ratio app/static, beside the targets: 0 failed requests, the app at >= 0.5x the static
-server's loads per second, no queue event started by loading the page.
+Prints page loads per second, p50/p95 seconds per page load, failed requests and the CPU the
+server used per load for both, and the ratio app/static, beside the targets: 0 failed
+requests, the app at >= 0.5x the static server's loads per second, no queue event started by
+loading the page. The clients run here too, in one process: on two cores they take about as
+much CPU as the app, so the static server's figure is bounded by them (its own CPU per load
+says by how much).
 
     python benchmarks/lecture_hall.py [--visitors 300] [--at-once 50] [--app-dir OTHER_CHECKOUT]
 """
