@@ -68,7 +68,7 @@ function mapsColumn(flow, layer, layout) {
   const canvases = [];
   for (let k = 0; k < c; k += 1) {
     const canvas = el("canvas", { class: "nv-map", width: w, height: h, "data-layer": layer.name,
-      "data-channel": String(k), "aria-label": `${layer.name} channel ${k}` });
+      "data-channel": String(k) });   // named in words by view_keys.js
     canvases.push(canvas);
     grid.append(canvas);
   }
@@ -83,7 +83,7 @@ function unitsColumn(flow, layer) {
   const col = column(flow, layer.name, layer.name, `${units} units`,
     layer.kind === "conv" ? `${words}: 1×1 maps` : words);
   const canvas = el("canvas", { class: "nv-units", width: cols, height: rows, "data-layer": layer.name,
-    "data-cols": String(cols), "data-units": String(units), "aria-label": `${layer.name}: ${units} units`,
+    "data-cols": String(cols), "data-units": String(units),
     style: `--w:${cols * UNIT}px;--h:${rows * UNIT}px` });
   col.body.append(canvas);
   return { canvases: [canvas], layer, key: col.key, section: col.section, cols, units };
