@@ -24,6 +24,7 @@ from starlette.middleware import Middleware
 from lenet.inside.gallery import GalleryError, gallery_path, load_gallery
 from lenet.inside.inference import Classifier
 from lenet.net.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
+from lenet.page import tab_starts
 from ui import blocks, draw, gallery, inside, invariance, photo
 from ui.blocks import DEFAULTS as BLOCK_DEFAULTS
 from ui.blocks import BlocksTab
@@ -113,9 +114,10 @@ def build(models: dict[str, Classifier] | None = None) -> Page:
     # The page's own code and the checkpoints its engine reads, served as static files.
     served = {name: checkpoint_path(name) for name in models}
     gr.set_static_paths([ROOT / "web", *served.values()])
+    starts = tab_starts(served, served_path)   # what each tab's module loads (lenet.page)
     draw_tab = DrawTab(digits, [models[name] for name in VARIANTS if name in models],
-                       paths={name: served_path(path) for name, path in served.items()})
-    photo_tab = PhotoTab(photos, path=served_path(served["convnet"]))
+                       start=starts["draw"])
+    photo_tab = PhotoTab(photos, start=starts["photo"])
     gallery_tab = GalleryTab(load_galleries(models))
     blocks_tab, lab_tab = BlocksTab(digits, photos), InvarianceTab(digits, photos)
     opened = lane("opened")   # a tab's first result when a visitor opens it

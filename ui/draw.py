@@ -17,7 +17,7 @@ from lenet.pictures.input_steps import pad_strip
 from .api import SOFTMAX_HINT, Answer, ApiSteps, Endpoint, LayerPictures, decode_data_url
 from .components import RawImage
 from .events import INSTANT, QUICK, SOMETHING_WRONG, guarded
-from .view import live_view, upload_value, view_message
+from .view import page_tab, upload_value, view_message
 
 TITLE = "Draw a digit"
 PROMPT = "Draw a digit on the pad."
@@ -28,10 +28,10 @@ class DrawTab:
     """Handlers (callable directly, as the tests do) and the layout of the tab. ``others``
     are more digit models (the course's variants), which the page runs on the same input."""
 
-    def __init__(self, clf: Classifier, others: list[Classifier] = (), paths: dict = None):
+    def __init__(self, clf: Classifier, others: list[Classifier] = (), start: dict | None = None):
         self.clf = clf
         self.others = list(others)
-        self.paths = paths or {}     # model name -> its checkpoint file, served to the page
+        self.start = start or {}     # what the page's module loads (lenet.page.tab_starts)
         # The API's steps share one prediction per drawing (keyed by the PNG's bytes).
         self.api = ApiSteps(clf, predictor=self._predict_drawing, strip=pad_strip)
         self.classify_sketch = guarded(Answer.failed, warn=True)(self._classify_sketch)
@@ -69,9 +69,7 @@ class DrawTab:
 
     # ------------------------------------------------------------------ layout
     def build(self) -> None:
-        models = [{"path": self.paths[c.name], "title": c.meta["title"]}
-                  for c in (self.clf, *self.others)]
-        self.view = live_view("draw", models=models)
+        self.view = page_tab("draw", self.start)
         with gr.Accordion("…or upload a picture of a digit (a scan, a photo of paper)",
                           open=False):
             self.upload = upload = RawImage(type="filepath", label="Digit picture", height=200,

@@ -16,7 +16,7 @@ from lenet.inside.inference import Classifier
 from .api import SOFTMAX_HINT, Answer, ApiSteps, Endpoint, LayerPictures
 from .components import RawImage, uploaded_file
 from .events import INSTANT, QUICK, SOMETHING_WRONG, Result, Shows, guarded
-from .view import check_upload_size, live_view, upload_value, view_message
+from .view import check_upload_size, page_tab, upload_value, view_message
 
 TITLE = "Classify a photo"
 PROMPT = "Upload a photo, take one with the webcam, or paste one."
@@ -37,9 +37,9 @@ class Upload(Result):
 class PhotoTab:
     """Handlers (callable directly, as the tests do) and the layout of the tab."""
 
-    def __init__(self, clf: Classifier, path: str = "checkpoints/convnet.safetensors"):
+    def __init__(self, clf: Classifier, start: dict | None = None):
         self.clf = clf
-        self.path = path               # its checkpoint, as the page fetches it
+        self.start = start or {}       # what the page's module loads (lenet.page.tab_starts)
         self.api = ApiSteps(clf)
         self.classify_photo = guarded(Answer.failed, warn=True)(self._classify_photo)
         self.pictures = guarded(LayerPictures.failed, warn=False)(self._pictures)
@@ -79,8 +79,7 @@ class PhotoTab:
                                  sources=["upload", "webcam", "clipboard"],
                                  elem_classes="photo-input", elem_id="photo-input")
             with gr.Column(scale=1):
-                self.view = live_view("photo", models=[{"path": self.path,
-                                                         "title": self.clf.meta["title"]}])
+                self.view = page_tab("photo", self.start)
         self.shown = gr.State(None)   # the photo on show, for the building blocks and the lab
         taken = Shows(view=self.view, shown=self.shown)
         photo.upload(taken.updates_of(self.take_upload), photo, taken.components,

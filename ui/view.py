@@ -7,10 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import time
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 
 import gradio as gr
@@ -20,6 +18,7 @@ from PIL import Image
 from lenet.inputs.images import png_bytes
 from lenet.inputs.pad import drawing_digit
 from lenet.inside.inference import Classifier, InputError
+from lenet.page import tab_html
 
 from .api import DRAWING_MB, MAX_DATA_URL, decode_data_url, megabytes
 
@@ -35,34 +34,15 @@ ASSETS = Path(__file__).resolve().parent.parent / "web"
 CSS = (ASSETS / "page.css").read_text()
 
 
-def view_html(name: str) -> str:
-    """``web/<name>_view.html`` with the parts both live views share
-    (``view_parts.html``: the explanations, the words, the trace panel) put where it names
-    them (``<!-- why -->`` ...)."""
-    html = (ASSETS / f"{name}_view.html").read_text()
-    shared = (ASSETS / "view_parts.html").read_text()
-    for part in re.split(r"<!-- part: ", shared)[1:]:
-        key, _, body = part.partition(" -->\n")
-        html = html.replace(f"<!-- {key} -->\n", body)
-    return html
-
-
-def attribute(text: str) -> str:
-    """``text`` safe inside a double-quoted HTML attribute of a ``gr.HTML`` template (whose
-    own syntax reads ``{{ }}`` and ``${ }``)."""
-    return escape(text).replace("{", "&#123;").replace("}", "&#125;").replace("$", "&#36;")
-
-
-def live_view(name: str, models: list[dict]) -> gr.HTML:
-    """A tab's live view (``web/<name>_tab.js`` on ``<name>_view.html``). What the page's
-    module needs (its file, ``models``: the checkpoints it loads, [{path, title}]) is written
-    into the view's own HTML as data attributes, not passed as the component's props: Gradio
-    drops a component's extra props when an event updates it before its tab was first shown."""
-    start = json.dumps({"module": f"{name}_tab.js", "models": models})
-    html = view_html(name).replace('<div class="nv-wrap">',
-                                   f'<div class="nv-wrap" data-start="{attribute(start)}">', 1)
-    return gr.HTML("", html_template=html, css_template=(ASSETS / "view.css").read_text(),
-                   js_on_load=(ASSETS / "view.onload.js").read_text(), elem_id=f"{name}-view")
+def page_tab(tab: str, start: dict) -> gr.HTML:
+    """Tab ``tab`` of the page (``web/<tab>_tab.html``, mounted by ``web/<tab>_tab.js``), as
+    the Gradio app shows it. What the page's module needs (``start``: the checkpoints and files
+    it loads) is written into the tab's own HTML as data attributes (``lenet.page``), not passed
+    as the component's props: Gradio drops a component's extra props when an event updates it
+    before its tab was first shown."""
+    return gr.HTML("", html_template=tab_html(tab, start),
+                   css_template=(ASSETS / "view.css").read_text(),
+                   js_on_load=(ASSETS / "tab.onload.js").read_text(), elem_id=f"{tab}-view")
 
 
 # ---------------------------------------------------------------------------- the live view

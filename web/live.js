@@ -3,12 +3,12 @@
 
 import { loadNetwork, softmax } from "./engine.js";
 import { fixed, percent, powerHtml, powerMathML } from "./format.js";
+import { fileUrl } from "./shared.js";
 
-// ``props.models``: [{path, title}], the first the tab's own network; ``base``: the URL of the
-// page's static files (<root>/gradio_api/file=web/).
-export function loadModels(props, base) {
-  const root = new URL("../../", base);
-  return Promise.all(props.models.map((m) => loadNetwork(new URL(`gradio_api/file=${m.path}`, root).href)));
+// ``props.models``: [{path, title}], the first the tab's own network, each path as the page
+// names its files (shared.js fileUrl).
+export function loadModels(props) {
+  return Promise.all(props.models.map((m) => loadNetwork(fileUrl(m.path))));
 }
 
 // The component's value as the server set it: {kind, ...}, or null for nothing.

@@ -6,7 +6,7 @@
 //
 // A tab takes part by exporting `withOwnModel(mountTab)` as its mount: `mountTab(args, nets)`
 // builds the tab on `nets` (its own network first, then those it compares with) inside
-// `args.element`, as view.onload.js hands it over.
+// `args.element`, as tab.onload.js hands it over.
 
 import { el } from "./dom.js";
 import { networkFromBuffer } from "./engine.js";
@@ -50,7 +50,7 @@ export function withOwnModel(mountTab) {
   return async function mount(args) {
     const tab = { args, mountTab, pristine: args.element.innerHTML, generation: 0,
       queue: Promise.resolve() };
-    tab.builtIn = await loadModels(args, args.base);
+    tab.builtIn = await loadModels(args);
     await start(tab, tab.builtIn, null, "");
   };
 }

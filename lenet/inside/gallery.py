@@ -30,11 +30,12 @@ from torch import nn
 
 from lenet.inputs.images import png_bytes
 from lenet.net.checkpoint import atomic_write_bytes, averages_mirror
+from lenet.page import GALLERY_SUFFIX as SUFFIX
+from lenet.page import gallery_path  # noqa: F401  (where the app and the CLI find it)
 from lenet.training.engine import evaluate
 
 FORMAT_VERSION = 1
 META_KEY = "lenet_gallery"
-SUFFIX = ".gallery.safetensors"
 N_RANDOM = 300
 # Mistakes kept per dataset (None: every one). MNIST models make a few dozen to a few
 # hundred; the ConvNet makes ~2,400 on CIFAR-10, which would not fit the size budget.
@@ -91,12 +92,6 @@ class Gallery:
         return (f"Gallery({self.meta.get('model')}, {len(self)} images: "
                 f"{int(self.in_sample.sum())} random, {int(self.is_mistake.sum())} mistakes "
                 f"of {self.meta.get('test_mistakes')} in the test set)")
-
-
-def gallery_path(checkpoint: str | os.PathLike) -> Path:
-    """``checkpoints/lenet5.safetensors`` -> ``checkpoints/lenet5.gallery.safetensors``."""
-    checkpoint = Path(checkpoint)
-    return checkpoint.with_name(checkpoint.name.removesuffix(".safetensors") + SUFFIX)
 
 
 # ---------------------------------------------------------------------------- building

@@ -1,0 +1,80 @@
+"""The page as files, for both shells: the Gradio app (``app.py``, ``ui/``) and the static site
+(``python -m lenet site OUT``). Each tab is ``web/<id>_tab.html`` mounted by its module
+``web/<id>_tab.js``; what the module needs (its checkpoints, the gallery files) is written into
+the tab's HTML as ``data-start``, JSON. Nothing here imports torch or gradio: the page is
+assembled from files and the checkpoints' JSON headers.
+"""
+from __future__ import annotations
+
+import json
+import re
+from html import escape
+from pathlib import Path
+
+from safetensors import safe_open
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB = ROOT / "web"
+# Every tab by its id (the Gradio tab's id and the static site's data-tab-id), in page order.
+TABS = {"draw": "Draw a digit", "photo": "Classify a photo", "gallery": "Test-set gallery",
+        "blocks": "Building blocks", "invariance": "Invariance lab", "inside": "Inside the models"}
+META_KEY = "lenet"   # the checkpoint's JSON metadata (lenet.net.checkpoint writes it)
+
+
+def checkpoint_meta(path: str | Path) -> dict:
+    """A checkpoint's metadata, read from its header alone (no weights, no torch)."""
+    with safe_open(str(path), framework="numpy") as f:
+        return json.loads((f.metadata() or {})[META_KEY])
+
+
+def tab_html(tab: str, start: dict) -> str:
+    """``web/<tab>_tab.html`` with the parts the live views share (``view_parts.html``) put
+    where it names them (``<!-- why -->`` ...), and ``start`` (the module and what it loads)
+    as the first element's ``data-start``."""
+    html = (WEB / f"{tab}_tab.html").read_text()
+    shared = (WEB / "view_parts.html").read_text()
+    for part in re.split(r"<!-- part: ", shared)[1:]:
+        key, _, body = part.partition(" -->\n")
+        html = html.replace(f"<!-- {key} -->\n", body)
+    data = attribute(json.dumps({"module": f"{tab}_tab.js", **start}))
+    return re.sub(r"^\s*<([a-z]+)", lambda m: f'<{m.group(1)} data-start="{data}"', html, count=1)
+
+
+def attribute(text: str) -> str:
+    """``text`` safe inside a double-quoted HTML attribute, also of a ``gr.HTML`` template
+    (whose own syntax reads ``{{ }}`` and ``${ }``)."""
+    return escape(text).replace("{", "&#123;").replace("}", "&#125;").replace("$", "&#36;")
+
+
+# ---------------------------------------------------------------------------- what each tab loads
+GALLERY_SUFFIX = ".gallery.safetensors"
+
+
+def gallery_path(checkpoint: str | Path) -> Path:
+    """``checkpoints/lenet5.safetensors`` -> ``checkpoints/lenet5.gallery.safetensors``."""
+    checkpoint = Path(checkpoint)
+    return checkpoint.with_name(checkpoint.name.removesuffix(".safetensors") + GALLERY_SUFFIX)
+
+
+def tab_starts(checkpoints: dict[str, Path], named) -> dict[str, dict]:
+    """What each tab's module loads (its ``data-start``), for ``checkpoints`` (model name -> its
+    file; the app's two required ones, "lenet5" and "convnet", and any of the variants).
+    ``named(path)``: a file's path as the page asks for it (shared.js fileUrl): relative to
+    the repository in the app, to the site's folder in the static site. A gallery that is not
+    there is left out."""
+    models = {}
+    for name, path in checkpoints.items():
+        meta = checkpoint_meta(path)
+        models[name] = {"name": name, "path": named(path), "title": meta["title"],
+                        "digits": meta["dataset"] == "mnist"}
+    galleries = [{**models[name], "path": named(gallery_path(path)),
+                  "tab": "draw" if models[name]["digits"] else "photo"}
+                 for name, path in checkpoints.items() if gallery_path(path).is_file()]
+    digit_models = [m for m in models.values() if m["digits"]]
+    pair = [models["lenet5"], models["convnet"]]
+    return {"draw": {"models": [models["lenet5"], *[m for m in digit_models if m["name"] != "lenet5"]]},
+            "photo": {"models": [models["convnet"]]},
+            "gallery": {"galleries": galleries},
+            "blocks": {"models": pair},
+            "invariance": {"models": pair},
+            "inside": {"models": list(models.values())}}
