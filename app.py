@@ -29,7 +29,6 @@ from ui import blocks, draw, gallery, inside, invariance, photo
 from ui.blocks import DEFAULTS as BLOCK_DEFAULTS
 from ui.blocks import BlocksTab
 from ui.draw import DrawTab
-from ui.events import lane
 from ui.gallery import GalleryTab
 from ui.invariance import InvarianceTab
 from ui.limits import BoundedBodies
@@ -113,14 +112,15 @@ def build(models: dict[str, Classifier] | None = None) -> Page:
     digits, photos = models["lenet5"], models["convnet"]
     # The page's own code and the checkpoints its engine reads, served as static files.
     served = {name: checkpoint_path(name) for name in models}
-    gr.set_static_paths([ROOT / "web", *served.values()])
+    # ...and the test-set galleries beside them, which the gallery tab reads.
+    galleries = [gallery_path(p) for p in served.values() if gallery_path(p).is_file()]
+    gr.set_static_paths([ROOT / "web", *served.values(), *galleries])
     starts = tab_starts(served, served_path)   # what each tab's module loads (lenet.page)
     draw_tab = DrawTab(digits, [models[name] for name in VARIANTS if name in models],
                        start=starts["draw"])
     photo_tab = PhotoTab(photos, start=starts["photo"])
     gallery_tab = GalleryTab(load_galleries(models))
     blocks_tab, lab_tab = BlocksTab(digits, photos), InvarianceTab(digits, photos)
-    opened = lane("opened")   # a tab's first result when a visitor opens it
 
     with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800), fill_width=True) as demo:
         with gr.Row(equal_height=False, elem_id="page-head"):
@@ -128,23 +128,20 @@ def build(models: dict[str, Classifier] | None = None) -> Page:
                         "the **ConvNet** (CIFAR-10) and look inside, layer by layer.",
                         elem_id="page-title")
             large_text_toggle()
-        with gr.Tabs(overflow_behavior="wrap") as tabs:   # every tab one tap away on a phone
+        with gr.Tabs(overflow_behavior="wrap"):   # every tab one tap away on a phone
             with gr.Tab(draw.TITLE, id="draw"):
                 draw_tab.build()
             with gr.Tab(photo.TITLE, id="photo"):
                 photo_tab.build()
             if gallery_tab.galleries:
                 with gr.Tab(gallery.TITLE, id="gallery"):
-                    gallery_tab.build(tabs, draw_tab.view, photo_tab.view, photo_tab.shown,
-                                      draw_tab.upload, photo_tab.photo)
-            with gr.Tab(blocks.TITLE, id="blocks") as blocks_page:
-                blocks_tab.build(draw_tab.view, photo_tab.shown)
-            blocks_page.select(**blocks_tab.opened, api_name=False, **opened)
-            with gr.Tab(invariance.TITLE, id="invariance") as lab_page:
-                lab_tab.build(draw_tab.view, photo_tab.shown)
-            lab_page.select(**lab_tab.opened, api_name=False, **opened)
+                    gallery_tab.build(starts["gallery"])
+            with gr.Tab(blocks.TITLE, id="blocks"):   # computed in the page: no event
+                blocks_tab.build(starts["blocks"])
+            with gr.Tab(invariance.TITLE, id="invariance"):
+                lab_tab.build(starts["invariance"])
             with gr.Tab(inside.TITLE, id="inside"):
-                inside.build(list(models.values()))
+                inside.build(starts["inside"])
 
     # api_open=False: /gradio_api/run/<name> would run an event outside the queue, past its
     # lanes and QUEUE_SIZE (gradio_client uses the queue).
@@ -172,8 +169,8 @@ def warm_up(url: str) -> None:
         client = Client(url, download_files=False, verbose=False)
         client.predict(sketch, api_name="/classify_sketch")
         client.predict(sketch, api_name="/sketch_pictures")
-        # The building block's defaults, as the API takes them (the photo is a per-visitor state
-        # that the API does not take). The first block imports torchvision.
+        # The building block's defaults, as the API takes them (the page computes its own;
+        # this warms the API's first call, which imports torchvision).
         block = {**BLOCK_DEFAULTS, "custom": {"headers": ["1", "2", "3"],
                                               "data": BLOCK_DEFAULTS["custom"]}}
         client.predict(**{k: v for k, v in block.items() if k != "photo"}, api_name="/building_block")

@@ -27,12 +27,19 @@ TAB_SHOWN = {
     "Draw a digit": DRAW_ANSWERED,
     "Classify a photo": "() => !!document.querySelector("
                         "'#photo-view [data-ready=true], #photo-view[data-ready=true]')",
-    "Test-set gallery": "() => !!document.querySelector('#gallery-sheet .gl-tile img')",
-    "Building blocks": "() => document.querySelector('#blocks-status')?.innerText.includes('→')",
-    "Invariance lab": "() => !!document.querySelector('#lab-rotation .chart-marker')"
-                      " && !!document.querySelector('#lab-shift .chart-marker')",
-    "Inside the models": "() => [...document.querySelectorAll('.filters figure')]"
-                         ".some(f => f.offsetParent)",
+    "Test-set gallery": "() => !!document.querySelector('#gallery-view [data-ready=true]"
+                        " #gallery-sheet .gl-tile img, #gallery-view[data-ready=true] #gallery-sheet"
+                        " .gl-tile img')",
+    "Building blocks": "() => !!document.querySelector('#blocks-view [data-ready=true],"
+                       " #blocks-view[data-ready=true]')"
+                       " && document.querySelector('#blocks-status').innerText.includes('→')",
+    # its curves, or its one line asking for a drawing or a photo ("... first.")
+    "Invariance lab": "() => (!!document.querySelector('#lab-rotation .chart-marker')"
+                      " && !!document.querySelector('#lab-shift .chart-marker'))"
+                      " || /first\\.$/.test(document.querySelector('#lab-status')?.innerText || '')",
+    "Inside the models": "() => !!document.querySelector('#inside-view[data-ready=true],"
+                         " #inside-view [data-ready=true]') && [...document.querySelectorAll("
+                         "'#inside-view section[data-model]')].some(s => s.offsetParent)",
 }
 
 

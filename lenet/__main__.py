@@ -1,5 +1,5 @@
 """Command line: ``python -m lenet evaluate ...``, ``python -m lenet predict ...``,
-``python -m lenet trace ...`` and ``python -m lenet gallery ...``."""
+``python -m lenet trace ...``, ``python -m lenet gallery ...`` and ``python -m lenet site OUT``."""
 from __future__ import annotations
 
 import argparse
@@ -125,6 +125,16 @@ def cmd_trace(args) -> int:
     return 0
 
 
+def cmd_site(args) -> int:
+    from lenet.site import SiteError, build_site
+    try:
+        print(build_site(args.out))
+    except (SiteError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -168,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object instead of the account")
     p.add_argument("file", metavar="IMAGE")
     p.set_defaults(run=cmd_trace)
+    p = sub.add_parser("site", help="write the page as a static site into OUT: index.html, web/, the "
+                       "checkpoints; serve it with python -m http.server -d OUT")
+    p.add_argument("out", metavar="OUT", help="a new or empty folder, or a site written before")
+    p.set_defaults(run=cmd_site)
     return parser
 
 

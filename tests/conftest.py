@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import struct
+import time
 from pathlib import Path
 
 import numpy as np
@@ -122,15 +123,48 @@ def app_url():
     stop_app(proc)
 
 
+@pytest.fixture(scope="session")
+def site_url(tmp_path_factory):
+    """The static site (``python -m lenet site``) built once into a temporary folder and served
+    by ``python -m http.server``, as its README says, on a free port; its URL."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    from browser import free_port, stop_app
+
+    from lenet.site import build_site
+    site = build_site(tmp_path_factory.mktemp("site") / "out")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "http.server", "-d", str(site.path), "-b", "127.0.0.1",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(200):   # until it answers (10 s at most)
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield url
+    stop_app(proc)
+
+
+@pytest.fixture(scope="session", params=["gradio", "static"])
+def shell_url(request):
+    """The page in each of its two shells: the Gradio app (``app_url``) and the static site
+    (``site_url``); tests that take it run once in each."""
+    return request.getfixturevalue("app_url" if request.param == "gradio" else "site_url")
+
+
 BROWSER_FIXTURES = {"chromium", "js_page"}
-SLOW_FIXTURES = {"app_url", "server", "tiny_mnist", "tiny_image_folder"}
+SLOW_FIXTURES = {"app_url", "server", "tiny_mnist", "tiny_image_folder", "shell_url"}
 SLOW_MODULES = {"test_train", "test_committed_checkpoints", "test_device", "test_concurrency"}
 # Tests that start Python anew (the app, the command line), as "file::name prefix": each imports
 # torch, the app's gradio too, again: 2 to 10 s apiece on a 2-core machine.
 PROCESS_TESTS = ("test_app.py::test_the_app_as_a_process",
                  "test_deploy.py::test_the_app_starts_from_the_upload_set",
                  "test_predict_cli.py::", "test_trace.py::test_cli_",
-                 "test_gallery.py::test_gallery_command")
+                 "test_gallery.py::test_gallery_command", "test_site.py::test_cli_")
 
 
 def pytest_collection_modifyitems(items):

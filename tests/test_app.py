@@ -93,7 +93,7 @@ def test_explaining_another_class_changes_the_heatmaps(built):
     assert np.asarray(top.saliency).tobytes() != np.asarray(three.saliency).tobytes()
 
 
-def test_an_upload_is_prepared_by_the_general_recipe_and_handed_to_the_page(tmp_path, built):
+def test_the_apis_upload_is_prepared_by_the_general_recipe(tmp_path, built):
     (tmp_path / "seven.png").write_bytes(seven_png(600))
     value = json.loads(built.draw.take_upload(str(tmp_path / "seven.png")))
     assert value["kind"] == "upload" and len(value["pixels"]) == 28 * 28
@@ -103,7 +103,7 @@ def test_an_upload_is_prepared_by_the_general_recipe_and_handed_to_the_page(tmp_
     assert built.models["lenet5"].predict_pixels(shown.pixels[None]).label == "7"
 
 
-def test_an_unusable_upload_is_one_line_in_the_view(tmp_path, built):
+def test_an_unusable_upload_is_one_line_for_the_api(tmp_path, built):
     (tmp_path / "doc.png").write_bytes(b"%PDF-1.4 not really a picture")
     message = json.loads(built.draw.take_upload(str(tmp_path / "doc.png")))
     assert message["kind"] == "message" and "not an image" in message["text"]
@@ -158,24 +158,40 @@ def test_photo_api_handler_and_its_bad_inputs(tmp_path, built):
         assert answer.confidences is answer.seen is answer.softmax is None
 
 
-def test_a_photo_upload_is_handed_to_the_page_as_its_32x32_input(tmp_path, built):
-    taken = built.photo.take_upload(photo_file(tmp_path))
-    value, kept = json.loads(taken.view), taken.shown
+def test_the_apis_photo_upload_is_its_32x32_input(tmp_path, built):
+    value = json.loads(built.photo.take_upload(photo_file(tmp_path)))
     tensor, _ = built.models["convnet"].prepare(photo_file(tmp_path))          # the recipe for photos
-    assert value["kind"] == "upload" and kept == photo_file(tmp_path)
+    assert value["kind"] == "upload" and value["caption"] == "your photo"
     assert np.asarray(value["pixels"]) == pytest.approx(
         built.models["convnet"].pixels(tensor).ravel(), abs=1e-6)
     (tmp_path / "doc.png").write_bytes(b"%PDF-1.4 not a picture")
-    taken = built.photo.take_upload(str(tmp_path / "doc.png"))
-    assert json.loads(taken.view)["kind"] == "message" and taken.shown is None  # the old answer goes
+    message = json.loads(built.photo.take_upload(str(tmp_path / "doc.png")))
+    assert message["kind"] == "message" and "not an image" in message["text"]
+    assert built.photo.take_upload(None) == ""
+
+
+def test_the_draw_and_photo_tabs_have_no_events_but_the_api(built):
+    """Uploads, Clear and hand-overs stay in the page: no component of either tab is an
+    event's input, output or trigger, and neither tab has an upload box of Gradio's."""
+    from gradio.components.api_component import Api  # gr.api's stand-ins: no frontend
+    tabs = [b for b in built.demo.blocks.values() if isinstance(b, gr.Tab) and b.id in ("draw", "photo")]
+    placed = {id(c) for tab in tabs for c in descendants(tab) if not isinstance(c, Api)}
+    assert len(tabs) == 2 and not any(isinstance(c, gr.Image) for tab in tabs for c in descendants(tab))
+    for fn in built.demo.fns.values():
+        triggers = [built.demo.blocks.get(block_id) for block_id, _ in fn.targets]
+        assert not {id(c) for c in [*fn.inputs, *fn.outputs, *triggers]} & placed, fn.api_name
+
+
+def descendants(block) -> list:
+    children = getattr(block, "children", [])
+    return [*children, *(c for child in children for c in descendants(child))]
 
 
 @pytest.mark.parametrize("tab, what", [("draw", "picture"), ("photo", "photo")])
 def test_an_upload_over_the_limit_is_answered_with_the_limit_in_words(tmp_path, tab, what, built):
     big = tmp_path / "big.jpg"
     big.write_bytes(b"\xff\xd8" + bytes(11 * 2**20))
-    value = getattr(built, tab).take_upload(str(big))
-    message = json.loads(value if isinstance(value, str) else value.view)
+    message = json.loads(getattr(built, tab).take_upload(str(big)))
     assert message == {"kind": "message", "id": message["id"],
                        "text": f"⚠️ the {what} is 11 MB; the limit is 10 MB: choose a smaller one"}
 
@@ -235,6 +251,13 @@ def test_gradio_client_sketch_upload_and_bad_file(server, tmp_path, built):
     status, label, seen, _ = client.predict(handle_file(str(tmp_path / "doc.png")),
                                             api_name="/classify_photo")
     assert "not an image" in status and not label
+    # An upload prepared as the network's input, as the page once received it.
+    prepared = json.loads(client.predict(handle_file(photo_file(tmp_path)), api_name="/prepare_photo"))
+    assert prepared["kind"] == "upload" and len(prepared["pixels"]) == 3 * 32 * 32
+    (tmp_path / "seven.png").write_bytes(seven_png(600))
+    prepared = json.loads(client.predict(handle_file(str(tmp_path / "seven.png")), api_name="/prepare_digit"))
+    assert built.models["lenet5"].predict_pixels(
+        np.asarray(prepared["pixels"], np.float32).reshape(1, 28, 28)).label == "7"
     # The server is still there and still right.
     status, label, seen, _ = client.predict(data_url(seven_png()), api_name="/classify_sketch")
     assert label["label"] == "7"
@@ -263,50 +286,39 @@ def test_an_oversized_upload_is_refused_and_the_server_stays_up(server, tmp_path
     assert label["label"] == "7"
 
 
-# MNIST's test set per class, as published with it (yann.lecun.com/exdb/mnist): 10,000 in all.
-MNIST_TEST_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
-
-
-def inside_section(built, title: str) -> list:
-    """The components the "Inside the models" tab shows for the model called ``title``."""
+def inside_tab(built) -> gr.HTML:
+    """The "Inside the models" tab's one component: the page's own tab (web/inside_tab.js)."""
     tab = next(b for b in built.demo.blocks.values() if isinstance(b, gr.Tab) and b.id == "inside")
-    return next(column.children for column in tab.children if isinstance(column, gr.Column)
-                and column.children[0].value.startswith(f"### {title}\n"))
+    (view,) = tab.children
+    return view
 
 
-def charted_errors(section: list) -> dict[str, float]:
-    """The per-class error chart's bars as the page sends them: class -> % (each bar's
-    tooltip, two decimals)."""
-    charts = next(c.value for c in section if isinstance(c, gr.HTML) and "Test error per" in c.value)
-    chart = charts[charts.index("Test error per class"):]
-    return {name: float(value)
-            for name, value in re.findall(r"<title>([^<:]+): ([\d.]+)</title>", chart)}
+def test_the_inside_tab_is_the_pages_own_and_the_server_serves_what_it_reads(built, server):
+    """The tab's HTML names every model the app loaded, by a path the app serves as that
+    checkpoint's very bytes; the page's modules for it are served too (the page draws every
+    table, filter and chart from these files: tests/test_inside_page.py)."""
+    import html
+    import urllib.request
+
+    from lenet.page import tab_html
+    view = inside_tab(built)
+    start = json.loads(html.unescape(re.search(r'data-start="([^"]*)"', view.html_template).group(1)))
+    assert view.html_template == tab_html("inside", {k: v for k, v in start.items() if k != "module"})
+    assert [m["name"] for m in start["models"]] == list(built.models)
+    assert start["module"] == "inside_tab.js"
+    get = lambda path: urllib.request.urlopen(f"{server}gradio_api/file={path}", timeout=10).read()  # noqa: E731
+    for model in start["models"]:
+        assert get(model["path"]) == app.checkpoint_path(model["name"]).read_bytes(), model["name"]
+    for module in ("inside_tab.js", "inside_numbers.js", "inside_tab.css", "charts.js"):
+        assert get(f"web/{module}") == (ROOT / "web" / module).read_bytes()
 
 
-def test_the_inside_tab_charts_the_errors_its_confusion_matrix_shows(built):
-    """Each model's bars against the confusion matrix shown under them (1 - diagonal / row);
-    LeNet-5's also against its gallery, which holds every test mistake, and MNIST's published
-    class sizes."""
-    for clf in built.models.values():
-        section = inside_section(built, clf.meta["title"])
-        matrix = next(c.value for c in section if isinstance(c, gr.Dataframe)
-                      and c.value["headers"][0].startswith("true"))
-        expected = {row[0]: 100 * (1 - row[1 + k] / sum(row[1:])) for k, row in enumerate(matrix["data"])}
-        assert list(charted_errors(section)) == list(clf.classes)
-        assert charted_errors(section) == pytest.approx(expected, abs=0.005), clf.meta["title"]
-    gallery = built.gallery.galleries["lenet5"][1]
-    wrong = np.bincount(gallery.labels[gallery.is_mistake], minlength=10)
-    by_gallery = {str(k): 100 * wrong[k] / MNIST_TEST_COUNTS[k] for k in range(10)}
-    assert charted_errors(inside_section(built, built.models["lenet5"].meta["title"])) == \
-        pytest.approx(by_gallery, abs=0.005)
-
-
-def test_the_inside_tab_separates_thousands_and_draws_no_vega_lite(built):
-    section = inside_section(built, built.models["lenet5"].meta["title"])
-    table = next(c.value for c in section if isinstance(c, gr.Dataframe)
-                 and c.value["headers"][0] == "layer")
-    parameters = {row[0]: row[-1] for row in table["data"]}
-    assert parameters["C5"] == "48,120" and parameters["total"] == "61,706"  # 16*5*5*120 + 120
+def test_the_inside_tab_sends_nothing_to_the_server_and_draws_no_vega_lite(built):
+    """Choosing a model happens in the page: no event of the app reads or writes the tab."""
+    view = inside_tab(built)
+    for dependency in built.demo.config["dependencies"]:
+        ids = [t[0] for t in dependency["targets"]] + dependency["inputs"] + dependency["outputs"]
+        assert view._id not in ids, dependency.get("api_name")
     assert not any(isinstance(b, (gr.BarPlot, gr.LinePlot))
                    for b in built.demo.blocks.values())            # no Vega-Lite on the page
 

@@ -9,6 +9,8 @@ from PIL import Image
 from lenet.inside.blocks import (
     BlockError,
     KernelError,
+    area_resize,
+    fitted_size,
     image_to_tensor,
     learned_kernel,
     make_kernel,
@@ -16,6 +18,7 @@ from lenet.inside.blocks import (
     user_kernel,
 )
 from lenet.inside.inference import Classifier
+from lenet.inside.prng import Draws
 from lenet.net.checkpoint import default_checkpoint, read_checkpoint
 from lenet.pictures.visualize import maps_grid
 
@@ -98,13 +101,17 @@ def test_max_and_average_pooling_on_a_hand_made_4x4():
     np.testing.assert_allclose(averaged.numpy(), np.array([[13, 4], [4, 30]]) / 40, atol=1e-6)
 
 
-def test_random_bank_is_the_courses_seeded_draw():
+def test_random_bank_is_the_projects_seeded_draw():
+    """The bank is Draws(seed).normal in (O, I, kh, kw) order, as web/prng.js draws it (the
+    page's twin, tests/test_prng.py), so that a seed gives the same filters in both."""
     bank = make_kernel("random", 3, count=10, size=5, seed=0)
-    assert bank.shape == (10, 3, 5, 5)
-    course = torch.randn(10, 3, 5, 5, generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(bank, course, rtol=0, atol=0)
+    assert bank.shape == (10, 3, 5, 5) and bank.dtype == torch.float32
+    drawn = torch.from_numpy(Draws(0).normal(750)).float().view(10, 3, 5, 5)
+    torch.testing.assert_close(bank, drawn, rtol=0, atol=0)
     torch.testing.assert_close(make_kernel("random", 3, seed=0), bank, rtol=0, atol=0)
     assert not torch.equal(make_kernel("random", 3, seed=1), bank)
+    big = make_kernel("random", 3, count=32, size=7, seed=5)   # 4704 numbers from N(0, 1)
+    assert abs(big.mean()) < 0.05 and abs(big.std() - 1) < 0.05
 
 
 def test_learned_filter_is_the_checkpoints_weight():
@@ -182,6 +189,35 @@ def test_image_to_tensor_bounds_size_and_channels():
     drawing = Image.new("RGBA", (20, 20), (0, 0, 0, 0))     # transparent paper -> white
     assert image_to_tensor(drawing).min() == 1
     assert image_to_tensor(Image.new("L", (28, 28))).shape == (1, 1, 28, 28)
-    turned = Image.new("RGB", (40, 20))
+    turned = Image.new("RGB", (40, 20), (200, 30, 30))
     turned.getexif()[0x0112] = 6                            # EXIF: shown turned 90 degrees
     assert image_to_tensor(turned).shape == (1, 3, 40, 20)
+
+
+def test_a_grey_picture_is_one_channel_whatever_its_files_mode():
+    grey = np.random.default_rng(1).integers(0, 256, (30, 40), np.uint8)
+    as_rgb = image_to_tensor(Image.fromarray(np.stack([grey] * 3, -1)))   # R = G = B: grey
+    assert as_rgb.shape == (1, 1, 30, 40)
+    torch.testing.assert_close(as_rgb[0, 0], torch.from_numpy(grey / 255).float(), rtol=0, atol=0)
+    tinted = np.stack([grey] * 3, -1)
+    tinted[0, 0, 2] ^= 1                                    # one pixel a little blue: colour
+    assert image_to_tensor(Image.fromarray(tinted)).shape == (1, 3, 30, 40)
+
+
+def test_shrinking_averages_the_area_each_pixel_covers():
+    """Against the area mean worked out another way: each input pixel repeated n_out times
+    (exact), then blocks of n_in averaged, in exact fractions."""
+    from fractions import Fraction
+    rng = np.random.default_rng(2)
+    for n_in, n_out in ((4, 2), (5, 3), (7, 2), (1000, 512), (13, 13)):
+        row = rng.integers(0, 256, n_in)
+        repeated = np.repeat(row, n_out)
+        exact = [sum(map(Fraction, repeated[i * n_in:(i + 1) * n_in].tolist())) / n_in
+                 for i in range(n_out)]
+        got = area_resize(row[None].astype(np.float64), n_out, axis=1)[0]
+        np.testing.assert_allclose(got, [float(v) for v in exact], rtol=1e-12, atol=1e-9)
+    square = image([[1, 3, 2, 0], [5, 4, 1, 1], [0, 2, 8, 6], [1, 1, 7, 9]])[0, 0].double().numpy()
+    halved = area_resize(area_resize(square, 2, axis=1), 2, axis=0)
+    np.testing.assert_allclose(halved, np.array([[13, 4], [4, 30]]) / 4)   # 2x2 means
+    assert fitted_size(1000, 600, 512) == (512, 307) and fitted_size(300, 200, 512) == (300, 200)
+    assert fitted_size(2000, 1, 512) == (512, 1)             # never 0 pixels

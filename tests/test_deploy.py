@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import deploy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,3 +147,60 @@ def test_the_app_starts_from_the_upload_set_alone(tmp_path):
     module_files = [line.removeprefix("FILE ") for line in lines if line.startswith("FILE ")]
     assert len(module_files) > 10
     assert [f for f in module_files if not Path(f).resolve().is_relative_to(tmp_path.resolve())] == []
+
+
+# ---------------------------------------------------------------------------- the static Space
+@pytest.fixture(scope="module")
+def static_space(tmp_path_factory):
+    """``python deploy.py --static --copy DIR``'s files, written by deploy.py's own function."""
+    dest = tmp_path_factory.mktemp("space-static")
+    return dest, deploy.copy_static(dest)
+
+
+def card_of(text: str) -> list[str]:
+    return text.split("---\n")[1].splitlines()
+
+
+def test_the_static_space_has_its_own_card_and_the_gradio_cards_looks(static_space):
+    dest, files = static_space
+    card = card_of((dest / "README.md").read_text())
+    assert "sdk: static" in card
+    assert not [line for line in card if line.startswith(("app_file", "sdk_version", "python_version"))]
+    gradio = card_of((ROOT / "README.md").read_text())
+    lines = lambda c, start: [line for line in c if line.startswith(start)]   # noqa: E731
+    for key in ("emoji:", "colorFrom:", "colorTo:", "license:", "tags:", "  - "):   # the same Space
+        assert lines(card, key) == lines(gradio, key)
+    title = next(line for line in card if line.startswith("title:"))
+    assert title != next(line for line in gradio if line.startswith("title:")) and "static" in title
+    short = next(line for line in card if line.startswith("short_description:")).split(":", 1)[1].strip()
+    assert 0 < len(short) <= 60   # the Hub's limit for a card's short description
+    body = (dest / "README.md").read_text().split("---\n", 2)[2]
+    assert "static build" in body and "no Python API" in body
+
+
+def test_the_static_space_holds_the_site_and_nothing_to_run_in_python(static_space):
+    dest, files = static_space
+    on_disk = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    assert on_disk == files
+    assert {"index.html", "README.md"} <= set(files)       # a static Space serves index.html
+    tracked = tracked_files()
+    assert sorted({n for n in tracked if n.startswith("web/")} - set(files)) == []
+    checkpoints = {n for n in tracked if n.startswith("checkpoints/") and n.endswith(".safetensors")}
+    assert sorted(checkpoints - set(files)) == []
+    assert [n for n in files if n.endswith((".py", ".txt", ".toml")) or n.startswith(("ui/", "lenet/"))] == []
+    sizes = {n: (dest / n).stat().st_size for n in files}
+    assert {n: s for n, s in sizes.items() if s > MAX_FILE} == {}
+    assert sum(sizes.values()) < MAX_TOTAL
+
+
+def test_a_static_copy_into_a_clone_keeps_what_is_there(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    files = deploy.copy_static(tmp_path)
+    assert (tmp_path / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert (tmp_path / "index.html").is_file() and "index.html" in files
+
+
+def test_the_readme_shows_the_static_commands_deploy_py_prints():
+    readme = (ROOT / "README.md").read_text()
+    assert deploy.static_command("YOUR_NAME/how-a-cnn-sees-static") in readme

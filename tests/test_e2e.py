@@ -8,6 +8,7 @@ import pytest
 from browser import draw_stroke
 from conftest import SHARED_DATA
 from playwright.sync_api import expect
+from test_draw_view import take
 
 SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
 DRAW_TAB, PHOTO_TAB = "Draw a digit", "Classify a photo"
@@ -60,16 +61,15 @@ def open_photo_tab(page):
 
 
 def test_a_ship_photo_reads_ship_with_both_passes_written_out(page):
-    """The page's ConvNet on the server's 32x32 input: the app's own answer (the mean of the
-    photo's and its mirror image's logits), and both passes one click away."""
+    """The page's ConvNet on the 32x32 input the page prepared: the app's own answer (the mean
+    of the photo's and its mirror image's logits), and both passes one click away."""
     if not SHIP.exists():
         pytest.skip(f"{SHIP} is absent: a real CIFAR-10 photo is needed")
     from lenet.inside.inference import Classifier
     from lenet.net.checkpoint import default_checkpoint
     expected = Classifier.from_checkpoint(default_checkpoint("convnet")).predict(str(SHIP))
     open_photo_tab(page)
-    page.locator("#photo-input input[type=file]").set_input_files(str(SHIP))
-    page.wait_for_function("() => window.cnnPage.photo.state.pixels !== null", timeout=15000)
+    take(page, "photo", str(SHIP))
     shown = photo_view(page)
     top = int(expected.probabilities.argmax())
     assert shown["answer"] == f"ship with {100 * expected.probabilities[top]:.1f} %"
@@ -83,13 +83,11 @@ def test_a_ship_photo_reads_ship_with_both_passes_written_out(page):
     words = page.locator("#photo-view .nv-trace-body").inner_text()
     mean = f"{expected.logits[8]:.3f}".replace("-", "−")
     assert words.startswith("fc2 · “ship”") and f"/ 2 = {mean}" in words
-    # Uploading over it: one request, which prepares the input; the page does the rest.
+    # Uploading over it: read and prepared in the page, which sends the server nothing.
     page.joins.clear()
-    page.locator("#photo-input input[type=file]").set_input_files(str(SHIP.with_name("0002.jpg")))
-    before = sum(shown["pixels"])
-    page.wait_for_function(f"() => Math.abs(window.cnnPage.photo.state.pixels.reduce((a, b) => a + b)"
-                           f" - {before}) > 1e-3", timeout=15000)
-    assert page.joins == ["prepare_photo"]
+    assert take(page, "photo", str(SHIP.with_name("0002.jpg"))) == []
+    assert abs(sum(photo_view(page)["pixels"]) - sum(shown["pixels"])) > 1e-3
+    assert page.joins == []
 
 
 def test_the_photo_network_fits_a_1366x768_screen(chromium, app_url):
@@ -100,8 +98,7 @@ def test_the_photo_network_fits_a_1366x768_screen(chromium, app_url):
         page.goto(app_url)
         page.locator("#draw-view [data-ready=true]").wait_for(state="attached", timeout=30000)
         open_photo_tab(page)
-        page.locator("#photo-input input[type=file]").set_input_files(str(SHIP))
-        page.wait_for_function("() => window.cnnPage.photo.state.pixels !== null", timeout=15000)
+        take(page, "photo", str(SHIP))
         outside = page.evaluate("""() => {
             const view = document.querySelector('#photo-view'), bad = [];
             const parts = ['.nv-answer', 'canvas.nv-input', '.nv-classes li:last-child',
@@ -128,11 +125,11 @@ def test_a_bad_upload_gets_one_message_and_the_old_answer_goes(page, tmp_path):
     open_photo_tab(page)
     from PIL import Image  # any photo first: its answer must go when the bad upload comes
     Image.new("RGB", (48, 40), (200, 60, 40)).save(tmp_path / "red.png")
-    page.locator("#photo-input input[type=file]").set_input_files(str(tmp_path / "red.png"))
-    page.wait_for_function("() => window.cnnPage.photo.state.pixels !== null", timeout=15000)
+    take(page, "photo", str(tmp_path / "red.png"))
+    assert photo_view(page)["probabilities"] is not None
     (tmp_path / "notes.png").write_bytes(b"%PDF-1.4 this is a document, not a picture")
-    page.locator("#photo-input input[type=file]").set_input_files(str(tmp_path / "notes.png"))
-    page.wait_for_function("() => window.cnnPage.photo.state.kind === 'message'", timeout=15000)
+    assert take(page, "photo", str(tmp_path / "notes.png")) == []
+    assert page.evaluate("() => window.cnnPage.photo.state.kind") == "message"
     shown = photo_view(page)
     assert shown["answer"].startswith("⚠️ this is not an image") and "\n" not in shown["answer"]
     assert shown["probabilities"] is None
@@ -143,77 +140,117 @@ def test_a_bad_upload_gets_one_message_and_the_old_answer_goes(page, tmp_path):
 # ---------------------------------------------------------------------------- building blocks
 
 def test_building_blocks_add_relu_and_max_pooling_to_the_laplacian(page):
+    """Computed in the page: the tab's first run, ReLU and max pooling, then the drawing from
+    the draw tab, with the engine's shapes and formulas, and not one queue event."""
+    draw_seven(page)
+    joins = len(page.joins)
     open_tab(page, "Building blocks")
+    page.locator("#blocks-view [data-ready=true]").wait_for(state="attached", timeout=30000)
     status = page.locator("#blocks-status")
     shows = "t => document.querySelector('#blocks-status').innerText.includes(t)"
-    page.wait_for_function(shows, arg="Laplacian on sample", timeout=10000)  # opening runs it
     assert status.inner_text().startswith("Laplacian on sample: input 3×256×256 → conv 1×254×254")
     page.get_by_label("ReLU after the convolution").check()
     page.get_by_role("radio", name="max", exact=True).click()
     page.wait_for_function(shows, arg="pool 1×127×127", timeout=10000)
     assert status.inner_text().endswith("relu 1×254×254 → pool 1×127×127")
     expect(page.locator("#blocks-formulas")).to_contain_text("(254 − 2)/2 + 1 = 127")
+    page.get_by_role("radio", name="my drawing").click()
+    page.wait_for_function(shows, arg="on my drawing: input 1×", timeout=10000)
+    expect(page.locator("#blocks-view [data-picture=pooled] canvas")).to_have_count(1)
     page.screenshot(path=str(Path(tempfile.gettempdir()) / "blocks.png"), full_page=True)
+    assert page.joins[joins:] == []          # nothing sent: the page computed it all
 
 
 # ---------------------------------------------------------------------------- invariance lab
 
+LAB_SAYS = "t => document.querySelector('#lab-status').innerText.startsWith(t)"
+# The curves marked at a value and the occlusion map drawn again since ``window.drawn``.
+MARKED = ("v => document.querySelector('#lab-rotation .chart-marker')?.dataset.x === v"
+          " && document.querySelector('.lab-occlusion-canvas').dataset.drawn !== window.drawn")
+ONE = [(0.5, 0.15), (0.5, 0.5), (0.5, 0.85)]
+
+
 def test_the_lab_loads_the_drawing_and_follows_the_rotation_slider(page):
+    """The lab takes the drawing in the page, answers and draws its curves and map there, and
+    shows a new drawing (never the old one) once it is loaded again; nothing goes to the server."""
     draw_seven(page)
     open_tab(page, "Invariance lab")
-    page.wait_for_function("document.querySelector('#lab-status').innerText.startsWith('7 with')",
-                           timeout=15000)
+    page.wait_for_function(LAB_SAYS, arg="7 with", timeout=15000)
     # The curves are charts with text, marked at the sliders' values (no turn, no shift yet).
     for box in ("#lab-rotation", "#lab-shift"):
-        page.wait_for_function(f"document.querySelector('{box} .chart-marker')?.dataset.x === '0'")
-    page.wait_for_function("document.querySelector('#lab-occlusion img')?.getAttribute('src')")
+        page.wait_for_function(f"document.querySelector('{box} .chart-marker')?.dataset.x === '0'",
+                               timeout=15000)
+    page.wait_for_function("document.querySelector('.lab-occlusion-canvas').dataset.drawn")
+    assert "7 most of its" in page.locator(".lab-caption").inner_text()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
     before = page.locator("#lab-status").inner_text()
-    rotate = page.get_by_label("Rotate (degrees, counter-clockwise)")
-    number = rotate.locator("xpath=ancestor::div[contains(@class, 'block')][1]//input[@type='number']")
+    number = page.get_by_label("rotation as a number")
     number.fill("60")
     number.press("Enter")
     page.wait_for_function("b => document.querySelector('#lab-status').innerText !== b", arg=before,
                            timeout=10000)
     assert "(was 7 with" in page.locator("#lab-status").inner_text()
-
-
-MARKED = ("v => document.querySelector('#lab-rotation .chart-marker')?.dataset.x === v"
-          " && document.querySelector('#lab-occlusion img')?.getAttribute('src') !== window.occluded")
+    page.wait_for_function(MARKED, arg="60", timeout=15000)
+    # A new drawing, then Load / refresh: the lab shows it.
+    open_tab(page, DRAW_TAB)
+    page.locator("#draw-view .pad-clear").click()
+    draw_stroke(page, ONE)
+    page.wait_for_function("document.querySelector('.nv-answer').innerText.startsWith('1 with')")
+    open_tab(page, "Invariance lab")
+    page.get_by_role("button", name="Load / refresh").click()
+    page.wait_for_function("t => document.querySelector('#lab-status').innerText.includes(t)",
+                           arg="(was 1 with", timeout=15000)
+    assert [u for u in requests if "/gradio_api/" in u and "/file=" not in u] == []
+    assert page.joins == []
 
 
 def test_the_labs_charts_and_map_follow_a_typed_number_and_the_arrow_keys(page):
     """Typed in and confirmed with Enter, or stepped with the arrow keys: the chart's marker and
-    the occlusion map follow the slider every time, not only when a drag is released."""
+    the occlusion map follow the slider every time."""
     draw_seven(page)
     open_tab(page, "Invariance lab")
     page.wait_for_function("document.querySelector('#lab-rotation .chart-marker')?.dataset.x === '0'",
                            timeout=15000)
-    rotate = page.get_by_label("Rotate (degrees, counter-clockwise)")
-    number = rotate.locator("xpath=ancestor::div[contains(@class, 'block')][1]//input[@type='number']")
-    page.evaluate("() => { window.occluded = document.querySelector('#lab-occlusion img').src; }")
+    number = page.get_by_label("rotation as a number")
+    page.evaluate("() => { window.drawn = document.querySelector('.lab-occlusion-canvas').dataset.drawn; }")
     number.fill("30")
     number.press("Enter")
     page.wait_for_function(MARKED, arg="30", timeout=15000)
-    slider = rotate.locator("xpath=ancestor::div[contains(@class, 'block')][1]//input[@type='range']")
-    page.evaluate("() => { window.occluded = document.querySelector('#lab-occlusion img').src; }")
+    slider = page.get_by_label("Rotate (degrees, counter-clockwise)")
+    page.evaluate("() => { window.drawn = document.querySelector('.lab-occlusion-canvas').dataset.drawn; }")
     slider.focus()
     for _ in range(3):
         slider.press("ArrowRight")
     page.wait_for_function(MARKED, arg="33", timeout=15000)
+    assert page.locator("#lab-slider-rotation").input_value() == "33" == number.input_value()
 
 
 # ---------------------------------------------------------------------------- gallery
 
 # ---------------------------------------------------------------------------- inside, phone
 
+INSIDE_READY = "#inside-view[data-ready=true], #inside-view [data-ready=true]"
+
+
 def test_inside_the_models_shows_one_model_at_a_time(page):
+    """Drawn in the page from the checkpoints: choosing a model sends nothing to the server."""
     open_tab(page, "Inside the models")
-    page.get_by_text("61,706 parameters").first.wait_for(timeout=10000)
-    assert page.get_by_text("Confusion matrix on the test set (rows: true class)").count() == 1
-    assert page.locator(".filters figure").filter(visible=True).count() == 6   # LeNet-5 C1
-    bar = page.locator(".colour-bar").filter(visible=True).inner_text()
+    page.locator(INSIDE_READY).first.wait_for(state="attached", timeout=30000)
+    shown = page.locator("#inside-view section[data-model]").filter(visible=True)
+    expect(shown).to_have_count(1)
+    expect(shown.get_by_text("61,706 parameters")).to_have_count(1)
+    assert shown.get_by_text("Confusion matrix on the test set (rows: true class)").count() == 1
+    assert shown.locator(".filters figure").count() == 6   # LeNet-5 C1
+    bar = shown.locator(".colour-bar").first.inner_text()
     assert bar.startswith("−") or bar.startswith("-")        # from the most negative weight
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
     page.get_by_label("ConvNet on CIFAR-10").check()
-    page.get_by_text("258,058 parameters").first.wait_for(timeout=10000)
-    assert page.locator(".filters figcaption").filter(has_text="#15").count() == 1
+    expect(shown.get_by_text("258,058 parameters")).to_have_count(1)
+    assert shown.locator(".filters figcaption").filter(has_text="#15").count() == 1
+    page.get_by_label("One dense layer on MNIST").check()     # no convolution: no filters
+    expect(shown.get_by_text("7,850 parameters")).to_have_count(1)
+    assert shown.locator(".filters figure").count() == 0
+    assert requests == [] and page.joins == []
     page.screenshot(path=str(Path(tempfile.gettempdir()) / "inside.png"), full_page=True)

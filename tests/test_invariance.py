@@ -14,6 +14,7 @@ from lenet.inside.invariance import (
     shift_curve,
     transform,
 )
+from lenet.inside.prng import Draws
 from lenet.net.checkpoint import default_checkpoint
 from lenet.net.models import normalize
 from lenet.pictures.visualize import occlusion_picture
@@ -88,6 +89,17 @@ def test_noise_is_reproducible_with_its_seed():
     a, b = transform(x, noise=0.2, seed=3), transform(x, noise=0.2, seed=3)
     assert torch.equal(a, b) and not torch.equal(a, transform(x, noise=0.2, seed=4))
     assert 0.15 < float((a - x).std()) < 0.25 and 0 <= a.min() and a.max() <= 1
+
+
+def test_noise_is_the_projects_draws_the_same_for_every_image():
+    """The page draws the same numbers (web/prng.js), so a seed gives the same noisy input in
+    both; a curve's images share one noise field, so they differ by the swept slider alone."""
+    x = torch.full((3, 32, 32), 0.5)
+    field = Draws(5).normal(3 * 32 * 32).reshape(3, 32, 32)
+    expected = np.clip(0.5 + np.float32(0.1 * field), 0, 1)
+    np.testing.assert_allclose(transform(x, noise=0.1, seed=5).numpy(), expected, atol=1e-7, rtol=0)
+    several = transform(torch.rand(1, 28, 28), shift_x=[0, 0, 0], noise=0.3)
+    assert torch.equal(several[0], several[1]) and torch.equal(several[1], several[2])
 
 
 def test_erase_fills_with_the_background():

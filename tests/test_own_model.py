@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from safetensors.torch import load_file, save_file
-from test_draw_view import SEVEN, stroke
+from test_draw_view import SEVEN, stroke, take
 
 from lenet.inside.inference import Classifier
 from lenet.net.checkpoint import META_KEY, default_checkpoint, read_checkpoint
@@ -108,17 +108,10 @@ def said(page, view, name):
 
 
 def photo_answer(page, path) -> dict:
-    """``path`` uploaded on the photo tab: the classes of the network that answered, the
-    names on its output rows, and its probabilities."""
-    page.evaluate("() => { window.seen = window.cnnPage.photo.state.pixels; }")
-    page.locator("#photo-input input[type=file]").set_input_files(path)
-    page.wait_for_function("() => { const p = window.cnnPage.photo.state.pixels;"
-                           " return p !== null && p !== window.seen; }", timeout=15000)
-    return page.evaluate("""() => { const tab = window.cnnPage.photo;
-        return {name: tab.net.name, classes: tab.net.classes,
-            rows: [...document.querySelectorAll('#photo-view .nv-class')].map(e => e.innerText),
-            probabilities: Array.from(tab.view.run.probabilities),
-            answer: document.querySelector('#photo-view .nv-answer').innerText}; }""")
+    """``path`` uploaded on the photo tab (read in the page, test_draw_view.take): the classes
+    of the network that answered, the names on its output rows, and its probabilities."""
+    assert take(page, "photo", path) == []
+    return shown_now(page)
 
 
 def assert_answers_as(clf, shown, path):
@@ -154,6 +147,30 @@ def test_a_model_trained_on_your_own_folder_answers_on_the_photo_tab_as_python_d
     builtin(page, PHOTO)
     assert_answers_as(Classifier.from_checkpoint(default_checkpoint("convnet")),
                       photo_answer(page, own["photos"][1]), own["photos"][1])
+
+
+def test_the_photo_shown_stays_when_the_model_changes(page, own):
+    """A photo uploaded before a model is chosen is answered by that model, still in its box;
+    and by the built-in model again once it is back."""
+    open_tab(page, "Classify a photo", PHOTO)
+    builtin(page, PHOTO)
+    path = own["photos"][3]
+    photo_answer(page, path)
+    choose(page, PHOTO, own["checkpoint"])
+    clf = Classifier.from_checkpoint(own["checkpoint"])
+    assert_answers_as(clf, shown_now(page), path)
+    assert page.locator("#photo-input .nv-upload-thumb").is_visible()
+    builtin(page, PHOTO)
+    assert_answers_as(Classifier.from_checkpoint(default_checkpoint("convnet")), shown_now(page), path)
+
+
+def shown_now(page) -> dict:
+    """What the photo tab answers now, as ``photo_answer`` reads it."""
+    return page.evaluate("""() => { const tab = window.cnnPage.photo;
+        return {name: tab.net.name, classes: tab.net.classes,
+            rows: [...document.querySelectorAll('#photo-view .nv-class')].map(e => e.innerText),
+            probabilities: Array.from(tab.view.run.probabilities),
+            answer: document.querySelector('#photo-view .nv-answer').innerText}; }""")
 
 
 def altered(own, tmp_path, change) -> bytes:

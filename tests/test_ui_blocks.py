@@ -1,6 +1,7 @@
-"""The "Building blocks" tab's handler, called directly as the page calls it: every picture is
-checked against F.conv2d on the same pixels, every formula against the engine's, and every
-bad input must come back as one line, never an exception."""
+"""The "Building blocks" tab's Python handler (the reference the page's copy is held to, and the
+API's ``/building_block``), called directly: every picture is checked against F.conv2d on the
+same pixels, every formula against the engine's, and every bad input must come back as one
+line, never an exception. The tab itself is the page's (tests/test_blocks_page.py)."""
 import io
 import math
 import warnings
@@ -11,12 +12,14 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import drawing_value, seven_png
+from helpers import data_url, seven_png
 from PIL import Image
 
 from lenet.inside.blocks import run_block
 from lenet.inside.inference import Classifier
+from lenet.inside.prng import Draws
 from lenet.net.checkpoint import default_checkpoint
+from lenet.page import tab_starts
 from ui.blocks import DEFAULTS, BlockShown, BlocksTab, sample_picture
 
 LAPLACIAN = torch.tensor([[0., 1, 0], [1, -4, 1], [0, 1, 0]])[None, None]
@@ -146,7 +149,7 @@ def test_an_empty_source_asks_for_a_picture_without_a_warning(tab, source, promp
 def test_the_drawing_is_used_grey_as_drawn(tab):
     png = seven_png()
     image = Image.open(io.BytesIO(png))
-    out = run(tab, source="my drawing", drawing=drawing_value(png),
+    out = run(tab, source="my drawing", drawing=data_url(png),
               kernel="vertical derivative [1, 0, −1]ᵀ and its negative", relu=True)
     assert "input 1×112×112" in out.status
     assert out.seen.mode == "L"
@@ -162,8 +165,8 @@ def test_a_photo_path_is_used_in_colour(tab, tmp_path):
     out = run(tab, source="my photo", photo=str(path), kernel="N random filters", count=3,
               size=3, seed=7)
     assert "input 3×48×64" in out.status and "conv 3×46×62" in out.status
-    generator = torch.Generator().manual_seed(7)   # the engine's bank: N(0, 1) with the seed
-    bank = torch.randn(3, 3, 3, 3, generator=generator)
+    # the engine's bank: N(0, 1) from the project's draws with the seed, in (O, I, kh, kw) order
+    bank = torch.from_numpy(Draws(7).normal(81)).float().view(3, 3, 3, 3)
     assert_same_grid(out.conv, F.conv2d(pixels(path), bank)[0])
     assert out.seen.mode == "RGB"
     # the same picture uploaded in this tab: the same filters over the same pixels
@@ -187,12 +190,25 @@ def test_a_512_photo_with_ten_random_filters_sends_pictures_the_page_can_show(ta
     assert abs(out.pooled.width / out.conv.width - 0.5) < 0.03
 
 
-def test_the_tab_builds_and_answers_over_the_api(tab):
-    from gradio_client import Client
+def test_a_blank_drawing_asks_for_one(tab):
+    from PIL import Image as PILImage
+    blank = io.BytesIO()
+    PILImage.new("RGB", (112, 112), "white").save(blank, "PNG")
+    assert run(tab, source="my drawing", drawing=data_url(blank.getvalue())).status == \
+        "Draw a digit in the first tab first."
+
+
+def test_the_tab_is_the_pages_and_the_api_answers(tab, tmp_path):
+    from gradio_client import Client, handle_file
+    start = tab_starts({name: default_checkpoint(name) for name in ("lenet5", "convnet")},
+                       lambda path: str(path))["blocks"]
     with gr.Blocks() as demo:
-        drawing, photo = gr.State(None), gr.State(None)
         with gr.Tab("Building blocks"):
-            tab.build(drawing, photo)
+            tab.build(start)
+    # the page computes: no event of the tab's but the API's endpoint, and the page's HTML
+    assert [fn.api_name for fn in demo.fns.values()] == ["building_block"]
+    view = next(b for b in demo.blocks.values() if isinstance(b, gr.HTML))
+    assert view.elem_id == "blocks-view" and "blocks_tab.js" in view.html_template
     demo.queue()
     demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
     try:
@@ -203,10 +219,22 @@ def test_the_tab_builds_and_answers_over_the_api(tab):
         table = {"headers": ["1", "2", "3"], "data": DEFAULTS["custom"], "metadata": None}
         settings = {**DEFAULTS, "kernel": "Sobel x (vertical edges)", "custom": table,
                     "stride": 2, "bias": 0.5, "relu": True, "pool": "average"}
-        answer = client.predict(**{k: v for k, v in settings.items() if k not in ("drawing", "photo")},
+        answer = client.predict(**{k: v for k, v in settings.items() if k != "photo"},
                                 api_name="/building_block")
         out = dict(zip([f.name for f in fields(BlockShown)], answer))   # the API's order
         assert "⌊(256 − 3 + 2·0)/2⌋ + 1 = 127" in out["formulas"]
         assert all(out[name] is not None for name in ("seen", "conv", "relu", "pooled"))
+        # an upload and a drawing over the API
+        path = tmp_path / "photo.png"
+        Image.fromarray(np.random.default_rng(3).integers(0, 256, (40, 50, 3), np.uint8)).save(path)
+        answer = client.predict(source="upload", upload=handle_file(str(path)),
+                                api_name="/building_block")
+        assert answer[0].startswith("**Laplacian** on upload: input 3×40×50")
+        answer = client.predict(source="my drawing", drawing=data_url(seven_png()),
+                                api_name="/building_block")
+        assert answer[0].startswith("**Laplacian** on my drawing: input 1×112×112")
+        # a setting no one can use: one line
+        answer = client.predict(bias=5000, api_name="/building_block")
+        assert answer[0] == "⚠️ the bias must be a number from −1000 to 1000"
     finally:
         demo.close()

@@ -3,6 +3,7 @@ engine's plain prediction of the same drawing or photo and hand-shifted pixels."
 import io
 from dataclasses import asdict
 
+import gradio as gr
 import numpy as np
 import pytest
 from helpers import drawing_value, pad_pixels, seven_png
@@ -86,7 +87,7 @@ def test_curves_at_zero_equal_the_plain_prediction(tab, models, photo, source):
 def test_the_live_prediction_is_a_point_on_each_curve(tab, photo, source):
     drawing, upload = sources(photo)[source]
     loaded = tab.load(source, drawing, upload, **sliders()).loaded
-    turned_by_30 = sliders(rotation=30, scale=0.8, erase_size=5)
+    turned_by_30 = sliders(rotation=30, scale=0.8, erase_size=5, noise=0.2)   # noise too
     live = list(tab.step(loaded, **turned_by_30).confidences.values())
     turned, moved, _ = tab.measure(loaded, Sliders(**turned_by_30))
     np.testing.assert_allclose(turned.probabilities[list(turned.values).index(30)], live, atol=1e-5)
@@ -154,3 +155,18 @@ def test_bad_settings_are_one_line_messages(tab, photo):
     assert live.status.startswith("⚠️") and "scale" in live.status
     assert live.seen is live.confidences is None
     assert tab.load(PHOTO, None, "no-such-photo.jpg", **sliders()).status.startswith("⚠️")
+
+
+def test_the_tab_is_the_page_and_asks_the_server_nothing(tab):
+    """In the app the lab is the page's (web/invariance_tab.js): one HTML component naming
+    both checkpoints and its module, and not one event a visitor could start."""
+    start = {"models": [{"name": "lenet5", "path": "checkpoints/lenet5.safetensors", "title": "LeNet-5",
+                         "digits": True},
+                        {"name": "convnet", "path": "checkpoints/convnet.safetensors", "title": "ConvNet",
+                         "digits": False}]}
+    with gr.Blocks() as demo:
+        tab.build(start)
+    html = [b for b in demo.blocks.values() if isinstance(b, gr.HTML)]
+    assert len(html) == 1 and html[0].elem_id == "invariance-view"
+    assert "invariance_tab.js" in html[0].html_template and "convnet.safetensors" in html[0].html_template
+    assert not demo.fns

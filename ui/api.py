@@ -27,7 +27,7 @@ from lenet.inside.memo import SingleFlight
 from lenet.pictures.input_steps import recipe_strip
 from lenet.pictures.prediction import render_pictures
 
-from .components import cached_png
+from .components import cached_png, uploaded_file
 from .events import QUICK, SLOW, SOMETHING_WRONG, Result
 
 EXPLAIN_TOP = "top prediction"
@@ -195,6 +195,17 @@ class ApiSteps:
         return tuple(picture_file(pictures.get(name)) for name in self.picture_names)
 
 
+def serve_prepared(name: str, handler: Callable[[str | None], str]) -> None:
+    """``handler`` (an upload's path -> the network's input as JSON, as the page once received
+    it) as an API-only endpoint taking an uploaded file; only a file Gradio received is read
+    (``uploaded_file``). The page prepares its uploads itself; this is for API users."""
+    def prepared(value):
+        return handler(uploaded_file(value))
+
+    path = inspect.Parameter("path", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=FileData | None)
+    gr.api(api_function(prepared, [path], str, handler), api_name=name, **concurrency(QUICK))
+
+
 PICTURE = FileData | None   # a picture output: a PNG's path in Gradio's cache
 
 
@@ -212,13 +223,15 @@ def label_value(confidences: dict[str, float] | None) -> dict:
             "confidences": [{"label": name, "confidence": p} for name, p in ranked]}
 
 
-def api_function(fn: Callable, parameters: list[inspect.Parameter], returns: list,
+def api_function(fn: Callable, parameters: list[inspect.Parameter], returns: list | type,
                  described: Callable) -> Callable:
     """``fn`` under the signature ``gr.api`` reads an endpoint from: each parameter's name,
-    type and default, one output per entry of ``returns``, and ``described``'s docstring."""
+    type and default, one output per entry of ``returns`` (a list; a type alone: one output
+    that is not a tuple), and ``described``'s docstring."""
     def endpoint(*args, **kwargs):
         return fn(*args, **kwargs)
-    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=tuple[tuple(returns)])
+    annotation = tuple[tuple(returns)] if isinstance(returns, list) else returns
+    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=annotation)
     endpoint.__annotations__ = {p.name: p.annotation for p in parameters}
     endpoint.__name__, endpoint.__doc__ = described.__name__.lstrip("_"), described.__doc__
     return endpoint

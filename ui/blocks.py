@@ -2,9 +2,12 @@
 their photo, an upload here or a sample picture, with every output channel shown as the
 course showed them (grey maps in a grid) and the output-size formulas with their numbers.
 
-Belongs here: the tab's layout, its handlers and the kernel menu (named kernels, a typed
-3x3, the two models' learned first-layer filters). The arithmetic, the kernels and the grids
-are ``lenet.inside.blocks``; nothing here computes a convolution itself.
+The page computes it all (web/blocks_tab.js and its web/blocks_*.js modules); the tab is
+``page_tab("blocks", start)``, with no Gradio event. What stays here: the settings' names,
+ranges and one-line messages, which tools/blocks_files.py writes to web/blocks_tab.json for
+the page (with the sample picture, web/blocks_sample.png), and the Python handler
+(``BlocksTab.run``), the reference the page's tests compare with, offered to API users as
+``/building_block``. The arithmetic, the kernels and the grids are ``lenet.inside.blocks``.
 """
 from __future__ import annotations
 
@@ -16,11 +19,15 @@ from html import escape
 import gradio as gr
 import torch
 import torch.nn.functional as F
+from gradio.data_classes import FileData
 from PIL import Image, ImageDraw
 from torch import nn
 
+from lenet.inputs.pad import drawing_digit
 from lenet.inside.blocks import (
+    DERIVATIVE_PAIR,
     FIXED_KERNELS,
+    MAX_SIDE,
     BlockError,
     image_to_tensor,
     learned_kernel,
@@ -32,10 +39,10 @@ from lenet.inside.inference import Classifier, InputError
 from lenet.inside.memo import SingleFlight
 from lenet.pictures.visualize import enlarge_by, maps_grid, pixels_to_image
 
-from .components import RawImage, picture
-from .events import INSTANT, Result, Shows, guarded, lane
-from .view import check_upload_size, shown_input
-from .words import define
+from .api import PICTURE, api_function, concurrency, decode_data_url, picture_file
+from .components import uploaded_file
+from .events import Result, guarded, lane
+from .view import check_upload_size, page_tab
 
 TITLE = "Building blocks"
 DRAWING, PHOTO, SAMPLE, UPLOAD = "my drawing", "my photo", "sample", "upload"
@@ -51,13 +58,19 @@ RANDOM, CUSTOM = "N random filters", "custom 3x3"
 POOLS = {"none": "none", "max": "max", "average": "avg"}
 MAP_STYLES = {"each map scaled to [0, 1]": "scaled", "−|y| (the course's view for the Laplacian)":
          "neg_abs"}
-# Pictures are sent about as large as their boxes show them: a 512x512 photo's ten maps at
-# full size are a 2042x1532 grid whose PNG alone takes ~0.5 s to write.
+# The API's pictures are sent about as large as the page used to show them: a 512x512 photo's
+# ten maps at full size are a 2042x1532 grid whose PNG alone takes ~0.5 s to write.
 INPUT_SIDE = 300   # pixels: the input picture's longer side, about (small ones enlarged)
 GRID_SIDE = 640    # pixels: the conv grid's longer side, about (ReLU and pooling alike)
 SHOW_ALL = 75      # kernel numbers shown in full up to this many; else the first filter only
-BOX = {"input": 236, "maps": 236}   # picture heights, so the page does not jump
-LANE = lane("blocks")
+LANE = lane("blocks")   # the API's endpoint; the page sends nothing
+# The learned filters' menu entries: "<title> <first conv layer> filter <k>", by model name.
+LEARNED_TITLES = {"lenet5": "LeNet-5", "convnet": "ConvNet"}
+LEARNED_WORDS = "learned weights as stored (their bias is not added)"
+COLOUR_WORDS = "On a colour image it sees the grey image, the mean of R, G and B."
+GREY_WORDS = "On a grey image its three channels act as their sum."
+SIZE_RULE = "⌊(n − k + 2·p)/s⌋ + 1 for input n, kernel k, padding p, stride s"
+PICTURES = ("seen", "conv", "relu", "pooled")   # BlockShown's pictures, in the API's order
 # The settings a user can type or an API caller can send anything into, by name: the whole
 # numbers' ranges (the sliders' and the seed box's), the bias's, and the choices' names.
 WHOLE = {"count": (1, 32), "size": (3, 7), "seed": (0, 2**31 - 1), "stride": (1, 4),
@@ -172,52 +185,50 @@ class BlockShown(Result):
     pooled: Image.Image | None = None
 
 
-@dataclass
-class Visible(Result):
-    """Which controls and pictures the settings use: the upload box, the random bank's
-    settings, the custom kernel's table, the ReLU and the pooling pictures."""
-    upload: object = None
-    bank: object = None
-    custom: object = None
-    relu: object = None
-    pooled: object = None
-
-
 class BlocksTab:
-    """Handlers (callable directly, as the tests do) and the layout of the tab."""
+    """The Python handler (``run``: callable directly, as the tests and the API do) and the
+    tab as the page shows it (``build``)."""
 
     def __init__(self, digits: Classifier, photos: Classifier):
         self.learned = {}   # menu entry -> one filter (1, I, kh, kw) of a first convolution
-        for title, clf in (("LeNet-5", digits), ("ConvNet", photos)):
+        for clf in (digits, photos):
             name, conv = next((n, m) for n, m in clf.model.features.named_children()
                               if isinstance(m, nn.Conv2d))
             for k in range(conv.out_channels):
-                self.learned[f"{title} {name} filter {k}"] = learned_kernel(conv.weight[k:k + 1])
-        self.kernels = [*NAMED, RANDOM, CUSTOM, *self.learned]
-        self.sample = image_to_tensor(sample_picture())   # (1, 3, 256, 256)
-        # Decoding is most of a request's cost for a big photo; a slider move reuses it.
-        # Uploads are named by their content's hash and the pad sends bytes: safe keys.
+                self.learned[learned_name(clf.name, name, k)] = learned_kernel(conv.weight[k:k + 1])
+        self.kernels = [*NAMED, RANDOM, CUSTOM, *self.learned]   # the menu, as the page lists it
+        self._sample = None   # made on first use: the app's start-up does not pay for it
+        # Decoding is most of a request's cost for a big photo; a setting change reuses it.
+        # Uploads are named by their content's hash and drawings are bytes: safe keys.
         self.images = SingleFlight(lambda key: image_to_tensor(*key), maxsize=16)
         self.run = guarded(BlockShown.failed, warn=True)(self._run)
-        # Every setting a keyword with the page's starting value: Gradio reads the API's
-        # defaults from the signature, so a caller gives only what it changes.
+        # Every setting a keyword with the page's starting value, as the API offers it.
         self.run.__signature__ = inspect.Signature(
             [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=value)
              for name, value in DEFAULTS.items()], return_annotation=BlockShown)
 
-    # ------------------------------------------------------------------ handlers
+    @property
+    def sample(self) -> torch.Tensor:
+        """The sample picture as the block takes it, (1, 3, 256, 256)."""
+        if self._sample is None:
+            self._sample = image_to_tensor(sample_picture())
+        return self._sample
+
+    # ------------------------------------------------------------------ the handler
     def _image(self, source: str, upload, drawing, photo) -> torch.Tensor | str:
-        """(1, C, H, W) for the chosen source, or the prompt when it is empty."""
-        shown = shown_input(drawing)   # the draw tab's view: the drawing as drawn
-        drawing = None if shown is None or shown.pixels is None else shown.png
-        chosen = {DRAWING: drawing, PHOTO: photo, UPLOAD: upload, SAMPLE: self.sample}
+        """(1, C, H, W) for the chosen source, or the prompt when it is empty. ``drawing``:
+        the pad's PNG as a data URL; ``upload`` and ``photo``: paths of uploaded files."""
+        png = decode_data_url(drawing)
+        if png is not None and drawing_digit(png).empty:   # a blank pad: nothing drawn
+            png = None
+        chosen = {DRAWING: png, PHOTO: photo, UPLOAD: upload, SAMPLE: "sample"}
         if chosen[source] is None:
             return EMPTY_SOURCE[source]
         if source == SAMPLE:
             return self.sample
         if source in (PHOTO, UPLOAD):
             check_upload_size(chosen[source], "picture")
-        # the digit as drawn, in grey; photos and uploads keep their colour
+        # the digit as drawn, in grey; photos and uploads keep their colour unless grey
         return self.images((chosen[source], source == DRAWING))
 
     def _kernel(self, choice: str, custom, count, size, seed, channels: int):
@@ -230,7 +241,7 @@ class BlocksTab:
         if choice in NAMED:
             return make_kernel(NAMED[choice]), ""
         if choice in self.learned:
-            return self.learned[choice], "learned weights as stored (their bias is not added)"
+            return self.learned[choice], LEARNED_WORDS
         raise InputError(f"unknown kernel {escape(repr(choice), quote=False)}; pick one from "
                          f"the list")
 
@@ -261,9 +272,7 @@ class BlocksTab:
         o, h, w = result.conv.shape
         factor = GRID_SIDE / (math.ceil(math.sqrt(o)) * (max(h, w) + 2))
         grid = lambda maps: grid_picture(maps, MAP_STYLES[maps_as], factor)  # noqa: E731
-        steps = " → ".join(f"{name} {'×'.join(map(str, shape))}"
-                           for name, shape in result.shapes.items())
-        return BlockShown(f"**{kernel_choice}** on {source}: {steps}",
+        return BlockShown(status_line(kernel_choice, source, result.shapes),
                           self._kernel_words(kernel, about, x.shape[1]),
                           self._formulas(result, stride, padding, pool, pool_size, pool_stride),
                           input_picture(seen), grid(result.conv),
@@ -278,9 +287,9 @@ class BlocksTab:
                  + (f"×{i}" if i > 1 else "") + (f", {about}" if about else "")
                  + ("" if shown == o else "; the first one shown") + "."]
         if i == 1 and channels == 3:
-            words.append("On a colour image it sees the grey image, the mean of R, G and B.")
+            words.append(COLOUR_WORDS)
         if i == 3 and channels == 1:
-            words.append("On a grey image its three channels act as their sum.")
+            words.append(GREY_WORDS)
         tables = [(f"Filter {k}:\n\n" if shown > 1 else "") + kernel_block(kernel[k])
                   for k in range(shown)]
         return " ".join(words) + "\n\n" + "\n\n".join(tables)
@@ -288,8 +297,7 @@ class BlocksTab:
     @staticmethod
     def _formulas(result, stride, padding, pool, pool_size, pool_stride) -> str:
         kh, kw = result.kernel.shape[2:]
-        lines = ["**Output size** ⌊(n − k + 2·p)/s⌋ + 1 for input n, kernel k, padding p, "
-                 "stride s:",
+        lines = [f"**Output size** {SIZE_RULE}:",
                  f"- convolution {kh}×{kw}, stride {stride}, padding {padding}: "
                  f"`{result.size_formula['conv']}`"]
         if "relu" in result.shapes:
@@ -299,86 +307,56 @@ class BlocksTab:
                          f"no padding: `{result.size_formula['pool']}`")
         return "\n".join(lines)
 
-    @staticmethod
-    def visibility(source: str, kernel: str, relu: bool, pool: str) -> Visible:
-        """Show only the controls and pictures the current settings use."""
-        return Visible(gr.update(visible=source == UPLOAD), gr.update(visible=kernel == RANDOM),
-                       gr.update(visible=kernel == CUSTOM), gr.update(visible=bool(relu)),
-                       gr.update(visible=pool != "none"))
+    # ------------------------------------------------------------------ the page and the API
+    def build(self, start: dict) -> None:
+        """The tab as the page computes it (web/blocks_tab.js, loading ``start``: the two
+        models whose first-layer filters it offers), and ``/building_block`` for API users."""
+        page_tab("blocks", start)
+        gr.api(self.api_function(), api_name="building_block", **concurrency(LANE))
 
-    # ------------------------------------------------------------------ layout
-    def build(self, drawing: gr.State, photo: gr.State) -> None:
-        d = DEFAULTS
-        # Nothing is computed while the page is built: app.py runs the defaults when the tab
-        # is opened (``self.opened``), so start-up does not pay for torchvision's import.
-        first = f"Open the tab to run the **{d['kernel']}** on the sample."
-        whole_slider = lambda key, label, step=1: gr.Slider(  # noqa: E731
-            *WHOLE[key], d[key], step=step, label=label)
-        gr.Markdown("One convolution, then ReLU, then pooling, as in a CNN layer, with every "
-                    "output channel shown. Every change re-runs the block.")
-        with gr.Accordion("What the words mean", open=False):
-            gr.Markdown(define("feature_map", "kernel", "stride", "padding", "activation",
-                               "pooling", "normal"))
-        with gr.Row():
-            with gr.Column(scale=1, min_width=500):
-                source = gr.Radio(list(SOURCES), value=d["source"], label="Picture")
-                upload = RawImage(type="filepath", label="Picture for this tab", height=220,
-                                  sources=["upload", "clipboard"], buttons=[],
-                                  visible=d["source"] == UPLOAD, elem_classes="photo-input")
-                kernel = gr.Dropdown(self.kernels, value=d["kernel"], label="Kernel")
-                with gr.Group(visible=d["kernel"] == RANDOM) as bank:
-                    count = whole_slider("count", "N random filters")
-                    with gr.Row():
-                        size = whole_slider("size", "Size", step=2)
-                        seed = gr.Number(d["seed"], precision=0, minimum=WHOLE["seed"][0],
-                                         maximum=WHOLE["seed"][1], label="Seed")
-                custom = gr.Dataframe(d["custom"], type="array", datatype="number",
-                                      row_count=3, column_count=3, interactive=True,
-                                      visible=d["kernel"] == CUSTOM,
-                                      label="Custom 3x3 kernel (click a cell to type)")
-                relu = gr.Checkbox(d["relu"], label="ReLU after the convolution")
-                pool = gr.Radio(list(POOLS), value=d["pool"], label="Pooling")
-                with gr.Accordion("Stride, padding, bias, pooling window, view", open=False):
-                    with gr.Row():
-                        stride = whole_slider("stride", "Stride")
-                        padding = whole_slider("padding", "Zero padding")
-                    bias = gr.Number(d["bias"], label="Bias (added to every output)")
-                    with gr.Row():
-                        pool_size = whole_slider("pool_size", "Pool size")
-                        pool_stride = whole_slider("pool_stride", "Pool stride")
-                    maps_as = gr.Radio(list(MAP_STYLES), value=d["maps_as"], label="Show the maps as")
-                run = gr.Button("Run", variant="primary")
-            with gr.Column(scale=2):
-                status = gr.Markdown(first, elem_classes="status", elem_id="blocks-status")
-                with gr.Row():
-                    words = gr.Markdown("", min_width=300)
-                    formulas = gr.Markdown("", elem_id="blocks-formulas", min_width=300)
-                # The input and every stage side by side, each box as tall as a laptop allows.
-                with gr.Row():
-                    seen = picture("The input as the block sees it (zero padding black)",
-                                   height=BOX["input"], elem_classes="maps",
-                                   min_width=140)
-                    maps = [picture(title, height=BOX["maps"], visible=shown,
-                                    elem_classes="maps", min_width=140) for title, shown in (
-                        ("Convolution + bias: every output channel", True),
-                        ("After ReLU", d["relu"]),
-                        ("After pooling", d["pool"] != "none"))]
-        settings = dict(source=source, upload=upload, drawing=drawing, photo=photo, kernel=kernel,
-                        custom=custom, count=count, size=size, seed=seed, stride=stride,
-                        padding=padding, bias=bias, relu=relu, pool=pool, pool_size=pool_size,
-                        pool_stride=pool_stride, maps_as=maps_as)
-        shown = Shows(status=status, kernel=words, formulas=formulas, seen=seen, conv=maps[0],
-                      relu=maps[1], pooled=maps[2])
-        show_block = shown.updates_of(self.run)
-        run.click(show_block, inputs_kwargs=settings, outputs=shown.components,
-                  api_name="building_block", **LANE)
-        # app.py runs it when the visitor opens the tab (the event's arguments)
-        self.opened = dict(fn=show_block, inputs_kwargs=settings, outputs=shown.components)
-        for name, control in settings.items():
-            if name not in ("drawing", "photo"):   # the other tabs' inputs: read, not watched
-                control.change(show_block, inputs_kwargs=settings, outputs=shown.components,
-                               api_name=False, **LANE)
-        visible = Shows(upload=upload, bank=bank, custom=custom, relu=maps[1], pooled=maps[2])
-        for control in (source, kernel, relu, pool):  # instant, on a lane of its own
-            control.change(visible.updates_of(self.visibility), [source, kernel, relu, pool],
-                           visible.components, api_name=False, **INSTANT)
+    def api_function(self):
+        """``run`` as ``gr.api`` offers it: the uploads as files Gradio received, the drawing
+        as the pad's PNG data URL, the custom kernel as rows (or a table's {"data": rows});
+        the pictures come back as PNG files."""
+        def building_block(*values) -> tuple:
+            settings = dict(zip(DEFAULTS, values))
+            for name in ("upload", "photo"):   # only a file Gradio itself validated
+                settings[name] = uploaded_file(settings[name]) if settings[name] else None
+            if isinstance(settings["custom"], dict):
+                settings["custom"] = settings["custom"].get("data")
+            shown = self.run(**settings)
+            return (shown.status, shown.kernel, shown.formulas,
+                    *[picture_file(getattr(shown, name)) for name in PICTURES])
+
+        kinds = {"upload": FileData | None, "photo": FileData | None, "drawing": str | None,
+                 "custom": list | dict, "relu": bool, "source": str, "kernel": str,
+                 "pool": str, "maps_as": str}
+        parameters = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                        default=value, annotation=kinds.get(name, float))
+                      for name, value in DEFAULTS.items()]
+        return api_function(building_block, parameters, [str, str, str, *[PICTURE] * len(PICTURES)],
+                            self._run)
+
+
+def learned_name(model: str, layer: str, k: int) -> str:
+    """A learned filter's entry in the kernel menu: "LeNet-5 C1 filter 4"."""
+    return f"{LEARNED_TITLES[model]} {layer} filter {k}"
+
+
+def status_line(kernel: str, source: str, shapes: dict) -> str:
+    """"**Laplacian** on sample: input 3×256×256 → conv 1×254×254" (Markdown)."""
+    steps = " → ".join(f"{name} {'×'.join(map(str, shape))}" for name, shape in shapes.items())
+    return f"**{kernel}** on {source}: {steps}"
+
+
+def page_constants() -> dict:
+    """What the page's copy of this tab reads (web/blocks_tab.json), each written once here
+    or in ``lenet.inside.blocks``: the menus, ranges, defaults and words of its messages."""
+    return {"sources": list(SOURCES), "empty_source": EMPTY_SOURCE, "named": NAMED,
+            "fixed_kernels": FIXED_KERNELS, "derivative_pair": DERIVATIVE_PAIR,
+            "random": RANDOM, "custom": CUSTOM, "pools": POOLS, "map_styles": MAP_STYLES,
+            "whole": WHOLE, "bias_limit": BIAS_LIMIT, "words": WORDS,
+            "defaults": {k: v for k, v in DEFAULTS.items() if k not in ("upload", "drawing", "photo")},
+            "learned_titles": LEARNED_TITLES, "learned_words": LEARNED_WORDS,
+            "colour_words": COLOUR_WORDS, "grey_words": GREY_WORDS, "size_rule": SIZE_RULE,
+            "show_all": SHOW_ALL, "max_side": MAX_SIDE}

@@ -1,22 +1,20 @@
 """The "Draw a digit" tab: the whole of LeNet-5 on one screen, computed in the visitor's
-browser on every pointer move (web/draw_tab.js). The server sends nothing while the
-pen moves; it prepares uploads with the general digit recipe and hands them (and gallery
-images, elsewhere) to the page as the network's input.
+browser (web/draw_tab.js): drawings on every pointer move, uploads prepared in the page by
+the digit recipe for uploads, gallery images handed over in the page. Nothing a visitor does
+on the tab reaches the server; this module only places the tab.
 
 The API keeps ``/classify_sketch`` and ``/sketch_pictures`` for ``gradio_client`` users: they
-run the Python engine on a drawing's PNG with the pad's recipe (``lenet.inputs.pad``).
+run the Python engine on a drawing's PNG with the pad's recipe (``lenet.inputs.pad``); and
+``/prepare_digit``, an upload prepared by the general digit recipe as the network's input.
 """
 from __future__ import annotations
-
-import gradio as gr
 
 from lenet.inputs.pad import drawing_digit
 from lenet.inside.inference import Classifier, Prediction
 from lenet.pictures.input_steps import pad_strip
 
-from .api import SOFTMAX_HINT, Answer, ApiSteps, Endpoint, LayerPictures, decode_data_url
-from .components import RawImage
-from .events import INSTANT, QUICK, SOMETHING_WRONG, guarded
+from .api import SOFTMAX_HINT, Answer, ApiSteps, Endpoint, LayerPictures, decode_data_url, serve_prepared
+from .events import SOMETHING_WRONG, guarded
 from .view import page_tab, upload_value, view_message
 
 TITLE = "Draw a digit"
@@ -60,30 +58,23 @@ class DrawTab:
         return self.api.pictures(decode_data_url(value), target, activation)
 
     def _take_upload(self, path: str | None) -> str:
-        """An uploaded picture of a digit, prepared by the general recipe, as the view's
-        input; a picture that cannot be used, as a one-line message in the view."""
+        """API: an uploaded picture of a digit, prepared by the general recipe, as the
+        network's input (JSON: {"kind": "upload", "pixels": 28x28 values, "caption"}); a
+        picture that cannot be used, as a one-line message ({"kind": "message", "text"})."""
         if not path:
             return ""
         return upload_value(self.clf, path, "picture", "your upload",
-                            nothing="No digit found in that picture: nothing drawn.")[0]
+                            nothing="No digit found in that picture: nothing drawn.")
 
     # ------------------------------------------------------------------ layout
     def build(self) -> None:
         self.view = page_tab("draw", self.start)
-        with gr.Accordion("…or upload a picture of a digit (a scan, a photo of paper)",
-                          open=False):
-            self.upload = upload = RawImage(type="filepath", label="Digit picture", height=200,
-                              sources=["upload", "clipboard"], buttons=[],
-                              elem_classes="photo-input", elem_id="digit-upload")
-        upload.upload(self.take_upload, upload, self.view, api_name="prepare_digit", **QUICK)
-        upload.clear(lambda: "", None, self.view, api_name=False, **INSTANT)
-        # The page replaced the upload by a drawing, or was cleared: empty the upload box.
-        for event in (self.view.replaced, self.view.cleared):
-            event(lambda: None, None, upload, api_name=False, **INSTANT)
         self.build_api()
 
     def build_api(self) -> None:
         """``/classify_sketch`` and ``/sketch_pictures`` for API users, as before the page
-        ran the network itself: API-only endpoints taking a drawing's PNG data URL."""
+        ran the network itself: API-only endpoints taking a drawing's PNG data URL; and
+        ``/prepare_digit``, taking an uploaded picture."""
         self.api.serve(Endpoint("classify_sketch", "value", self.classify_sketch),
                        Endpoint("sketch_pictures", "value", self._sketch_pictures), kind=str)
+        serve_prepared("prepare_digit", self.take_upload)

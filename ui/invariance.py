@@ -2,7 +2,9 @@
 scaled, thickened, made noisy or partly erased by sliders, the prediction following live;
 curves of every class against rotation and horizontal shift, and an occlusion map.
 
-Belongs here: the tab's layout, its handlers and the per-visitor state of the loaded input.
+The page computes all of it itself (web/invariance_tab.js, held equal to this module by
+tests/test_lab_page.py). What is here: the tab's place in the Gradio app and the same lab as
+Python handlers, called directly (the tests, the Python API), which the page's numbers follow.
 Not here: the transforms, curves, map and their pictures (``lenet/inside/invariance.py``).
 """
 from __future__ import annotations
@@ -16,6 +18,8 @@ from PIL import Image
 
 from lenet.inside.inference import Classifier, InputError
 from lenet.inside.invariance import (
+    ERASE_LIMIT,
+    NOISE_LIMIT,
     ROTATION_LIMIT,
     SCALE_RANGE,
     SHIFT_LIMIT,
@@ -33,21 +37,14 @@ from lenet.inside.invariance import (
 from lenet.pictures.visualize import occlusion_picture, pixels_to_image
 
 from .charts import line_chart
-from .components import picture
-from .events import INSTANT, Result, Shows, guarded, lane
-from .view import shown_input
-from .words import define
+from .events import Result, guarded
+from .view import page_tab, shown_input
 
 TITLE = "Invariance lab"
 DIGIT, PHOTO = "my drawing (LeNet-5)", "my photo (ConvNet)"
 EMPTY = {DIGIT: "Draw a digit in the first tab first.",
          PHOTO: "Upload a photo in the photo tab first."}
 NOT_LOADED = "Choose your drawing or your photo and press **Load / refresh**."
-NOISE_LIMIT, ERASE_LIMIT = 0.5, 16   # std of the noise; widest erased square, in pixels
-SEEN_BOX, OCCLUSION_BOX = 180, 180        # pixels, title included: fixed so the page stays put
-TOP = 3                                   # classes in the label; the curves show all of them
-# The lab's own lanes: a slider step costs ~1 ms and must never wait behind the curves.
-LIVE, CURVES = lane("lab"), lane("lab_curves")
 # Each slider by name: its words and range (the erase centre's top: the input's last row).
 SLIDERS = {"shift_x": ("shift right", -SHIFT_LIMIT, SHIFT_LIMIT),
            "shift_y": ("shift down", -SHIFT_LIMIT, SHIFT_LIMIT),
@@ -81,8 +78,8 @@ class Sliders(Result):
 
 @dataclass
 class Loaded:
-    """One visitor's input as the network takes it, kept in a gr.State so that the sliders
-    never decode the picture again."""
+    """One input as the network takes it, kept by the caller between slider steps so that
+    they never decode the picture again."""
     source: str             # DIGIT or PHOTO
     pixels: torch.Tensor    # (C, H, W) in [0, 1], before normalisation
     untouched: str          # "**7** with 99.9 %"
@@ -98,7 +95,7 @@ class LiveView(Result):
 
 @dataclass
 class LabView(LiveView):
-    """The live view and, at the end of a drag, the curves against rotation and shift (SVG)
+    """The live view and the curves against rotation and shift (SVG)
     and the occlusion map with its caption, all of the input as the sliders show it."""
     rotation: str | None = None
     shift: str | None = None
@@ -117,7 +114,8 @@ class LoadedView(LabView):
 
 
 class InvarianceTab:
-    """Handlers (callable directly, as the tests do) and the layout of the tab."""
+    """The lab as Python handlers (called directly: the tests, the Python API), and the tab's
+    place in the app."""
 
     def __init__(self, digits: Classifier, photos: Classifier):
         self.models = {DIGIT: digits, PHOTO: photos}
@@ -241,78 +239,12 @@ class InvarianceTab:
                     erase_x=gr.Slider(maximum=clf.width - 1, value=min(int(s.erase_x), clf.width - 1)))
 
     # ------------------------------------------------------------------ layout
-    def build(self, drawing: gr.State, photo: gr.State) -> None:
-        """The tab's page; ``drawing`` and ``photo`` are the other tabs' per-visitor inputs."""
-        gr.Markdown("Move, turn, scale, thicken, blur with noise or erase your input and watch "
-                    "the prediction follow. Pooling forgives a pixel or two; training data "
-                    "teaches the rest, or does not.")
-        with gr.Accordion("What the words mean", open=False):
-            gr.Markdown(define("logits", "softmax", "occlusion", "pooling"))
-        loaded = gr.State(None)
-        side = self.models[DIGIT].height   # the first source shown; loading refits the sliders
-        with gr.Row():
-            with gr.Column(scale=1, min_width=300):
-                source = gr.Radio([DIGIT, PHOTO], value=DIGIT, label="Input")
-                with gr.Row():
-                    load = gr.Button("Load / refresh", variant="primary", min_width=120)
-                    reset = gr.Button("Reset sliders", min_width=120)
-                d = Sliders()   # every slider starts where it changes nothing
-                sliders = dict(
-                    shift_x=gr.Slider(-SHIFT_LIMIT, SHIFT_LIMIT, d.shift_x, step=1,
-                                      label="Shift right (px)"),
-                    shift_y=gr.Slider(-SHIFT_LIMIT, SHIFT_LIMIT, d.shift_y, step=1,
-                                      label="Shift down (px)"),
-                    rotation=gr.Slider(-ROTATION_LIMIT, ROTATION_LIMIT, d.rotation, step=1,
-                                       label="Rotate (degrees, counter-clockwise)"),
-                    scale=gr.Slider(*SCALE_RANGE, d.scale, step=0.05, label="Scale"))
-                with gr.Accordion("Stroke, noise and erasing", open=False):
-                    sliders.update(
-                        stroke=gr.Slider(-STROKE_LIMIT, STROKE_LIMIT, d.stroke, step=1,
-                                         label="Stroke thinner / thicker (px, digits only)"),
-                        noise=gr.Slider(0, NOISE_LIMIT, d.noise, step=0.01, label="Noise (std)"),
-                        erase_size=gr.Slider(0, ERASE_LIMIT, d.erase_size, step=1,
-                                             label="Erase a square: size (0 = none)"),
-                        erase_y=gr.Slider(0, side - 1, d.erase_y, step=1,
-                                          label="…its centre row"),
-                        erase_x=gr.Slider(0, side - 1, d.erase_x, step=1,
-                                          label="…its centre column"))
-            with gr.Column(scale=2):
-                status = gr.Markdown(NOT_LOADED, elem_classes="status", elem_id="lab-status")
-                with gr.Row(equal_height=True):
-                    label = gr.Label(num_top_classes=TOP, label="The most likely classes",
-                                     elem_id="lab-label", min_width=180)
-                    seen = picture("What the network sees", height=SEEN_BOX, min_width=150,
-                                   elem_classes=["crisp", "seen"], elem_id="lab-seen")
-                    occlusion = picture("Occlusion map", height=OCCLUSION_BOX, min_width=150,
-                                        elem_classes=["crisp", "heat"], elem_id="lab-occlusion")
-                caption = gr.Markdown("")
-                with gr.Row(equal_height=True, elem_classes="chart-row"):
-                    rotation = gr.HTML(elem_id="lab-rotation")
-                    shift = gr.HTML(elem_id="lab-shift")
-        live = Shows(status=status, seen=seen, confidences=label)
-        lab = Shows(**live, rotation=rotation, shift=shift, occlusion=occlusion, caption=caption)
-        loading = Shows(**lab, loaded=loaded, stroke=sliders["stroke"], erase_y=sliders["erase_y"],
-                        erase_x=sliders["erase_x"])
-        load_args = dict(fn=loading.updates_of(self.load), inputs=[source, drawing, photo],
-                         inputs_kwargs=sliders, outputs=loading.components)
-        # Loading also fits the sliders to the model; a slider whose value changes that way
-        # fires the live step again, which then finds the new state.
-        gr.on([load.click, source.change], **load_args, api_name="invariance_curves", **CURVES)
-        # app.py runs this when the visitor opens the tab, so it shows what they drew last.
-        self.opened = load_args
-        # .change covers dragging, the keyboard, each slider's own ↺ and Reset's new values.
-        gr.on([s.change for s in sliders.values()], live.updates_of(self.step), [loaded],
-              inputs_kwargs=sliders, outputs=live.components, api_name="invariance", **LIVE)
-        # The curves and the map follow every change too (a drag, a typed number, an arrow
-        # key: .release missed the last two). Their lane runs one at a time per visitor and
-        # only the latest of the changes that came while it ran, so a drag costs a few runs
-        # of ~10-60 ms, not one per step.
-        curves = dict(fn=lab.updates_of(self.curves), inputs=[loaded], inputs_kwargs=sliders,
-                      outputs=lab.components, api_name=False, **CURVES)
-        gr.on([s.change for s in sliders.values()], **curves)
-        reset_all = Shows(sliders)
-        reset.click(reset_all.updates_of(self.reset), loaded, reset_all.components,
-                    api_name=False, **INSTANT).then(**curves)
+    def build(self, start: dict) -> None:
+        """The tab in the page (web/invariance_tab.js): it takes the draw and photo tabs'
+        inputs in the page and computes everything there, as the handlers above do here;
+        ``start`` names the checkpoints it loads (lenet.page.tab_starts). No events: after
+        the page has loaded, nothing the visitor does on this tab reaches the server."""
+        page_tab("invariance", start)
 
 
 def curve_chart(curve: Curve, what: str, marker: float) -> str:

@@ -1,6 +1,8 @@
-"""The two live views (the draw and photo tabs' network on one screen, ``web/<name>_tab.js``)
-as the server sees them: the page's files, the view's value (what it shows, as JSON), and
-uploads prepared as that value. Also the page's style sheet.
+"""The page's tabs as the Gradio app places them (``page_tab``: ``web/<name>_tab.html`` and its
+module), the page's style sheet, and the server's side of the two live views (the draw and
+photo tabs), which the page no longer uses: uploads prepared as the network's input in JSON
+for the API's ``/prepare_digit`` and ``/prepare_photo``, and the draw view's old value read
+for the tabs whose server side still reads it (``shown_input``).
 """
 from __future__ import annotations
 
@@ -46,10 +48,11 @@ def page_tab(tab: str, start: dict) -> gr.HTML:
 
 
 # ---------------------------------------------------------------------------- the live view
-# The draw tab's view (web/draw_tab.js) keeps what it shows as its value, JSON:
-# {"kind": "drawing", "drawing": PNG data URL} (set by the page after each stroke),
-# {"kind": "upload" | "gallery", "pixels": [...], "caption": ...} (set here: an input the
-# server prepared), {"kind": "message", "text": ...}, or "" for nothing.
+# What the draw view's value held when the server read it, JSON:
+# {"kind": "drawing", "drawing": PNG data URL}, {"kind": "upload" | "gallery", "pixels": [...],
+# "caption": ...}, {"kind": "message", "text": ...}, or "" for nothing. The API's prepare
+# endpoints answer in the same words. The page now keeps what it shows to itself
+# (web/shared.js topics "digit" and "photo").
 
 @dataclass(frozen=True)
 class Shown:
@@ -62,8 +65,8 @@ class Shown:
 
 
 def view_value(kind: str, pixels: np.ndarray, caption: str) -> str:
-    """An input the server prepared, as the view's value. ``id`` makes every hand-over a
-    change, even of the same picture twice."""
+    """An input the server prepared, in the view's words. ``id`` tells two answers for the
+    same picture apart."""
     return json.dumps({"kind": kind, "pixels": [round(float(v), 6) for v in pixels.ravel()],
                        "caption": caption, "id": time.time_ns()})
 
@@ -84,24 +87,17 @@ def png_data_url(image: Image.Image) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
 
 
-def upload_value(clf: Classifier, path: str, what: str, caption: str,
-                 nothing: str) -> tuple[str, bool]:
-    """An upload prepared by ``clf``'s recipe as a live view's value, and whether it could be
-    used; what cannot be used (too large, not an image, ``nothing`` found) is one line."""
+def upload_value(clf: Classifier, path: str, what: str, caption: str, nothing: str) -> str:
+    """An upload prepared by ``clf``'s recipe as the network's input in the view's words;
+    what cannot be used (too large, not an image, ``nothing`` found) is one line."""
     try:
         check_upload_size(path, what)
         tensor, _ = clf.prepare(path)
     except (InputError, OSError) as exc:
-        return view_message(f"⚠️ {exc}"), False
+        return view_message(f"⚠️ {exc}")
     if tensor is None:
-        return view_message(nothing), False
-    return view_value("upload", clf.pixels(tensor), caption), True
-
-
-def image_value(kind: str, image: np.ndarray, caption: str) -> str:
-    """A (H, W, C) uint8 image that is already the network's size (a test image), taken as it
-    is: the view's value, channels first."""
-    return view_value(kind, image.transpose(2, 0, 1).astype(np.float32) / 255, caption)
+        return view_message(nothing)
+    return view_value("upload", clf.pixels(tensor), caption)
 
 
 def view_message(text: str) -> str:

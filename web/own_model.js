@@ -4,9 +4,11 @@
 // named by its classes, the answer line. A file that cannot be used gets one line and the
 // model shown stays; "Use the built-in model" goes back.
 //
-// A tab takes part by exporting `withOwnModel(mountTab)` as its mount: `mountTab(args, nets)`
-// builds the tab on `nets` (its own network first, then those it compares with) inside
-// `args.element`, as tab.onload.js hands it over.
+// A tab takes part by exporting `withOwnModel(mountTab)` as its mount: `mountTab(args, nets,
+// kept)` builds the tab on `nets` (its own network first, then those it compares with) inside
+// `args.element`, as the shell's loader hands it over, showing `kept` (what the tab it
+// replaces showed; null at first), and returns {kept(), stop()}: what it shows, for the next
+// build, and the end of its listeners outside its element.
 
 import { el } from "./dom.js";
 import { networkFromBuffer } from "./engine.js";
@@ -49,25 +51,28 @@ const isName = (name) => typeof name === "string" && name.length > 0;
 export function withOwnModel(mountTab) {
   return async function mount(args) {
     const tab = { args, mountTab, pristine: args.element.innerHTML, generation: 0,
-      queue: Promise.resolve() };
-    tab.builtIn = await loadModels(args);
+      queue: Promise.resolve(), current: null, kept: null };
+    tab.builtIn = await loadModels(args.start.models);
     await start(tab, tab.builtIn, null, "");
   };
 }
 
-/** The tab built anew on `nets` in a fresh copy of its HTML; `file`: the own model's file
- * name (null: the built-in model); `note`: a line to show instead of what is shown. Only the
- * latest build hears the server's changes of the value. */
+/** The tab built anew on `nets` in a fresh copy of its HTML, showing what the build before
+ * it showed; `file`: the own model's file name (null: the built-in model); `note`: a line to
+ * show instead of what is shown. Only the latest build hears hand-overs and pastes. */
 async function start(tab, nets, file, note) {
-  const mine = (tab.generation += 1);
-  const { element, watch } = tab.args;
-  if (mine > 1) {
+  const { element } = tab.args;
+  if (tab.current) {
+    tab.kept = tab.current.kept();
+    tab.current.stop();
+    tab.current = null;
+  }
+  if ((tab.generation += 1) > 1) {
     delete element.dataset.ready;
     element.innerHTML = tab.pristine;
   }
-  const heard = (key, callback) => watch(key, (...a) => (mine === tab.generation ? callback(...a) : undefined));
   Object.assign(tab, { nets, file });
-  await tab.mountTab({ ...tab.args, watch: heard }, nets);
+  tab.current = await tab.mountTab(tab.args, nets, tab.kept);
   addControl(tab, note || shownWords(tab));
 }
 
@@ -154,9 +159,14 @@ function say(note, line) {
 }
 
 function dropTarget(wrap, take) {
-  const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
+  // A file dropped on the view's upload box (upload_box.js) is a picture for it, not a model.
+  const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files")
+    && !event.target.closest?.(".nv-upload");
   wrap.addEventListener("dragover", (event) => {
-    if (!carriesFiles(event)) return;
+    if (!carriesFiles(event)) {
+      wrap.classList.remove("nv-own-over");
+      return;
+    }
     event.preventDefault();   // else the browser opens the file in place of the page
     wrap.classList.add("nv-own-over");
   });

@@ -1,71 +1,118 @@
-// The photo tab: the ConvNet run in this page on the 32x32 input the server prepared from an
-// upload (or a gallery image), with the mirror average its checkpoint asks for, shown by the
-// same view of the whole network as the draw tab (netview.js).
+// The photo tab: the ConvNet run in this page on the 32x32 input this page prepares from an
+// upload, the webcam or the clipboard (upload_box.js, upload_recipes.js), or on a test image
+// handed over by the gallery as it is (shared.js), with the mirror average its checkpoint asks
+// for, shown by the same view of the whole network as the draw tab (netview.js). Nothing a
+// visitor does here sends anything to the server.
 //
-// The component's value is set by the server only: {"kind": "upload" | "gallery", "pixels":
-// [channel-major values in [0, 1]], "caption": ...}, {"kind": "message", "text": ...}, or "".
+// One state: a photo, a test image, a one-line message, or nothing; each change redraws every
+// panel and is published as the topic "photo" for the tabs that use the photo.
 
-import { fillWords, parseValue, percent } from "./live.js";
+import { atMost, fillWords, percent, pixelPicture } from "./live.js";
 import { signed } from "./format.js";
 import { NetworkView } from "./netview.js";
 import { withOwnModel } from "./own_model.js";
+import { publish, receiveHandOvers } from "./shared.js";
+import { UploadBox, uploadFailure } from "./upload_box.js";
+import { photoPixels, readPicture } from "./upload_recipes.js";
 
-// The tab on its network: built-in, or the visitor's own checkpoint (own_model.js).
+const PROMPT = "Upload a photo, take one with the webcam, or paste one.";
+const BLANK = "That picture is blank.";
+const PICTURE_SIDE = 512;    // the photo the other tabs get, at most, on either side
+const TEST_IMAGE_SCALE = 8;  // a 32x32 test image, enlarged for them to 256x256
+const WORDS = ["input", "feature_map", "kernel", "padding", "activation", "pooling", "fully_connected",
+  "logits", "softmax", "mirror", "grad_cam", "saliency", "receptive_field", "layer_names"];
+
+// The tab on its network: built-in, or the visitor's own checkpoint (own_model.js), which
+// rebuilds the tab and hands it what the tab it replaces showed (``kept``).
 export const mount = withOwnModel(mountTab);
 
-async function mountTab({ element, props, watch, base }, [net]) {
-  const view = new NetworkView(element, net);
-  const answer = element.querySelector(".nv-answer");
-  const mirror = element.querySelector(".nv-mirror");
-  const source = element.querySelector(".nv-source");
-  const state = { kind: null, pixels: null, caption: "" };
+async function mountTab({ element, base }, [net], kept) {
+  const tab = new PhotoTab(element, net);
+  element.querySelector(".nv-after").addEventListener("change", (e) => {
+    tab.view.after = e.target.checked;
+    tab.update();
+  });
+  await fillWords(element.querySelector(".nv-words-list"), base, WORDS);
+  tab.show(kept || tab.state);
+  const stopHandOvers = receiveHandOvers("photo", (value) => tab.handedOver(value));
+  // The one object the page exposes, for tests; ``reading()``: the latest upload's reading.
+  window.cnnPage = { ...window.cnnPage, photo: { net, state: tab.state, view: tab.view,
+    update: () => tab.update(), reading: () => tab.reading } };
+  element.dataset.ready = "true";
+  return { kept: () => ({ ...tab.state }), stop: () => { stopHandOvers(); tab.box.stop(); } };
+}
 
-  function showMirror(run) {
+class PhotoTab {
+  constructor(element, net) {
+    this.net = net;
+    this.view = new NetworkView(element, net);
+    this.answer = element.querySelector(".nv-answer");
+    this.mirror = element.querySelector(".nv-mirror");
+    this.source = element.querySelector(".nv-source");
+    // ``picture``: what the other tabs are shown (the photo, or the test image enlarged).
+    this.state = { kind: null, pixels: null, caption: "", picture: null };
+    this.box = new UploadBox(element.querySelector(".nv-upload"), {
+      take: (file) => this.upload(file), remove: () => this.show({ kind: null }) });
+    this.changes = 0;   // every change of what is shown: an upload read meanwhile is dropped
+    this.reading = Promise.resolve();
+  }
+
+  // A new state (missing fields empty), every panel redrawn; the upload box shows the photo
+  // for an upload and is empty otherwise.
+  show({ kind = null, pixels = null, caption = "", picture = null }) {
+    this.changes += 1;
+    Object.assign(this.state, { kind, pixels, caption, picture });
+    this.view.closeTrace();
+    if (kind === "upload") this.box.show(picture); else this.box.empty();
+    this.update();
+  }
+
+  update() {
+    const { state, net } = this;
+    // What is shown, in words: "your photo" or "test image #N (...)".
+    this.source.textContent = state.pixels ? `Showing ${state.caption}.` : "";
+    const run = state.pixels ? net.forward(net.normalize(state.pixels)) : null;
+    this.view.show(run);
+    this.showMirror(run);
+    this.answer.textContent = run ? `${net.classes[run.top]} with ${percent(run.probabilities[run.top])}`
+      : state.kind === "message" ? state.caption : PROMPT;
+    publish("photo", run ? { pixels: state.pixels, picture: state.picture, caption: state.caption }
+      : { pixels: null, picture: null, caption: "" });
+  }
+
+  showMirror(run) {
     const shown = Boolean(run && run.mirrorLogits);
-    mirror.hidden = !shown;
+    this.mirror.hidden = !shown;
     if (!shown) return;
-    mirror.querySelector("tbody").innerHTML = net.classes.map((name, k) =>
+    this.mirror.querySelector("tbody").innerHTML = this.net.classes.map((name, k) =>
       `<tr><td>${name}</td><td>${signed(run.ownLogits[k], 2)}</td><td>${signed(run.mirrorLogits[k], 2)}</td>
        <td>${signed(run.logits[k], 2)}</td></tr>`).join("");
   }
 
-  function update() {
-    // What is shown, in words: "your photo" or "test image #N (...)".
-    source.textContent = state.pixels ? `Showing ${state.caption}.` : "";
-    if (!state.pixels) {
-      view.show(null);
-      showMirror(null);
-      answer.textContent = state.kind === "message" ? state.caption
-        : "Upload a photo, take one with the webcam, or paste one.";
-      return;
-    }
-    const run = net.forward(net.normalize(state.pixels));
-    view.show(run);
-    showMirror(run);
-    answer.textContent = `${net.classes[run.top]} with ${percent(run.probabilities[run.top])}`;
+  // A photo chosen, dropped, pasted or taken: read and prepared by the photo recipe in this
+  // page. What cannot be used is one line, and the old answer goes.
+  upload(file) {
+    this.reading = this.read(file);
   }
 
-  function received() {
-    const value = parseValue(props.value);
-    view.closeTrace();
-    if (!value) {
-      Object.assign(state, { kind: null, pixels: null, caption: "" });
-    } else if (value.kind === "message") {
-      Object.assign(state, { kind: "message", pixels: null, caption: value.text });
-    } else {
-      Object.assign(state, { kind: value.kind, pixels: Float32Array.from(value.pixels), caption: value.caption });
+  async read(file) {
+    const ticket = (this.changes += 1);
+    let state;
+    try {
+      const { image } = await readPicture(file);
+      const pixels = photoPixels(image);
+      state = pixels ? { kind: "upload", pixels, caption: "your photo", picture: atMost(image, PICTURE_SIDE) }
+        : { kind: "message", caption: BLANK };
+    } catch (error) {
+      state = { kind: "message", caption: uploadFailure(error) };
     }
-    update();
+    if (ticket === this.changes) this.show(state);   // else a hand-over or removal came after it
   }
-  watch("value", received);
-  element.querySelector(".nv-after").addEventListener("change", (e) => {
-    view.after = e.target.checked;
-    update();
-  });
-  received();
-  window.cnnPage = { ...window.cnnPage, photo: { net, state, view, update } };
-  await fillWords(element.querySelector(".nv-words-list"), base, [
-    "input", "feature_map", "kernel", "padding", "activation", "pooling", "fully_connected",
-    "logits", "softmax", "mirror", "grad_cam", "saliency", "receptive_field", "layer_names"]);
-  element.dataset.ready = "true";
+
+  // A test image from the gallery (shared.js handOver): {pixels: 3x32x32 in [0, 1], caption}.
+  handedOver({ pixels, caption }) {
+    const values = Float32Array.from(pixels);
+    this.show({ kind: "gallery", pixels: values, caption,
+      picture: pixelPicture(values, this.net.inputShape, TEST_IMAGE_SCALE) });
+  }
 }

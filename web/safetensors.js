@@ -9,24 +9,9 @@ export function parseSafetensors(buffer) {
   const fail = (why) => {
     throw new Error(`not a lenet checkpoint (${why}); choose a .safetensors file from train.py`);
   };
-  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < 8) fail("too short for a header");
-  const view = new DataView(buffer);
-  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;  // u64 LE
-  if (headerLength > buffer.byteLength - 8) fail("its header runs past the end of the file");
-  let header, meta;
-  try {
-    header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 8, headerLength)));
-  } catch {
-    fail("its header is not JSON");
-  }
-  if (header?.constructor !== Object) fail("its header is not a table of tensors");
-  try {
-    meta = JSON.parse(header.__metadata__.lenet);
-  } catch {
-    fail("it has no lenet metadata");
-  }
-  if (meta?.constructor !== Object) fail("its lenet metadata is not a table");
-  const tensors = {}, start = 8 + headerLength;
+  const {header, start} = readHeader(buffer, fail);
+  const meta = readMeta(header, "lenet", fail);
+  const tensors = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     if (entry?.dtype !== "F32") fail(`tensor ${name} is ${entry?.dtype}, not F32`);
@@ -38,4 +23,34 @@ export function parseSafetensors(buffer) {
     tensors[name] = {shape: entry.shape, data};
   }
   return {meta, tensors};
+}
+
+/** Any safetensors file's header: {header: tensor name -> {dtype, shape, data_offsets} (and
+ * "__metadata__"), start: the byte where the tensors begin}. ``fail(why)`` throws the
+ * caller's own message (a checkpoint's, a gallery's). */
+export function readHeader(buffer, fail) {
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < 8) fail("too short for a header");
+  const view = new DataView(buffer);
+  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;  // u64 LE
+  if (headerLength > buffer.byteLength - 8) fail("its header runs past the end of the file");
+  let header;
+  try {
+    header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 8, headerLength)));
+  } catch {
+    fail("its header is not JSON");
+  }
+  if (header?.constructor !== Object) fail("its header is not a table of tensors");
+  return {header, start: 8 + headerLength};
+}
+
+/** The JSON table the Python side wrote under metadata ``key`` ("lenet", "lenet_gallery"). */
+export function readMeta(header, key, fail) {
+  let meta;
+  try {
+    meta = JSON.parse(header.__metadata__[key]);
+  } catch {
+    fail(`it has no ${key} metadata`);
+  }
+  if (meta?.constructor !== Object) fail(`its ${key} metadata is not a table`);
+  return meta;
 }

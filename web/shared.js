@@ -61,7 +61,8 @@ export function handOver(tab, value) {
 // function that stops it (a tab rebuilt on another model stops its old receiver).
 export function receiveHandOvers(tab, receiver) {
   take(tab, receiver);
-  return subscribe(`to-${tab}`, () => take(tab, receiver));
+  // handOver has taken the value already, and passes it on.
+  return subscribe(`to-${tab}`, receiver);
 }
 
 function take(tab, receiver) {

@@ -3,8 +3,6 @@
 // mount it on this component. Runs as a function of (element, trigger, props, server, upload,
 // watch). What to load is written in the tab's own HTML (data-start, lenet/page.py), which
 // survives where Gradio's extra props may not. The static site does the same in web/site.js.
-// Gradio learns a component's custom events from their quoted names in this text: the draw
-// tab sends "replaced" (a drawing replaced an upload) and "cleared" (Clear was pressed).
 const root = (window.gradio_config && window.gradio_config.root) || window.location.href;
 const files = new URL("gradio_api/file=", root.endsWith("/") ? root : root + "/").href;
 const base = new URL(files + "web/");

@@ -2,7 +2,7 @@
 (``web/pad_recipe.js``); this module is its reference and its Python API.
 
 The pad draws black ink with an 18-pixel round pen on an opaque white 280x280 canvas, so none
-of the general recipe's detective work (``preprocess.digit_recipe``: polarity, background,
+of the general recipe's detective work (``upload_digit.digit_recipe``: polarity, background,
 percentiles, Lanczos) is needed. What is left is MNIST's own recipe in arithmetic that
 JavaScript repeats operation for operation in float64:
 
@@ -11,27 +11,29 @@ JavaScript repeats operation for operation in float64:
     -> centre of mass to (14, 14) -> 4x4 box average down to 28x28.
 
 The stroke is measured, not assumed from the pad's pen, because API users send drawings with
-other pens and canvas sizes. The steps and their constants are ``preprocess.mnist_recipe``'s;
+other pens and canvas sizes. The steps and their constants are ``digit_steps.mnist_recipe``'s;
 ``PAD`` holds what is the pad's own. tools/recipe_constants.py writes every number the page
 repeats to web/digit_recipe.json, which web/pad_recipe.js reads.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PIL import Image
 
+from lenet.inputs.digit_steps import (
+    SOLID,
+    Digit,
+    DigitRules,
+    RecipeSteps,
+    fitted_size,
+    mnist_recipe,
+)
 from lenet.inputs.images import open_image, to_rgba
-from lenet.inputs.preprocess import SOLID, Digit, DigitRules, RecipeSteps, mnist_recipe
+from lenet.inputs.resample import area_weights
 
 __all__ = ["pad_ink", "pad_digit", "pad_recipe", "drawing_digit", "PAD"]
 
 DRAWING_PIXELS = 1_000_000   # a drawing's largest size (the pad's is 280x280); more is refused
-# Symmetric drawings put the centre of mass exactly half-way between two offsets, where the
-# last bit of a sum decides; NumPy and JavaScript add in different orders, so ties are
-# nudged up by far more than that bit and far less than anything a drawing can do.
-TIE = 1e-9
 
 
 def pad_ink(image) -> np.ndarray:
@@ -68,35 +70,18 @@ def drawing_digit(source) -> Digit:
 
 
 def pad_recipe(ink: np.ndarray) -> RecipeSteps:
-    """``pad_digit`` keeping every intermediate (see ``preprocess.RecipeSteps``)."""
+    """``pad_digit`` keeping every intermediate (see ``digit_steps.RecipeSteps``)."""
     return mnist_recipe(np.asarray(ink, np.float64), PAD)
-
-
-def _nearest(x: float) -> int:
-    """Round half up, as JavaScript's Math.floor(x + 0.5), not Python's half-to-even."""
-    return math.floor(x + 0.5 + TIE)
 
 
 def _fit(a: np.ndarray, side: int) -> np.ndarray:
     """Area-average ``a`` so that its larger side is ``side`` pixels, keeping the aspect."""
-    scale = side / max(a.shape)
-    height, width = (max(1, _nearest(n * scale)) for n in a.shape)
-    return _box_weights(a.shape[0], height) @ a @ _box_weights(a.shape[1], width).T
-
-
-def _box_weights(n: int, m: int) -> np.ndarray:
-    """(m, n): output pixel i is the mean of input span [i, i + 1) * n / m, each input pixel
-    weighted by how much of it the span covers."""
-    span = n / m
-    edges = np.arange(m + 1) * span
-    j = np.arange(n)
-    covered = np.minimum(edges[1:, None], j + 1) - np.maximum(edges[:-1, None], j)
-    return np.maximum(covered, 0) / span
+    height, width = fitted_size(a.shape, side)
+    return area_weights(a.shape[0], height) @ a @ area_weights(a.shape[1], width).T
 
 
 # LeNet-5 reads fat strokes better than the upload recipe's thinning leaves them, so pad strokes
 # are thinned later and less (chosen with benchmarks/sketch_accuracy.py on thin, pad and fat
 # pens). The ink is area-averaged and halves rounded up, arithmetic that JavaScript repeats
 # exactly in float64.
-PAD = DigitRules(thicken_below=0.8, thin_above=2.0, thin_to=1.6, fit=_fit, nearest=_nearest,
-                 grow_outwards=True)
+PAD = DigitRules(thicken_below=0.8, thin_above=2.0, thin_to=1.6, fit=_fit, grow_outwards=True)

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
-from lenet.inputs.preprocess import opaque_rgb, open_image, to_rgba
+from lenet.inputs.preprocess import opaque_rgb, open_image
+from lenet.inside.prng import Draws
 from lenet.net.layers import output_size
 
 
@@ -54,12 +55,14 @@ KERNEL_NAMES = (*FIXED_KERNELS, "derivative_pair", "random")
 def make_kernel(name: str, in_channels: int = 1, *, count: int = 10, size: int = 5,
                 seed: int = 0) -> torch.Tensor:
     """A named kernel as (O, in_channels, kh, kw); ``random`` is a bank of ``count`` filters
-    of ``size`` x ``size`` x ``in_channels`` drawn from N(0, 1) with ``seed``."""
+    of ``size`` x ``size`` x ``in_channels`` drawn from N(0, 1) with ``seed`` (``Draws``, in
+    (O, I, kh, kw) order, as web/blocks_math.js draws it)."""
     if name == "random":
         if count < 1 or size < 1:
             raise KernelError(f"a random bank needs count >= 1 and size >= 1, got {count} and {size}")
-        generator = torch.Generator().manual_seed(seed)  # as the course seeds its 5x5x3 bank
-        return torch.randn(count, in_channels, size, size, generator=generator)
+        # The project's own draws (not torch.randn), so that the page draws the same bank
+        numbers = Draws(seed).normal(count * in_channels * size * size)
+        return torch.from_numpy(numbers).float().view(count, in_channels, size, size)
     if name == "derivative_pair":
         kernel = torch.tensor(DERIVATIVE_PAIR, dtype=torch.float32)[:, None]  # (2, 1, 3, 1)
     elif name in FIXED_KERNELS:
@@ -192,15 +195,18 @@ def run_block(image: torch.Tensor, kernel: torch.Tensor, bias: float = 0.0, stri
 
 
 # ---------------------------------------------------------------------------- inputs
+# The page (web/blocks_image.js) repeats these steps with the same float64 arithmetic in the
+# same order, so that a picture becomes the same tensor in both: only the decoding differs.
 
 EXIF_ORIENTATION = 0x0112
-GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
+MAX_SIDE = 512   # pixels: a picture's longer side at most, as the block takes it
 
 
-def image_to_tensor(image, grey: bool = False, max_side: int = 512) -> torch.Tensor:
+def image_to_tensor(image, grey: bool = False, max_side: int = MAX_SIDE) -> torch.Tensor:
     """Any image (PIL, array, path, bytes) -> (1, C, H, W) float in [0, 1], at most
-    ``max_side`` pixels a side (aspect kept). C is 1 for grey images or ``grey=True`` (the
-    mean of R, G and B, matching how single-channel kernels see colour), else 3.
+    ``max_side`` pixels a side (aspect kept, ``fitted_size``, each pixel the average of the
+    area it covers). C is 1 for ``grey=True`` or a grey picture (R = G = B in every pixel):
+    the mean of R, G and B, matching how single-channel kernels see colour; else 3.
     Transparent areas become white; nothing is inverted, so a drawing stays dark on light.
     """
     if isinstance(image, Image.Image):
@@ -209,16 +215,57 @@ def image_to_tensor(image, grey: bool = False, max_side: int = 512) -> torch.Ten
         if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
             image = ImageOps.exif_transpose(image)
     else:
-        image = open_image(image, target=max_side)
-    single = grey or image.mode in GREY_MODES
-    if max(image.size) > max_side:
-        if image.mode not in ("RGB", "RGBA", "L", "LA"):
-            image = to_rgba(image)  # palettes and 16-bit grey do not resample well
-        factor = max_side / max(image.size)
-        size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
-        # Reduce before anything else touches every pixel (a 12 MP photo made opaque first
-        # costs ~150 ms); a box pre-reduction to within 1.5x keeps the resize ~10 ms.
-        image = image.resize(size, Image.BILINEAR, reducing_gap=1.5)
-    rgb = opaque_rgb(image)
-    x = torch.from_numpy(np.array(rgb)).permute(2, 0, 1)[None].float().div_(255)  # (1, 3, H, W)
-    return x.mean(1, keepdim=True) if single else x
+        image = open_image(image)   # decoded in full, as the browser decodes it
+    rgb = np.asarray(opaque_rgb(image))                        # (H, W, 3) uint8
+    single = grey or is_grey(rgb)
+    size = fitted_size(image.width, image.height, max_side)
+    if size == (image.width, image.height):
+        values = rgb.astype(np.float64)   # whole numbers 0-255: exact
+    else:   # rows first, then columns; the first pass reads the bytes (a 12 MP photo as
+        # float64 would be 288 MB)
+        values = area_resize(area_resize(rgb, size[0], axis=1), size[1], axis=0)
+    if single:
+        values = (values[..., 0] + values[..., 1] + values[..., 2])[..., None] / 3
+    x = torch.from_numpy(values / 255).float()                 # (H, W, C)
+    return x.permute(2, 0, 1)[None].contiguous()               # (1, C, H, W)
+
+
+def is_grey(rgb: np.ndarray) -> bool:
+    """Every pixel of (H, W, 3) has R = G = B: a grey picture, whatever its file's mode."""
+    return bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
+
+
+def fitted_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """(width, height) scaled so that the longer side is ``max_side`` (kept when it is no
+    longer), each side rounded half up and at least 1."""
+    if max(width, height) <= max_side:
+        return width, height
+    factor = max_side / max(width, height)
+    return (max(1, math.floor(width * factor + 0.5)), max(1, math.floor(height * factor + 0.5)))
+
+
+def area_weights(n_in: int, n_out: int) -> list[list[tuple[int, float]]]:
+    """For each of ``n_out`` output pixels, (input pixel, weight) for the input pixels its
+    span [i·s, (i+1)·s) covers, s = n_in / n_out: the share of the span each covers."""
+    step = n_in / n_out
+    weights = []
+    for i in range(n_out):
+        low, high = i * step, min((i + 1) * step, n_in)
+        weights.append([(j, (min(high, j + 1) - max(low, j)) / step)
+                        for j in range(math.floor(low), min(math.ceil(high), n_in))])
+    return weights
+
+
+def area_resize(values: np.ndarray, n_out: int, axis: int) -> np.ndarray:
+    """``values`` (float64) shrunk to ``n_out`` along ``axis``, each output the area-weighted
+    mean of the inputs it covers, summed tap by tap in input order (as the page sums)."""
+    weights = area_weights(values.shape[axis], n_out)
+    taps = max(len(w) for w in weights)
+    shape = [1] * values.ndim
+    shape[axis] = n_out
+    out = np.zeros([n_out if a == axis else n for a, n in enumerate(values.shape)])
+    for t in range(taps):   # a span with fewer taps adds 0 x its first pixel: no change
+        index = [w[t][0] if t < len(w) else w[0][0] for w in weights]
+        share = np.array([w[t][1] if t < len(w) else 0.0 for w in weights]).reshape(shape)
+        out += share * np.take(values, index, axis=axis)
+    return out

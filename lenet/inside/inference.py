@@ -169,7 +169,7 @@ class Classifier:
     # ------------------------------------------------------------------ preparing inputs
     def prepare(self, source) -> tuple[torch.Tensor | None, Image.Image]:
         """Any user input -> (normalised tensor or None when nothing is drawn, viewable input)."""
-        image = open_image(source, target=4 * max(self.height, self.width))
+        image = open_image(source)   # decoded in full, as the page decodes an upload
         if self.is_digit_model:
             digit = digit_from_image(image)
             if (self.height, self.width) != digit.pixels.shape:

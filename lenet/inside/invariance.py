@@ -9,18 +9,30 @@ pictures. Not here: loading models (``inference``), Gradio. Nothing is stored on
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from lenet.inputs.preprocess import morph
+from lenet.inside.prng import Draws
 from lenet.net.models import normalize
 
 # What the page's sliders offer; ``transform`` itself accepts more (e.g. 90 degrees).
 SHIFT_LIMIT, ROTATION_LIMIT, SCALE_RANGE, STROKE_LIMIT = 8, 60, (0.5, 1.5), 2
+NOISE_LIMIT, ERASE_LIMIT = 0.5, 16   # std of the noise; widest erased square, in pixels
+ROTATION_STEP = 5                    # degrees between the rotation curve's points
 PHOTO_FILL = 0.5   # grey: normalised with the ConvNet's mean 0.5 and std 0.5 it is exactly 0
+# The occlusion square's side and stride by kind of input: about a stroke's length, 12x12
+# places for a digit; a part of an object, 9x9 places for a photo (the ConvNet costs ~8x more).
+OCCLUSION = {"digit": {"size": 6, "stride": 2, "fill": 0.0},
+             "photo": {"size": 8, "stride": 3, "fill": PHOTO_FILL}}
+# The page's copy of these numbers (web/invariance_tab.js reads it; ``python -m
+# lenet.inside.invariance`` writes it, tests/test_lab_page.py holds it equal to this module).
+PAGE_FILE = Path(__file__).resolve().parents[2] / "web" / "invariance_tab.json"
 
 
 class InvarianceError(ValueError):
@@ -38,8 +50,10 @@ def transform(pixels: torch.Tensor, shift_x=0.0, shift_y=0.0, rotation=0.0, scal
 
     Shifts are in pixels (+x right, +y down), ``rotation`` in degrees counter-clockwise,
     ``scale`` > 1 enlarges, all about the image centre. ``stroke`` > 0 thickens by grey
-    dilation, < 0 thins by erosion (digits only). ``noise`` is the std of seeded Gaussian
-    noise; the result is clipped to [0, 1]. ``erase`` = (top, left, size) sets a square to
+    dilation, < 0 thins by erosion (digits only). ``noise`` is the std of Gaussian noise
+    drawn from ``Draws(seed)`` (the page draws the same numbers, web/prng.js), one field of
+    C*H*W numbers added to every image, so a curve's images differ only by its own slider;
+    the result is clipped to [0, 1]. ``erase`` = (top, left, size) sets a square to
     ``fill`` (default: 0, the paper of a digit; grey for a photo). ``digit`` defaults to
     single-channel. Digits are padded with paper (zeros), photos with their border.
     """
@@ -71,8 +85,8 @@ def transform(pixels: torch.Tensor, shift_x=0.0, shift_y=0.0, rotation=0.0, scal
     if noise:
         if noise < 0:
             raise InvarianceError("noise is a standard deviation: 0 or more")
-        generator = torch.Generator().manual_seed(seed)
-        x = (x + noise * torch.randn(x.shape, generator=generator)).clamp_(0, 1)
+        field = noise * Draws(seed).normal(x[0].numel()).reshape(x.shape[1:])   # float64
+        x = (x + torch.from_numpy(field).float()).clamp_(0, 1)
     return x if batched or len(x) > 1 else x[0]
 
 
@@ -136,7 +150,8 @@ def sweep(clf, pixels: torch.Tensor, name: str, values, xlabel: str, **settings)
 
 
 def rotation_curve(clf, pixels: torch.Tensor,
-                   angles=range(-ROTATION_LIMIT, ROTATION_LIMIT + 1, 5), **settings) -> Curve:
+                   angles=range(-ROTATION_LIMIT, ROTATION_LIMIT + 1, ROTATION_STEP),
+                   **settings) -> Curve:
     return sweep(clf, pixels, "rotation", angles, "rotation (degrees)", **settings)
 
 
@@ -162,10 +177,9 @@ def occlusion_map(clf, pixels: torch.Tensor, size: int | None = None, stride: in
     """Slide a ``size`` square of ``fill`` over ``pixels`` (C, H, W) by ``stride``; one forward
     for the unhidden input and every position. ``class_index`` defaults to the top class."""
     c, h, w = pixels.shape
-    size = size or (6 if clf.is_digit_model else 8)  # about a stroke's length; a part of an object
-    # 12x12 places for a digit; 9x9 for a photo, whose network costs ~8x LeNet's per image
-    stride = stride or (2 if clf.is_digit_model else 3)
-    fill = fill if fill is not None else 0.0 if clf.is_digit_model else PHOTO_FILL
+    kind = OCCLUSION["digit" if clf.is_digit_model else "photo"]
+    size, stride = size or kind["size"], stride or kind["stride"]
+    fill = kind["fill"] if fill is None else fill
     if not 1 <= size <= min(h, w) or stride < 1:
         raise InvarianceError(f"the square must be 1 to {min(h, w)} pixels and the stride at least 1")
     tops, lefts = range(0, h - size + 1, stride), range(0, w - size + 1, stride)
@@ -182,3 +196,21 @@ def occlusion_map(clf, pixels: torch.Tensor, size: int | None = None, stride: in
     heat = torch.where(count > 0, total / count.clamp_min(1), torch.zeros_like(total))
     return Occlusion(drop.reshape(len(tops), len(lefts)), heat.numpy(), index,
                      float(probs[0, index]), size, stride, fill)
+
+
+# ---------------------------------------------------------------------------- the page's copy
+
+def page_constants() -> dict:
+    """The numbers the page's lab (web/invariance_tab.js) computes and offers with."""
+    return {"shift_limit": SHIFT_LIMIT, "rotation_limit": ROTATION_LIMIT,
+            "rotation_step": ROTATION_STEP, "scale_range": list(SCALE_RANGE),
+            "stroke_limit": STROKE_LIMIT, "noise_limit": NOISE_LIMIT, "erase_limit": ERASE_LIMIT,
+            "photo_fill": PHOTO_FILL, "occlusion": OCCLUSION}
+
+
+def render_page_constants() -> str:
+    return json.dumps(page_constants(), indent=1) + "\n"
+
+
+if __name__ == "__main__":   # python -m lenet.inside.invariance: rewrite the page's copy
+    PAGE_FILE.write_text(render_page_constants())
