@@ -36,7 +36,7 @@ from typing import Iterable
 from huggingface_hub.utils import filter_repo_objects  # the matcher `hf upload` applies
 
 from lenet.page import TABS
-from lenet.site import SiteError, build_site
+from lenet.page.site import SiteError, build_site
 
 ROOT = Path(__file__).resolve().parent
 INCLUDE = [

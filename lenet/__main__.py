@@ -126,7 +126,7 @@ def cmd_trace(args) -> int:
 
 
 def cmd_site(args) -> int:
-    from lenet.site import SiteError, build_site
+    from lenet.page.site import SiteError, build_site
     try:
         print(build_site(args.out))
     except (SiteError, OSError) as exc:

@@ -133,7 +133,7 @@ def site_url(tmp_path_factory):
 
     from browser import free_port, stop_app
 
-    from lenet.site import build_site
+    from lenet.page.site import build_site
     site = build_site(tmp_path_factory.mktemp("site") / "out")
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "http.server", "-d", str(site.path), "-b", "127.0.0.1",

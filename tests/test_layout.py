@@ -14,6 +14,7 @@ ALLOWED = {
     "training": {"net", "inputs"},
     "inside": {"net", "inputs", "training"},
     "pictures": {"net", "inputs", "training", "inside"},
+    "page": {"net"},   # the page as files: read from checkpoints' headers, never run
 }
 # What running a model looks like from outside it: the model itself and the engine's calls.
 RUNS_A_MODEL = {"model", "forward", "predict", "predict_pixels", "logits", "answer",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lenet.page import TABS, gallery_path
-from lenet.site import MARK, SiteError, build_site
+from lenet.page.site import MARK, SiteError, build_site
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
@@ -187,6 +187,13 @@ def test_an_out_that_is_not_a_site_is_refused_and_left_as_it_was(tmp_path, kind)
     assert "\n" not in str(info.value)
     assert (out.read_text() if kind == "a file" else (out / "index.html").read_text()) == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]   # no half-built site beside it
+
+
+def test_an_out_inside_the_folders_the_site_copies_is_refused():
+    for inside in (WEB / "site-out", ROOT / "checkpoints" / "site-out"):
+        with pytest.raises(SiteError, match="which the site copies"):
+            build_site(inside)
+        assert not inside.exists()
 
 
 def test_cli_writes_the_site_and_says_its_size_and_refuses_a_folder_it_did_not_write(tmp_path):

@@ -30,8 +30,8 @@ from torch import nn
 
 from lenet.inputs.images import png_bytes
 from lenet.net.checkpoint import atomic_write_bytes, averages_mirror
-from lenet.page import GALLERY_SUFFIX as SUFFIX
-from lenet.page import gallery_path  # noqa: F401  (where the app and the CLI find it)
+from lenet.net.files import GALLERY_SUFFIX as SUFFIX
+from lenet.net.files import gallery_path  # noqa: F401  (where the app and the CLI find it)
 from lenet.training.engine import evaluate
 
 FORMAT_VERSION = 1

@@ -3,9 +3,10 @@ and watch the prediction; curves of every class against the angle or the shift; 
 occlusion map (Zeiler & Fergus). Pixels are (C, H, W) or (N, C, H, W) in [0, 1], before
 normalisation; each curve and map is one batched forward pass.
 
-Belongs here: the input transforms, batched probabilities, curves, occlusion and their
-pictures. Not here: loading models (``inference``), Gradio. Nothing is stored on the
-``Classifier``, which concurrent requests share.
+Belongs here: the input transforms, batched probabilities, curves, occlusion, and the numbers
+the page's copy of the lab reads (web/invariance_tab.json; web/lab_*.js compute as this module
+does). Not here: loading models (``inference``), pictures (``lenet.pictures``), Gradio.
+Nothing is stored on the ``Classifier``, which concurrent requests share.
 """
 from __future__ import annotations
 

@@ -17,10 +17,10 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as serialize_tensors
 from torch import nn
 
+from lenet.net.files import META_KEY
 from lenet.net.models import REGISTRY, layer_table
 
 FORMAT_VERSION = 1
-META_KEY = "lenet"
 
 
 class CheckpointError(Exception):

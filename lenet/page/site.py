@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from lenet.page import GALLERY_SUFFIX, ROOT, TABS, WEB, gallery_path, tab_html, tab_starts
+from lenet.net.files import GALLERY_SUFFIX, gallery_path
+from lenet.page.tabs import ROOT, TABS, WEB, tab_html, tab_starts
 
 CHECKPOINTS = ROOT / "checkpoints"
 TEMPLATE = WEB / "site.html"
@@ -122,7 +123,7 @@ def check_out(out: Path) -> None:
     into the folders it copies."""
     for source in (WEB, CHECKPOINTS):
         if out == source or source in out.parents:
-            raise SiteError(f"{out} is inside {source.name}/, which the site copies: choose an OUT outside it")
+            raise SiteError(f"{out} is inside {source.name}/, which the site copies: choose another OUT")
     if not out.exists():
         return
     if not out.is_dir():
@@ -158,7 +159,7 @@ def write_files(folder: Path, models: dict[str, Path]) -> tuple[list[str], list[
 
 def build_site(out: str | Path, models: dict[str, Path] | None = None) -> Site:
     """Write the site into ``out``, whole or not at all: it is built in a folder beside ``out``
-    and renamed into place, so a reader (or a server) sees the earlier site or the new one."""
+    and renamed into place, so that ``out`` never holds a half-written site or a mix of two."""
     out = Path(out).resolve()
     check_out(out)
     models = checkpoints() if models is None else models

@@ -11,20 +11,13 @@ import re
 from html import escape
 from pathlib import Path
 
-from safetensors import safe_open
+from lenet.net.files import checkpoint_meta, gallery_path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 # Every tab by its id (the Gradio tab's id and the static site's data-tab-id), in page order.
 TABS = {"draw": "Draw a digit", "photo": "Classify a photo", "gallery": "Test-set gallery",
         "blocks": "Building blocks", "invariance": "Invariance lab", "inside": "Inside the models"}
-META_KEY = "lenet"   # the checkpoint's JSON metadata (lenet.net.checkpoint writes it)
-
-
-def checkpoint_meta(path: str | Path) -> dict:
-    """A checkpoint's metadata, read from its header alone (no weights, no torch)."""
-    with safe_open(str(path), framework="numpy") as f:
-        return json.loads((f.metadata() or {})[META_KEY])
 
 
 def tab_html(tab: str, start: dict) -> str:
@@ -47,15 +40,6 @@ def attribute(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------- what each tab loads
-GALLERY_SUFFIX = ".gallery.safetensors"
-
-
-def gallery_path(checkpoint: str | Path) -> Path:
-    """``checkpoints/lenet5.safetensors`` -> ``checkpoints/lenet5.gallery.safetensors``."""
-    checkpoint = Path(checkpoint)
-    return checkpoint.with_name(checkpoint.name.removesuffix(".safetensors") + GALLERY_SUFFIX)
-
-
 def tab_starts(checkpoints: dict[str, Path], named) -> dict[str, dict]:
     """What each tab's module loads (its ``data-start``), for ``checkpoints`` (model name -> its
     file; the app's two required ones, "lenet5" and "convnet", and any of the variants).
