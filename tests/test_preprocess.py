@@ -7,14 +7,17 @@ import pytest
 from helpers import centre_of_mass, declared_png, ring
 from PIL import Image
 
+from lenet.inputs import resample
 from lenet.inputs.preprocess import (
     InputError,
     digit_from_image,
     ink_map,
+    opaque_rgb,
     open_image,
     photo_to_array,
     stroke_width,
 )
+from lenet.inputs.upload_digit import luma
 
 
 def digit(a) -> np.ndarray:
@@ -93,6 +96,51 @@ def test_ink_map_ignores_paper_texture():
     rng = np.random.default_rng(1)
     paper = np.clip(rng.normal(200, 8, (100, 100)), 0, 255).astype(np.uint8)
     assert ink_map(Image.fromarray(paper)).max() == 0
+
+
+# ---------------------------------------------------------------------------- resampling
+
+@pytest.mark.parametrize("height, width", [(8, 11), (30, 90), (37, 53), (100, 7), (1, 1)])
+@pytest.mark.parametrize("kernel, pil_filter", [("lanczos", Image.LANCZOS),
+                                                ("tent", Image.BILINEAR)])
+def test_resampling_equals_pils_float_filters(height, width, kernel, pil_filter):
+    """PIL's 32-bit float mode resamples in one pass with double weights, the same filters
+    (antialiased on a shrink): our float64 weights must give its numbers to float32 rounding.
+    (Its 8-bit mode, which the photo recipe used before, rounds and shrinks in two stages.)"""
+    a = np.random.default_rng(0).random((37, 53)).astype(np.float32)
+    pil = np.asarray(Image.fromarray(a, "F").resize((width, height), pil_filter))
+    np.testing.assert_allclose(resample.resize(a, height, width, kernel), pil, atol=2e-7)
+
+
+@pytest.mark.parametrize("factor", [1, 2, 3, 5])
+def test_box_reduction_equals_pils_reduce(factor):
+    """PIL's reduce averages whole cells, and the cells cut by the edges over what they hold."""
+    a = np.random.default_rng(1).random((37, 53)).astype(np.float32)
+    pil = np.asarray(Image.fromarray(a, "F").reduce(factor))
+    np.testing.assert_allclose(resample.box_reduce(a, factor), pil, atol=2e-7)
+
+
+def test_grey_levels_are_pils():
+    rgb = np.random.default_rng(2).integers(0, 256, (64, 64, 3)).astype(np.uint8)
+    assert (luma(rgb) == np.asarray(Image.fromarray(rgb).convert("L"))).all()
+
+
+def test_transparency_on_white_is_pils_alpha_composite_to_a_level():
+    rgba = np.random.default_rng(3).integers(0, 256, (64, 64, 4)).astype(np.uint8)
+    pil = Image.alpha_composite(Image.new("RGBA", (64, 64), "white"), Image.fromarray(rgba))
+    ours = np.asarray(opaque_rgb(Image.fromarray(rgba)), int)
+    assert np.abs(ours - np.asarray(pil.convert("RGB"), int)).max() <= 1
+
+
+def test_the_float64_photo_recipe_stays_close_to_pils_lanczos():
+    """The recipe left PIL's 8-bit LANCZOS for arithmetic the page repeats; the pictures barely
+    moved (benchmarks/photo_consistency.py measures the answers)."""
+    rng = np.random.default_rng(4)
+    smooth = Image.fromarray(rng.integers(0, 256, (12, 16, 3)).astype(np.uint8)).resize((400, 300),
+                                                                                       Image.BICUBIC)
+    pil = smooth.resize((32, 32), Image.LANCZOS, box=(50, 0, 350, 300), reducing_gap=3.0)
+    diff = np.abs(photo_to_array(smooth, 32).astype(int) - np.asarray(pil, int))
+    assert diff.max() <= 3 and diff.mean() < 0.5
 
 
 # ---------------------------------------------------------------------------- photos

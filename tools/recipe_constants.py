@@ -25,7 +25,7 @@ SHARED = ("DIGIT_BOX", "DIGIT_CANVAS", "FINE", "MNIST_STROKE", "TARGET", "INK", 
           "SOLID", "TIE")
 RULES = ("thicken_below", "thin_above", "thin_to")   # numbers of a DigitRules; its arithmetic is code
 INK_MAP = ("INK_SIDE", "CONTRAST", "PEAK", "NOISE_SIGMAS", "MAD_TO_SIGMA", "FLOOR_RANGE", "CELLS",
-           "CELL_MIN", "PAPER", "FLAT")
+           "CELL_MIN", "PAPER", "FLAT", "LUMA")
 
 
 def digit_constants() -> dict:

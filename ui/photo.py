@@ -8,7 +8,6 @@ The API keeps ``/classify_photo`` and ``/photo_pictures`` for ``gradio_client`` 
 """
 from __future__ import annotations
 
-import gradio as gr
 from gradio.data_classes import FileData
 
 from lenet.inside.inference import Classifier
@@ -62,9 +61,6 @@ class PhotoTab:
     # ------------------------------------------------------------------ layout
     def build(self) -> None:
         self.view = page_tab("photo", self.start)
-        # Nothing sets this any more (the photo stays in the page, web/shared.js "photo"); it
-        # is here only while the invariance lab's server side still reads it.
-        self.shown = gr.State(None)
         self.build_api()
 
     def build_api(self) -> None:

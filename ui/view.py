@@ -1,8 +1,8 @@
 """The page's tabs as the Gradio app places them (``page_tab``: ``web/<name>_tab.html`` and its
 module), the page's style sheet, and the server's side of the two live views (the draw and
 photo tabs), which the page no longer uses: uploads prepared as the network's input in JSON
-for the API's ``/prepare_digit`` and ``/prepare_photo``, and the draw view's old value read
-for the tabs whose server side still reads it (``shown_input``).
+for the API's ``/prepare_digit`` and ``/prepare_photo``, and a drawing in the draw view's old
+words read for the Python handlers that still take one (``shown_input``: the invariance lab).
 """
 from __future__ import annotations
 

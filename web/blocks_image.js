@@ -30,7 +30,7 @@ export function tensorFromRGBA(rgba, width, height, {grey = false, maxSide = 512
   const [w, h] = fittedSize(width, height, maxSide);
   let planes = [0, 1, 2].map((c) => channel(rgba, c));   // Float64Array(height * width) each
   if (w !== width || h !== height) {
-    planes = planes.map((p) => areaResize(areaResize(p, [height, width], w, 1), [height, w], h, 0));
+    planes = planes.map((p) => shrinkPlane(p, [height, width], [h, w]));
   }
   const n = w * h, data = new Float32Array(single ? n : 3 * n);
   if (single) {
@@ -75,18 +75,26 @@ export function areaWeights(nIn, nOut) {
   return weights;
 }
 
+/** A plane [rows, columns] shrunk to [outRows, outColumns] by area averaging, rows first. */
+export function shrinkPlane(plane, [rows, columns], [outRows, outColumns]) {
+  return areaResize(areaResize(plane, [rows, columns], outColumns, 1), [rows, outColumns], outRows, 0);
+}
+
 /** A plane [rows, columns] (Float64Array) shrunk to nOut along axis 0 (rows) or 1 (columns),
  * summed tap by tap in input order, as Python sums. */
 function areaResize(plane, [rows, columns], nOut, axis) {
   const weights = areaWeights(axis ? columns : rows, nOut);
+  const first = Int32Array.from(weights, (taps) => taps[0][0]);   // taps are consecutive pixels
+  const shares = weights.map((taps) => Float64Array.from(taps, ([, share]) => share));
   const outRows = axis ? rows : nOut, outColumns = axis ? nOut : columns;
   const out = new Float64Array(outRows * outColumns);
   for (let y = 0; y < outRows; y++) {
     for (let x = 0; x < outColumns; x++) {
-      let sum = 0;
-      for (const [j, share] of weights[axis ? x : y]) {
-        sum += share * plane[axis ? y * columns + j : j * columns + x];
-      }
+      const i = axis ? x : y, share = shares[i];
+      // along a row the next pixel is 1 further; down a column, a whole row further
+      let at = axis ? y * columns + first[i] : first[i] * columns + x, sum = 0;
+      const step = axis ? 1 : columns;
+      for (let t = 0; t < share.length; t++, at += step) sum += share[t] * plane[at];
       out[y * outColumns + x] = sum;
     }
   }

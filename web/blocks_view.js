@@ -4,6 +4,7 @@
 // beyond mapping each map's range to grey.
 
 import { el } from "./dom.js";
+import { shrinkPlane } from "./blocks_image.js";
 
 // Sizes on screen, small enough for the input and every stage side by side on a laptop (as
 // the Python pictures were boxed): the input's longer side and the conv grid's, in CSS pixels
@@ -31,28 +32,32 @@ export function inputCanvas({shape: [c, h, w], data}, padding) {
 
 /** Every channel of `maps` [C, H, W] as a grey canvas, each scaled from its minimum (black)
  * to its maximum (white), a flat map black; "neg_abs" shows −|y| (edges dark). `factor`:
- * CSS pixels per map pixel. */
+ * CSS pixels per map pixel. A map shown smaller than its size is averaged down to the size
+ * shown first (−|y| before that, so that rising and falling edges do not cancel): the page
+ * then draws and paints a few thousand pixels per map, not a quarter of a million. */
 export function mapsGrid({shape: [c, h, w], data}, style, factor) {
   const grid = el("div", {class: "bb-grid"});
   grid.style.gridTemplateColumns = `repeat(${Math.ceil(Math.sqrt(c))}, max-content)`;
+  const [th, tw] = factor < 1 ? [h, w].map((n) => Math.max(1, Math.round(n * factor))) : [h, w];
   for (let ch = 0; ch < c; ch++) {
-    const map = data.subarray(ch * h * w, (ch + 1) * h * w);
-    const shown = style === "neg_abs" ? map.map((v) => -Math.abs(v)) : map;
+    let shown = data.subarray(ch * h * w, (ch + 1) * h * w);
+    if (style === "neg_abs") shown = shown.map((v) => -Math.abs(v));
+    if (th !== h || tw !== w) shown = shrinkPlane(shown, [h, w], [th, tw]);
     let low = Infinity, high = -Infinity;
     for (let i = 0; i < shown.length; i++) {
       if (shown[i] < low) low = shown[i];
       if (shown[i] > high) high = shown[i];
     }
     const spread = high - low, canvas = el("canvas", {class: "bb-map", title: `channel ${ch}`});
-    Object.assign(canvas, {width: w, height: h});
-    const image = new ImageData(w, h), pixels = image.data, toGrey = spread > 0 ? 255 / spread : 0;
+    Object.assign(canvas, {width: tw, height: th});
+    const image = new ImageData(tw, th), pixels = image.data, toGrey = spread > 0 ? 255 / spread : 0;
     for (let i = 0; i < shown.length; i++) {
       const grey = Math.round((shown[i] - low) * toGrey);
       pixels[4 * i] = pixels[4 * i + 1] = pixels[4 * i + 2] = grey;
       pixels[4 * i + 3] = 255;
     }
     canvas.getContext("2d").putImageData(image, 0, 0);
-    canvas.style.width = `${Math.max(1, w * factor)}px`;
+    canvas.style.width = `${factor < 1 ? tw : w * factor}px`;
     grid.append(canvas);
   }
   return grid;

@@ -180,6 +180,7 @@ class DrawTab {
     try {
       const { image } = await readPicture(file);
       const pixels = digitPixels(image);
+      if (!pixels) image.close();
       state = pixels ? { kind: "upload", pixels, caption: "your upload", picture: image }
         : { kind: "message", pixels: null, caption: NO_DIGIT, picture: null };
     } catch (error) {

@@ -78,7 +78,7 @@ class Lab {
     this.settled = Promise.resolve();
     find(".lab-load").addEventListener("click", () => this.load());
     find(".lab-reset").addEventListener("click", () => {
-      this.sliders.reset(this.loaded ? this.loaded.shape[1] : 28);
+      this.sliders.reset(this.nets[this.source().name].inputShape.height);
       this.changed();
     });
     for (const radio of this.sources) radio.addEventListener("change", () => this.load());

@@ -101,8 +101,9 @@ class PhotoTab {
     try {
       const { image } = await readPicture(file);
       const pixels = photoPixels(image);
-      state = pixels ? { kind: "upload", pixels, caption: "your photo", picture: atMost(image, PICTURE_SIDE) }
-        : { kind: "message", caption: BLANK };
+      const picture = pixels ? atMost(image, PICTURE_SIDE) : null;
+      if (picture !== image) image.close();   // a large photo's pixels, freed now rather than later
+      state = pixels ? { kind: "upload", pixels, caption: "your photo", picture } : { kind: "message", caption: BLANK };
     } catch (error) {
       state = { kind: "message", caption: uploadFailure(error) };
     }

@@ -8,10 +8,10 @@ import { readBands } from "./upload_picture.js";
 import { UPLOAD, downColumns, reduceFactor, resize, weighted, weights } from "./upload_resample.js";
 
 const { LEVELS, BAND, INK_SIDE, CONTRAST, PEAK, NOISE_SIGMAS, MAD_TO_SIGMA, FLOOR_RANGE, CELLS,
-        CELL_MIN, PAPER, FLAT } = UPLOAD;
+        CELL_MIN, PAPER, FLAT, LUMA: [R, G, B] } = UPLOAD;
 
 // PIL's RGB -> "L" in 16-bit fixed point (ITU-R 601 luma, rounded): whole levels.
-const luma = (r, g, b) => (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
+const luma = (r, g, b) => (r * R + g * G + b * B + 2 ** 15) >> 16;
 
 // An ImageBitmap or canvas -> the recipe's steps (digit_steps.js mnistRecipe's result, with
 // `ink` the ink map and `darkInk` its polarity), as upload_digit.py's digit_recipe.

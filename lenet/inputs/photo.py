@@ -1,5 +1,5 @@
 """The photo recipe: any picture -> a CIFAR-10-style square, as the app, training on an image
-folder and the page (web/upload_recipes.js) make it. Transparent areas are laid on white, the
+folder and the page (web/upload_photo.js) make it. Transparent areas are laid on white, the
 largest centred square is cut, and it is resampled to the network's side with an antialiased
 Lanczos-3 in float64 (``lenet.inputs.resample``), then rounded to 8-bit levels as a stored
 photo is: arithmetic the page repeats, so a photo gives the same input in both.

@@ -1,4 +1,4 @@
-"""Resampling in float64 that the page repeats in JavaScript (web/upload_steps.js): separable
+"""Resampling in float64 that the page repeats in JavaScript (web/upload_resample.js): separable
 filters written as weight matrices, so that every output pixel is one plain weighted sum.
 
 PIL's LANCZOS works on 8-bit values in fixed point and shrinks large images in two stages

@@ -34,6 +34,7 @@ CELLS = 6               # the background is followed on a grid of at most CELLS 
 CELL_MIN = 8            # pixels a cell needs a side; fewer than 3 cells: one level for all
 PAPER = 5.0             # a cell's paper level is this percentile of its pixels
 FLAT = 1e-3             # a grid that varies less than this is one level
+LUMA = (19595, 38470, 7471)   # ITU-R 601 luma in 16-bit fixed point, PIL's RGB -> "L"
 
 
 def ink_map(im: Image.Image) -> np.ndarray:
@@ -91,7 +92,7 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     """(..., 3) levels -> (...) grey levels: ITU-R 601 luma in 16-bit fixed point, rounded,
     as PIL converts RGB to "L"."""
     rgb = rgb.astype(np.int32)
-    return (rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16
+    return (rgb[..., 0] * LUMA[0] + rgb[..., 1] * LUMA[1] + rgb[..., 2] * LUMA[2] + 2**15) >> 16
 
 
 def _background(grey: np.ndarray) -> np.ndarray:
