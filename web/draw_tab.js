@@ -38,6 +38,7 @@ async function mountTab({ element, start, base }, [main, ...others], kept) {
   await fillWords(element.querySelector(".nv-words-list"), base, WORDS);
   element.querySelector(".pad-clear").addEventListener("click", () => tab.clear());
   if (kept) tab.restore(kept); else tab.update();
+  tab.box.takeChosen();
   const stopHandOvers = receiveHandOvers("draw", (value) => tab.handedOver(value));
   // The one object the page exposes, for tests and benchmarks.
   window.cnnPage = { ...window.cnnPage, draw: tab.exposed(others) };
@@ -61,10 +62,10 @@ class DrawTab {
     // ``picture``: the upload or gallery image as a canvas or ImageBitmap (the pad's drawing
     // is copied when published).
     this.state = { kind: null, pixels: null, caption: "", picture: null };
-    this.box = new UploadBox(element.querySelector(".nv-upload"), {
-      take: (file) => this.upload(file), remove: () => this.clear() });
     this.changes = 0;   // every change of what is shown: an upload read meanwhile is dropped
     this.reading = Promise.resolve();
+    this.box = new UploadBox(element.querySelector(".nv-upload"), {
+      take: (file) => this.upload(file), remove: () => this.clear() });
     this.updates = 0;
     this.costs = [];   // the last 1,000 updates' cost in ms, for benchmarks/live_view.py
   }

@@ -34,6 +34,7 @@ async function mountTab({ element, base }, [net], kept) {
   });
   await fillWords(element.querySelector(".nv-words-list"), base, WORDS);
   tab.show(kept || tab.state);
+  tab.box.takeChosen();
   const stopHandOvers = receiveHandOvers("photo", (value) => tab.handedOver(value));
   // The one object the page exposes, for tests; ``reading()``: the latest upload's reading.
   window.cnnPage = { ...window.cnnPage, photo: { net, state: tab.state, view: tab.view,
@@ -51,10 +52,10 @@ class PhotoTab {
     this.source = element.querySelector(".nv-source");
     // ``picture``: what the other tabs are shown (the photo, or the test image enlarged).
     this.state = { kind: null, pixels: null, caption: "", picture: null };
-    this.box = new UploadBox(element.querySelector(".nv-upload"), {
-      take: (file) => this.upload(file), remove: () => this.show({ kind: null }) });
     this.changes = 0;   // every change of what is shown: an upload read meanwhile is dropped
     this.reading = Promise.resolve();
+    this.box = new UploadBox(element.querySelector(".nv-upload"), {
+      take: (file) => this.upload(file), remove: () => this.show({ kind: null }) });
   }
 
   // A new state (missing fields empty), every panel redrawn; the upload box shows the photo

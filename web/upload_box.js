@@ -39,12 +39,9 @@ export class UploadBox {
     this.removeButton = box.querySelector(".nv-upload-remove");
     this.note = box.querySelector(".nv-upload-note");
     this.listening = new AbortController();   // stop() ends the listeners outside the box
-    const input = box.querySelector(".nv-upload-file");
-    input.addEventListener("change", () => {
-      const file = input.files[0];
-      input.value = "";   // so that the same file chosen again is a change too
-      if (file) take(file);
-    });
+    this.input = box.querySelector(".nv-upload-file");
+    this.take = take;
+    this.input.addEventListener("change", () => this.takeChosen());
     this.removeButton.addEventListener("click", () => {
       this.empty();
       remove();
@@ -60,6 +57,14 @@ export class UploadBox {
     const button = box.querySelector(".nv-upload-webcam");
     this.webcam = button ? new Webcam(box, button, (file) => take(file), (line) => this.say(line)) : null;
     this.empty();
+  }
+
+  /** The file in the input, if any: one chosen before the tab could take it (the page's
+   * HTML shows the box while the tab's network is still loading) or just now. */
+  takeChosen() {
+    const file = this.input.files[0];
+    this.input.value = "";   // so that the same file chosen again is a change too
+    if (file) this.take(file);
   }
 
   /** A copy of ``picture`` (an ImageBitmap or canvas the tab read) in the box, drawn

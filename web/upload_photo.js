@@ -1,8 +1,8 @@
 // The photo recipe in the page, as lenet/inputs/photo.py makes it: transparency laid on
 // white, the largest centred square cut, resampled to size x size with an antialiased
-// Lanczos-3 in float64 (across each row, then down the columns), rounded to 8-bit levels.
+// Lanczos-3 in float64 (down the columns, then across the rows), rounded to 8-bit levels.
 import { readBands } from "./upload_picture.js";
-import { UPLOAD, downColumns, weighted, weights } from "./upload_resample.js";
+import { UPLOAD, weighted, weights } from "./upload_resample.js";
 
 const { LEVELS } = UPLOAD;
 
@@ -17,27 +17,32 @@ export function centreSquare(width, height) {
 export function photoPixels(image, size = 32) {
   const box = centreSquare(image.width, image.height);
   const side = box[2] - box[0];
-  const across = weights(side, size), down = weights(side, size);
-  // Each row of the square resampled across: (side, size * 3), channels last.
-  const rows = new Float64Array(side * size * 3);
+  const down = weights(side, size), across = weights(side, size);
+  // The square's rows weighted down into size rows as they are read (Wy @ square): (size,
+  // side * 3), channels last; `readers[y]`: the output rows whose weights reach row y.
+  const columns = new Float64Array(size * side * 3);
+  const readers = Array.from({ length: side }, () => []);
+  down.forEach(({ start, values }, k) => values.forEach((_, j) => readers[start + j].push(k)));
+  const levels = new Float64Array(side * 3);                 // one row laid on white: (side, 3)
   readBands(image, box, (rgba, top, count) => {
-    const levels = new Float64Array(side * 3);     // one row laid on white: (side, 3)
     for (let r = 0; r < count; r++) {
       for (let x = 0; x < side; x++) {
         for (let c = 0; c < 3; c++) levels[3 * x + c] = onWhite(rgba, 4 * (r * side + x), c);
       }
-      const to = (top - box[1] + r) * size * 3;
-      for (let k = 0; k < size; k++) {
-        for (let c = 0; c < 3; c++) rows[to + 3 * k + c] = weighted(across[k], levels, c, 3);
+      const y = top - box[1] + r;
+      for (const k of readers[y]) {
+        const weight = down[k].values[y - down[k].start], row = k * side * 3;
+        for (let i = 0; i < side * 3; i++) columns[row + i] += weight * levels[i];
       }
     }
   });
-  const square = downColumns(rows, size * 3, down, size);
+  // ... then across (@ Wx.T), rounded to whole levels.
   const out = new Float32Array(3 * size * size);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       for (let c = 0; c < 3; c++) {
-        const level = Math.min(Math.max(Math.floor(square[(y * size + x) * 3 + c] + 0.5), 0), LEVELS);
+        const value = weighted(across[x], columns, y * side * 3 + c, 3);
+        const level = Math.min(Math.max(Math.floor(value + 0.5), 0), LEVELS);
         out[c * size * size + y * size + x] = level / LEVELS;
       }
     }

@@ -47,15 +47,16 @@ export function weighted({ start, values }, a, offset, stride) {
   return sum;
 }
 
-// A (height, width) grid resampled to (outHeight, outWidth): across each row, then down the
-// columns (resample.py's resize).
+// A (height, width) grid resampled to (outHeight, outWidth): down the columns, then across
+// the rows (resample.py's resize: Wy @ a @ Wx.T).
 export function resize({ width, height, ink }, outHeight, outWidth, kernel) {
-  const across = weights(width, outWidth, kernel), down = weights(height, outHeight, kernel);
-  const rows = new Float64Array(height * outWidth);
-  for (let y = 0; y < height; y++) {
-    for (let k = 0; k < outWidth; k++) rows[y * outWidth + k] = weighted(across[k], ink, y * width, 1);
+  const down = weights(height, outHeight, kernel), across = weights(width, outWidth, kernel);
+  const columns = downColumns(ink, width, down, outHeight);          // (outHeight, width)
+  const out = new Float64Array(outHeight * outWidth);
+  for (let k = 0; k < outHeight; k++) {
+    for (let j = 0; j < outWidth; j++) out[k * outWidth + j] = weighted(across[j], columns, k * width, 1);
   }
-  return { width: outWidth, height: outHeight, ink: downColumns(rows, outWidth, down, outHeight) };
+  return { width: outWidth, height: outHeight, ink: out };
 }
 
 // out[k, x] = the weights of down[k] applied to column x of rows (rows: (*, width)).

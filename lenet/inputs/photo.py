@@ -38,7 +38,7 @@ def _pixel_bytes(im: Image.Image) -> np.ndarray:
     """(H, W, 3) RGB bytes for an opaque image, (H, W, 4) RGBA bytes for one with any
     transparency (laid on white by ``on_white``, a band at a time)."""
     if is_opaque(im):
-        return np.asarray(im.convert("RGB"))
+        return np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
     rgba = np.asarray(to_rgba(im))
     return rgba[..., :3] if rgba[..., 3].min() == LEVELS else rgba
 

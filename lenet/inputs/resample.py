@@ -54,22 +54,21 @@ def resize(a: np.ndarray, height: int, width: int, kernel: str = "lanczos",
            box: tuple[int, int, int, int] | None = None,
            values: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """(H, W) or (H, W, C) array (any dtype) -> (height, width[, C]) float64: the part inside
-    ``box`` (left, top, right, bottom) resampled, across each row first, then down the
-    columns. Rows become float64 a band at a time, through ``values`` when given (e.g. RGBA
-    bytes -> RGB laid on white), so a big image is never held as float64 whole."""
+    ``box`` (left, top, right, bottom) resampled down the columns first (Wy @ a, added up a
+    band of rows at a time), then across the rows (@ Wx.T). Rows become float64 a band at a
+    time, through ``values`` when given (e.g. RGBA bytes -> RGB laid on white), so a big
+    image is never held as float64 whole."""
     left, top, right, bottom = box or (0, 0, a.shape[1], a.shape[0])
-    across = weights(right - left, width, kernel)                   # (width, right - left)
     down = weights(bottom - top, height, kernel)                    # (height, bottom - top)
-    rows = None
+    across = weights(right - left, width, kernel)                   # (width, right - left)
+    columns, channels = 0.0, ()
     for y in range(top, bottom, BAND):
         band = a[y:min(y + BAND, bottom), left:right]
         band = np.asarray(band if values is None else values(band), np.float64)
-        if rows is None:
-            rows = np.empty((bottom - top, width, *band.shape[2:]))
-        # (y, x[, C]) -> (y, width[, C]): each row's pixels weighted across.
-        rows[y - top:y - top + len(band)] = (across @ band if band.ndim == 3 else band @ across.T)
-    flat = rows.reshape(bottom - top, -1)                           # (rows, width * C)
-    return (down @ flat).reshape(height, width, *rows.shape[2:])
+        channels = band.shape[2:]
+        columns = columns + down[:, y - top:y - top + len(band)] @ band.reshape(len(band), -1)
+    columns = columns.reshape(height, right - left, -1)             # (height, right - left, C)
+    return (across @ columns).reshape(height, width, *channels)       # (height, width, C)
 
 
 def box_reduce(a: np.ndarray, factor: int,

@@ -64,7 +64,7 @@ def ink_and_polarity(im: Image.Image) -> tuple[np.ndarray, bool]:
     # Paper texture and sensor noise stay below the floor: robust standard deviations above
     # the paper's level (the paper is the majority, so the median is paper).
     paper = median(values)
-    noise = MAD_TO_SIGMA * median(np.sort(np.abs(ink - paper), axis=None))
+    noise = MAD_TO_SIGMA * median(np.abs(ink - paper))
     floor = min(max(paper + NOISE_SIGMAS * noise, FLOOR_RANGE[0] * peak), FLOOR_RANGE[1] * peak)
     return np.clip((ink - floor) / (peak - floor), 0, 1), dark_ink
 
