@@ -21,15 +21,14 @@ import gradio as gr
 import torch
 from starlette.middleware import Middleware
 
-from lenet.inside.gallery import GalleryError, gallery_path, load_gallery
 from lenet.inside.inference import Classifier
 from lenet.net.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
-from lenet.page import tab_starts
-from ui import blocks, draw, gallery, inside, invariance, photo
+from lenet.net.files import gallery_path
+from lenet.page import TABS, tab_starts
+from ui import gallery, inside
 from ui.blocks import DEFAULTS as BLOCK_DEFAULTS
 from ui.blocks import BlocksTab
 from ui.draw import DrawTab
-from ui.gallery import GalleryTab
 from ui.invariance import InvarianceTab
 from ui.limits import BoundedBodies
 from ui.photo import PhotoTab
@@ -81,19 +80,6 @@ def load_models() -> dict[str, Classifier]:
     return models
 
 
-def load_galleries(models: dict[str, Classifier]) -> dict:
-    """model name -> (title, its test-set gallery, the tab that analyses its pictures)."""
-    galleries = {}
-    for name, clf in models.items():
-        try:
-            gallery = load_gallery(gallery_path(checkpoint_path(name)))
-        except GalleryError as exc:
-            log.warning("no gallery for %s: %s", name, exc)
-            continue
-        galleries[name] = (clf.meta["title"], gallery, "draw" if clf.is_digit_model else "photo")
-    return galleries
-
-
 @dataclass
 class Page:
     """The assembled app: its Gradio page, the models it serves and each tab's handlers."""
@@ -101,7 +87,6 @@ class Page:
     models: dict[str, Classifier]
     draw: DrawTab
     photo: PhotoTab
-    gallery: GalleryTab
     blocks: BlocksTab
     lab: InvarianceTab
 
@@ -119,7 +104,6 @@ def build(models: dict[str, Classifier] | None = None) -> Page:
     draw_tab = DrawTab(digits, [models[name] for name in VARIANTS if name in models],
                        start=starts["draw"])
     photo_tab = PhotoTab(photos, start=starts["photo"])
-    gallery_tab = GalleryTab(load_galleries(models))
     blocks_tab, lab_tab = BlocksTab(digits, photos), InvarianceTab(digits, photos)
 
     with gr.Blocks(title="How a CNN sees", delete_cache=(600, 1800), fill_width=True) as demo:
@@ -128,25 +112,23 @@ def build(models: dict[str, Classifier] | None = None) -> Page:
                         "the **ConvNet** (CIFAR-10) and look inside, layer by layer.",
                         elem_id="page-title")
             large_text_toggle()
+        # Every tab computes in the page (web/<id>_tab.js); the Python side of each is its API.
+        tabs = {"draw": draw_tab.build, "photo": photo_tab.build,
+                "gallery": lambda: gallery.build(starts["gallery"]),
+                "blocks": lambda: blocks_tab.build(starts["blocks"]),
+                "invariance": lambda: lab_tab.build(starts["invariance"]),
+                "inside": lambda: inside.build(starts["inside"])}
+        if not starts["gallery"]["galleries"]:
+            del tabs["gallery"]
         with gr.Tabs(overflow_behavior="wrap"):   # every tab one tap away on a phone
-            with gr.Tab(draw.TITLE, id="draw"):
-                draw_tab.build()
-            with gr.Tab(photo.TITLE, id="photo"):
-                photo_tab.build()
-            if gallery_tab.galleries:
-                with gr.Tab(gallery.TITLE, id="gallery"):
-                    gallery_tab.build(starts["gallery"])
-            with gr.Tab(blocks.TITLE, id="blocks"):   # computed in the page: no event
-                blocks_tab.build(starts["blocks"])
-            with gr.Tab(invariance.TITLE, id="invariance"):
-                lab_tab.build(starts["invariance"])
-            with gr.Tab(inside.TITLE, id="inside"):
-                inside.build(starts["inside"])
+            for tab, build_tab in tabs.items():
+                with gr.Tab(TABS[tab], id=tab):
+                    build_tab()
 
     # api_open=False: /gradio_api/run/<name> would run an event outside the queue, past its
     # lanes and QUEUE_SIZE (gradio_client uses the queue).
     demo.queue(max_size=QUEUE_SIZE, api_open=False)
-    return Page(demo, models, draw_tab, photo_tab, gallery_tab, blocks_tab, lab_tab)
+    return Page(demo, models, draw_tab, photo_tab, blocks_tab, lab_tab)
 
 
 def launch_options() -> dict:

@@ -1,12 +1,23 @@
-"""The probes of issue 21 ("The server refuses what it cannot afford") against ``python app.py``:
-each crafted request as a visitor or an API user can send it, its answer (the first line),
-its wall time, whether it left a traceback in the server's log, and the server's RSS after it.
+"""The probes of issue 21 ("The server refuses what it cannot afford") against ``python app.py``,
+as the server stands after issue 22: each crafted request as an API user (or anyone with
+curl) can send it, its answer (the first line), its wall time, whether it left a traceback in
+the server's log, and the server's RSS after it.
 
     python benchmarks/probes.py [--root PATH]   # PATH: another checkout, e.g. a worktree of HEAD
 
-The requests go to the queue as the page sends them (``/gradio_api/queue/join``), to the
-queue's side door (``/gradio_api/run/...``) and through ``gradio_client``; the inputs are made
-once under the temp folder (about 60 MB).
+What the server still takes: the API-only endpoints (``gr.api``: /classify_sketch,
+/sketch_pictures, /prepare_digit, /classify_photo, /photo_pictures, /prepare_photo,
+/building_block), Gradio's upload route, and any request body up to its bound (``ui.limits``).
+The probes go to the queue as ``gradio_client`` sends them (``/gradio_api/queue/join``), to
+the queue's side doors (``/gradio_api/run/...``), to the upload route and through
+``gradio_client``; the inputs are made once under the temp folder (about 120 MB).
+
+Gone since issue 21, because those tabs moved into the page and send the server nothing: the
+gallery's click, shuffle and seed events, the invariance lab's /invariance and
+/invariance_curves, and the draw view's value as an input of the building blocks (the
+endpoint takes the drawing's PNG data URL). Their Python handlers' answers to bad settings
+are tested in tests/test_ui_gallery.py and tests/test_server_limits.py; the page's own
+answers in tests/test_gallery_page.py and tests/test_lab_page.py.
 """
 from __future__ import annotations
 
@@ -32,7 +43,7 @@ from PIL import Image, ImageDraw
 INPUTS = Path(tempfile.gettempdir()) / "how-a-cnn-sees-probes"
 TIMEOUT = 120          # seconds for one answer
 SIDE_DOOR = 80         # requests sent at once to /gradio_api/run/<name>
-DIGIT = "my drawing (LeNet-5)"
+UPLOAD_MB = 60         # an upload over Gradio's max_file_size (app.py: 50 MB)
 
 
 # ---------------------------------------------------------------------------- the inputs
@@ -61,6 +72,15 @@ def noise(side: int):
         0, 256, (side, side, 3), np.uint8)).save(path)
 
 
+def padded(megabytes: int):
+    """A 280x280 drawing followed by ``megabytes`` of zeros, which image readers ignore."""
+    def write(path: Path) -> None:
+        drawing(280, 280).save(path)
+        with path.open("ab") as f:
+            f.write(bytes(megabytes * 2**20))
+    return write
+
+
 def data_url(path: Path, kind: str = "image/png") -> str:
     return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode()
 
@@ -72,6 +92,7 @@ class Inputs:
     jpeg_64mp: Path    # 8000x8000, about 0.8 MB: under the data URL's bound
     noise_20mb: Path   # a 20 MB drawing
     photo_12mb: Path   # a real picture over the 10 MB limit
+    upload_60mb: Path  # a real picture padded with zeros past Gradio's upload limit
     seven: Path        # a 280x280 drawing, as the pad draws
 
     @classmethod
@@ -80,6 +101,7 @@ class Inputs:
                    made("big.jpg", lambda p: drawing(10000, 8900).save(p, quality=30)),
                    made("big64.jpg", lambda p: drawing(8000, 8000).save(p, quality=30)),
                    made("noise20.png", noise(2600)), made("photo12.png", noise(2000)),
+                   made("upload60.png", padded(UPLOAD_MB)),
                    made("seven.png", lambda p: drawing(280, 280, "RGB").save(p)))
 
 
@@ -108,7 +130,8 @@ class App:
                 pass
             time.sleep(0.1)
         self.config = self.http.get("/config").json()
-        self.components = {c["id"]: c for c in self.config["components"]}
+        # Each endpoint's parameters (names, defaults), as gradio_client reads them.
+        self.info = self.http.get("/gradio_api/info").json()["named_endpoints"]
         self.settle()
 
     def settle(self, quiet: float = 3, most: float = 90) -> None:
@@ -130,30 +153,30 @@ class App:
     def tracebacks(self) -> int:
         return Path(self.log.name).read_text(errors="replace").count("Traceback")
 
-    # -- which event
-    def event(self, api_name: str | None = None, target: tuple[str, str] | None = None) -> dict:
-        """The dependency named ``api_name``, or the first one that ``target`` (component
-        type, event) triggers."""
-        for dep in self.config["dependencies"]:
-            if api_name is not None and dep.get("api_name") == api_name:
-                return dep
-            if target is not None and any(t[1] == target[1] and self.components.get(
-                    t[0], {}).get("type") == target[0] for t in dep["targets"]):
-                return dep
-        raise KeyError(api_name or target)
+    # -- which endpoint
+    def fn_index(self, api_name: str) -> int:
+        return next(d["id"] for d in self.config["dependencies"] if d.get("api_name") == api_name)
 
-    def defaults(self, dep: dict) -> list:
-        return [self.components[i].get("props", {}).get("value") for i in dep["inputs"]]
+    def arguments(self, api_name: str, **given) -> list:
+        """The endpoint's inputs in order: ``given`` by parameter name, the rest at their
+        defaults (as ``gradio_client`` fills them)."""
+        parameters = self.info[f"/{api_name}"]["parameters"]
+        unknown = set(given) - {p["parameter_name"] for p in parameters}
+        if unknown:
+            raise KeyError(f"/{api_name} has no parameter {sorted(unknown)}")
+        return [given.get(p["parameter_name"], p.get("parameter_default")) for p in parameters]
 
-    def labels(self, dep: dict) -> list:
-        return [self.components[i].get("props", {}).get("label") for i in dep["inputs"]]
+    def call(self, api_name: str, **given) -> str:
+        """One endpoint through the queue: the first line of its answer."""
+        return self.queue(self.fn_index(api_name), self.arguments(api_name, **given))
 
     # -- requests
-    def queue(self, dep: dict, data: list, event_data=None) -> str:
-        """One event through the queue, as the page sends it: the first line of its answer."""
+    def queue(self, fn_index: int, data: list) -> str:
+        """One call through the queue, as ``gradio_client`` sends it: the first line of its
+        answer."""
         session = uuid.uuid4().hex
-        body = json.dumps({"data": data, "fn_index": dep["id"], "session_hash": session,
-                           "event_data": event_data, "trigger_id": None})   # NaN stays NaN
+        body = json.dumps({"data": data, "fn_index": fn_index, "session_hash": session,
+                           "event_data": None, "trigger_id": None})   # NaN stays NaN
         join = self.http.post("/gradio_api/queue/join", content=body,
                               headers={"Content-Type": "application/json"})
         if join.status_code != 200:
@@ -172,12 +195,19 @@ class App:
                     return summary(message, toasts)
         return "no answer"
 
-    def upload(self, path: Path) -> dict:
+    def post_file(self, path: Path) -> httpx.Response:
         with path.open("rb") as f:
-            answer = self.http.post("/gradio_api/upload", files={"files": (path.name, f)})
+            return self.http.post("/gradio_api/upload", files={"files": (path.name, f)})
+
+    def upload(self, path: Path) -> dict:
+        """``path`` sent to Gradio's upload route: the FileData an endpoint takes."""
+        answer = self.post_file(path)
         answer.raise_for_status()
-        return {"path": answer.json()[0], "orig_name": path.name,
-                "meta": {"_type": "gradio.FileData"}}
+        return file_data(answer.json()[0], path.name)
+
+
+def file_data(path: str | None, name: str = "x.png", **more) -> dict:
+    return {"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}, **more}
 
 
 def first_line(text: str) -> str:
@@ -185,120 +215,111 @@ def first_line(text: str) -> str:
 
 
 def summary(message: dict, toasts: list[str]) -> str:
-    """A completed event in one line: its error, its first text output, its toast, or what it
+    """A completed call in one line: its error, its first text output, its toast, or what it
     returned."""
     output = message.get("output") or {}
     if not message.get("success"):
         return f"error: {first_line(str(output.get('error')))}"
     data = output.get("data") or []
     for value in data:
-        if isinstance(value, str) and value and not value.startswith("{"):
+        if isinstance(value, str) and value.startswith("{"):   # /prepare_*: the input as JSON
+            return prepared(value)
+        if isinstance(value, str) and value:
             return first_line(value)
-        if isinstance(value, dict) and isinstance(value.get("value"), str) and value["value"]:
-            return first_line(value["value"])   # an update, e.g. the status Markdown's
     pictures = sum(isinstance(v, dict) and bool(v.get("path")) for v in data)
     if pictures:
         return f"{pictures} pictures, {len(data)} outputs"
     return toasts[0] if toasts else first_line(json.dumps(data))
 
 
+def prepared(value: str) -> str:
+    """A /prepare_* answer in one line: its message, or how many input values it holds."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return first_line(value)
+    if data.get("kind") == "message":
+        return first_line(data.get("text", ""))
+    return f"{data.get('kind')}: {len(data.get('pixels', []))} values, {data.get('caption')!r}"
+
+
 # ---------------------------------------------------------------------------- the probes
 
 def probes(app: App, inputs: Inputs) -> dict:
     """Probe title -> a function answering in one line."""
-    seven_view = json.dumps({"kind": "drawing", "drawing": data_url(inputs.seven)})
-    big_view = json.dumps({"kind": "drawing", "drawing": data_url(inputs.big_png)})
-    sketch, pictures = app.event("classify_sketch"), app.event("sketch_pictures")
-    photo, photo_pictures = app.event("classify_photo"), app.event("photo_pictures")
-    block, lab = app.event("building_block"), app.event("invariance_curves")
-    pick, shuffle = app.event(target=("html", "pick")), app.event(target=("button", "click"))
-    gallery_seed = app.event(target=("number", "change"))
-
-    def with_api(dep: dict, *given) -> list:
-        """An API step's inputs: those given, then None for the rest."""
-        return [*given, *[None] * (len(dep["inputs"]) - len(given))]
-
-    def block_with(**changes) -> str:
-        names = ["source", "upload", "drawing", "photo", "kernel", "custom", "count", "size",
-                 "seed", "stride", "padding", "bias", "relu", "pool", "pool_size",
-                 "pool_stride", "maps_as"]
-        assert app.labels(block)[9] == "Stride", app.labels(block)
-        data = dict(zip(names, app.defaults(block)))
-        return app.queue(block, list({**data, **changes}.values()))
-
-    def lab_with(view: str, **changes) -> str:
-        data = app.defaults(lab)
-        data[0], data[1] = DIGIT, view
-        for k, label in enumerate(app.labels(lab)):
-            for key, value in changes.items():
-                if (label or "").startswith(key):
-                    data[k] = value
-        return app.queue(lab, data)
+    seven, big_png = data_url(inputs.seven), data_url(inputs.big_png)
 
     def uploaded(path: Path):
         return lambda: app.upload(path)
 
     big_photo, photo12 = uploaded(inputs.big_jpeg), uploaded(inputs.photo_12mb)
     server_file = Path(find_spec("torch").origin).parent / "lib" / "libtorch_cpu.so"
-    oracle = lambda path: app.queue(photo, with_api(photo, {  # noqa: E731
-        "path": None, "url": "data:text/plain;base64," + base64.b64encode(str(path).encode()).decode(),
-        "meta": {"_type": "gradio.FileData"}}))
     size = server_file.stat().st_size / 2**20
+
+    def url_only(path) -> dict:
+        """A FileData with no path whose data URL names a server file (Gradio decodes it)."""
+        named = "data:text/plain;base64," + base64.b64encode(str(path).encode()).decode()
+        return file_data(None, url=named)
+
+    block = lambda **changes: app.call("building_block", **changes)   # noqa: E731
     return {
         "reference: the pad's 280x280 drawing -> /classify_sketch":
-            lambda: app.queue(sketch, [data_url(inputs.seven)]),
+            lambda: app.call("classify_sketch", value=seven),
         "8000x8000 PNG drawing (80 KB) -> /classify_sketch":
-            lambda: app.queue(sketch, [data_url(inputs.big_png)]),
-        "same -> /sketch_pictures":
-            lambda: app.queue(pictures, with_api(pictures, data_url(inputs.big_png), "top prediction")),
+            lambda: app.call("classify_sketch", value=big_png),
+        "same -> /sketch_pictures": lambda: app.call("sketch_pictures", value=big_png),
         "89 MP JPEG drawing (1 MB) -> /classify_sketch":
-            lambda: app.queue(sketch, [data_url(inputs.big_jpeg, "image/jpeg")]),
+            lambda: app.call("classify_sketch", value=data_url(inputs.big_jpeg, "image/jpeg")),
         "64 MP JPEG drawing (0.8 MB) -> /classify_sketch":
-            lambda: app.queue(sketch, [data_url(inputs.jpeg_64mp, "image/jpeg")]),
-        "8000x8000 drawing as the draw view -> /building_block (my drawing)":
-            lambda: block_with(source="my drawing", drawing=big_view),
-        "8000x8000 drawing as the draw view -> /invariance_curves":
-            lambda: lab_with(big_view),
+            lambda: app.call("classify_sketch", value=data_url(inputs.jpeg_64mp, "image/jpeg")),
+        "8000x8000 PNG drawing -> /building_block (my drawing)":
+            lambda: block(source="my drawing", drawing=big_png),
         "8000x8000 PNG photo (80 KB, at the 64 MP limit) -> /classify_photo":
-            lambda: app.queue(photo, with_api(photo, app.upload(inputs.big_png))),
-        "89 MP JPEG photo -> /classify_photo":
-            lambda: app.queue(photo, with_api(photo, big_photo())),
+            lambda: app.call("classify_photo", path=app.upload(inputs.big_png)),
+        "89 MP JPEG photo -> /classify_photo": lambda: app.call("classify_photo", path=big_photo()),
+        "89 MP JPEG photo -> /prepare_photo": lambda: app.call("prepare_photo", path=big_photo()),
+        "89 MP JPEG picture of a digit -> /prepare_digit":
+            lambda: app.call("prepare_digit", path=big_photo()),
+        "8000x8000 PNG picture of a digit -> /prepare_digit":
+            lambda: app.call("prepare_digit", path=app.upload(inputs.big_png)),
         "20 MB drawing (data URL) -> /classify_sketch":
-            lambda: app.queue(sketch, [data_url(inputs.noise_20mb)]),
+            lambda: app.call("classify_sketch", value=data_url(inputs.noise_20mb)),
         "84 MB request body -> /classify_sketch":
-            lambda: app.queue(sketch, ["data:image/png;base64," + "A" * (84 * 2**20)]),
+            lambda: app.call("classify_sketch", value="data:image/png;base64," + "A" * (84 * 2**20)),
+        f"{UPLOAD_MB} MB file -> /gradio_api/upload": lambda: posted(app.post_file(inputs.upload_60mb)),
         f"{SIDE_DOOR} at once -> /gradio_api/run/classify_sketch":
-            lambda: side_door(app, "classify_sketch", [data_url(inputs.seven)]),
-        "every event by its fn_index -> /gradio_api/run/predict":
+            lambda: side_door(app, "classify_sketch", [seven]),
+        "every endpoint by its fn_index -> /gradio_api/run/predict":
             lambda: skip_queue(app),
         f"oracle: url-only FileData naming a {size:.0f} MB server file -> /classify_photo":
-            lambda: oracle(server_file),
+            lambda: app.call("classify_photo", path=url_only(server_file)),
         "oracle: url-only FileData naming a missing file -> /classify_photo":
-            lambda: oracle("/nonexistent/file.png"),
-        "12 MB photo -> /photo_pictures":
-            lambda: app.queue(photo_pictures, with_api(photo_pictures, photo12(), "top prediction")),
-        "12 MB upload -> /building_block (upload)":
-            lambda: block_with(source="upload", upload=photo12()),
-        "stride NaN -> /building_block": lambda: block_with(stride=float("nan")),
-        "padding NaN -> /building_block": lambda: block_with(padding=float("nan")),
-        "pool size NaN -> /building_block":
-            lambda: block_with(pool="max", pool_size=float("nan")),
-        "erase size NaN -> /invariance_curves": lambda: lab_with(seven_view, **{
-            "Erase a square": float("nan")}),
-        "bias 1e308 -> /building_block": lambda: block_with(bias=1e308),
-        "pooling radio None -> /building_block": lambda: block_with(pool=None),
-        "gallery click with no event data": lambda: app.queue(pick, app.defaults(pick)),
-        "shuffle with seed 1e308": lambda: app.queue(shuffle, [1e308]),
-        "gallery with seed 1e308": lambda: app.queue(
-            gallery_seed, [*app.defaults(gallery_seed)[:-1], 1e308]),
-        "custom kernel cell '<img src=x onerror=alert(1)>' -> /building_block": lambda: block_with(
-            kernel="custom 3x3", custom={"headers": ["1", "2", "3"], "data": [
-                ["<img src=x onerror=alert(1)>", 0, 0], [0, 1, 0], [0, 0, 0]]}),
+            lambda: app.call("classify_photo", path=url_only("/nonexistent/file.png")),
+        "FileData whose path is a server file -> /prepare_photo":
+            lambda: app.call("prepare_photo", path=file_data(str(server_file))),
+        "FileData whose path is a missing file -> /prepare_photo":
+            lambda: app.call("prepare_photo", path=file_data("/nonexistent/file.png")),
+        "12 MB photo -> /photo_pictures": lambda: app.call("photo_pictures", shown=photo12()),
+        "12 MB photo -> /prepare_photo": lambda: app.call("prepare_photo", path=photo12()),
+        "12 MB picture -> /prepare_digit": lambda: app.call("prepare_digit", path=photo12()),
+        "12 MB upload -> /building_block (upload)": lambda: block(source="upload", upload=photo12()),
+        "stride NaN -> /building_block": lambda: block(stride=float("nan")),
+        "padding NaN -> /building_block": lambda: block(padding=float("nan")),
+        "pool size NaN -> /building_block": lambda: block(pool="max", pool_size=float("nan")),
+        "bias 1e308 -> /building_block": lambda: block(bias=1e308),
+        "pooling None -> /building_block": lambda: block(pool=None),
+        "custom kernel cell '<img src=x onerror=alert(1)>' -> /building_block": lambda: block(
+            kernel="custom 3x3", custom=[["<img src=x onerror=alert(1)>", 0, 0], [0, 1, 0], [0, 0, 0]]),
         "client.predict(drawing, api_name='/sketch_pictures')":
-            lambda: client_alone(app, data_url(inputs.seven), "/sketch_pictures"),
+            lambda: client_alone(app, seven, "/sketch_pictures"),
         "client.predict(photo, api_name='/photo_pictures')":
             lambda: client_alone(app, inputs.seven, "/photo_pictures"),
     }
+
+
+def posted(answer: httpx.Response) -> str:
+    """An upload route's answer in one line: its status and what it said."""
+    return f"HTTP {answer.status_code}: {first_line(answer.text)}"
 
 
 def side_door(app: App, name: str, data: list) -> str:
@@ -323,12 +344,15 @@ def side_door(app: App, name: str, data: list) -> str:
 
 
 def skip_queue(app: App) -> str:
-    """Every event of the page, called by its number outside the queue: how many ran."""
-    events = app.config["dependencies"]
+    """Every endpoint, called by its number outside the queue: how many ran."""
+    events = [dep for dep in app.config["dependencies"] if dep.get("api_name")]
     ran = sum(httpx.post(f"{app.url}gradio_api/run/predict", timeout=TIMEOUT, json={
-        "data": app.defaults(dep), "fn_index": dep["id"]}).status_code == 200 for dep in events)
+        "data": app.arguments(dep["api_name"]), "fn_index": dep["id"]}).status_code == 200
+              for dep in events)
     outside = sum(not dep.get("queue", True) for dep in events)
-    return f"{ran} of {len(events)} events ran (HTTP 200); {outside} are marked queue=False"
+    unnamed = len(app.config["dependencies"]) - len(events)
+    return (f"{ran} of {len(events)} endpoints ran (HTTP 200); {outside} are marked queue=False; "
+            f"{unnamed} other events")
 
 
 def client_alone(app: App, value, api_name: str) -> str:

@@ -44,7 +44,6 @@ from .components import uploaded_file
 from .events import Result, guarded, lane
 from .view import check_upload_size, page_tab
 
-TITLE = "Building blocks"
 DRAWING, PHOTO, SAMPLE, UPLOAD = "my drawing", "my photo", "sample", "upload"
 SOURCES = (DRAWING, PHOTO, SAMPLE, UPLOAD)
 EMPTY_SOURCE = {DRAWING: "Draw a digit in the first tab first.",

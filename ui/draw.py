@@ -17,7 +17,6 @@ from .api import SOFTMAX_HINT, Answer, ApiSteps, Endpoint, LayerPictures, decode
 from .events import SOMETHING_WRONG, guarded
 from .view import page_tab, upload_value, view_message
 
-TITLE = "Draw a digit"
 PROMPT = "Draw a digit on the pad."
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit on the pad."
 

@@ -21,7 +21,6 @@ from lenet.inside.prng import Draws
 from .events import Result, guarded
 from .view import page_tab
 
-TITLE = "Test-set gallery"
 RANDOM, MISTAKES = "random", "mistakes only"
 ANY = "any"
 SHOWN = 9             # images per grid: three rows of three fill a phone's screen
@@ -79,11 +78,11 @@ class GalleryTab:
                  f"The % is the softmax probability of the prediction. Click one to analyse it.")
         return Sheet(tiles, words, [int(i) for i in chosen])
 
-    def build(self, start: dict) -> gr.HTML:
-        """The tab in the page; ``start``: its galleries (``lenet.page.tab_starts``). It sends
-        nothing to the server: a click hands the image over in the page (web/shared.js)."""
-        self.view = page_tab("gallery", start)
-        return self.view
+def build(start: dict) -> gr.HTML:
+    """The tab in the page; ``start``: its galleries (``lenet.page.tab_starts``). It sends
+    nothing to the server: a click hands the image over in the page (web/shared.js), and the
+    page reads the gallery files itself, so the app loads none of them."""
+    return page_tab("gallery", start)
 
 
 def seed_of(value) -> int | None:

@@ -8,8 +8,6 @@ import gradio as gr
 
 from .view import page_tab
 
-TITLE = "Inside the models"
-
 
 def build(start: dict) -> gr.HTML:
     """The tab for ``start`` (``lenet.page.tab_starts(...)["inside"]``: every model's

@@ -40,7 +40,6 @@ from .charts import line_chart
 from .events import Result, guarded
 from .view import page_tab, shown_input
 
-TITLE = "Invariance lab"
 DIGIT, PHOTO = "my drawing (LeNet-5)", "my photo (ConvNet)"
 EMPTY = {DIGIT: "Draw a digit in the first tab first.",
          PHOTO: "Upload a photo in the photo tab first."}

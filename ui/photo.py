@@ -17,7 +17,6 @@ from .components import uploaded_file
 from .events import SOMETHING_WRONG, guarded
 from .view import check_upload_size, page_tab, upload_value, view_message
 
-TITLE = "Classify a photo"
 PROMPT = "Upload a photo, take one with the webcam, or paste one."
 
 
