@@ -20,7 +20,7 @@ from PIL import Image
 from lenet.inputs.images import png_bytes
 from lenet.inputs.pad import drawing_digit
 from lenet.inside.inference import Classifier, InputError
-from lenet.page import tab_html
+from lenet.page import VIEWS, tab_html
 
 from .api import DRAWING_MB, MAX_DATA_URL, decode_data_url, megabytes
 
@@ -42,8 +42,8 @@ def page_tab(tab: str, start: dict) -> gr.HTML:
     it loads) is written into the tab's own HTML as data attributes (``lenet.page``), not passed
     as the component's props: Gradio drops a component's extra props when an event updates it
     before its tab was first shown."""
-    return gr.HTML("", html_template=tab_html(tab, start),
-                   css_template=(ASSETS / "view.css").read_text(),
+    css = (ASSETS / "view.css").read_text() if tab in VIEWS else None
+    return gr.HTML("", html_template=tab_html(tab, start), css_template=css,
                    js_on_load=(ASSETS / "tab.onload.js").read_text(), elem_id=f"{tab}-view")
 
 

@@ -4,7 +4,7 @@
 // draw or photo tab (shared.js handOver). After the files have loaded, no control sends a
 // request.
 
-import { el } from "./dom.js";
+import { el, linkStyleSheet } from "./dom.js";
 import { Draws } from "./prng.js";
 import { readHeader, readMeta } from "./safetensors.js";
 import { fileUrl, handOver } from "./shared.js";
@@ -159,8 +159,8 @@ function escaped(text) {
 
 // ---------------------------------------------------------------------------- the tab
 
-export async function mount({ element, start, base }) {
-  await styled(new URL("gallery_tab.css", base).href);
+export async function mount({ element, start }) {
+  await linkStyleSheet("web/gallery_tab.css");
   const files = await Promise.all(start.galleries.map(async (entry) => {
     const response = await fetch(fileUrl(entry.path));
     if (!response.ok) throw new Error(`could not fetch ${entry.path} (HTTP ${response.status})`);
@@ -169,15 +169,6 @@ export async function mount({ element, start, base }) {
   const tab = new GalleryTab(element, files);
   window.cnnPage = { ...window.cnnPage, gallery: tab };   // for tests and benchmarks
   element.dataset.ready = "true";
-}
-
-// The tab's style sheet, once per page; resolves when it applies.
-function styled(href) {
-  if (document.querySelector(`link[href="${href}"]`)) return Promise.resolve();
-  const link = el("link", { rel: "stylesheet", href });
-  const loaded = new Promise((resolve) => { link.onload = link.onerror = resolve; });
-  document.head.append(link);
-  return loaded;
 }
 
 // The controls, the sentence and the sheet; every change redraws from the controls.

@@ -7,6 +7,7 @@
 // charts charts.js's (both held equal to Python's by tests/test_inside_page.py).
 
 import { fileUrl } from "./shared.js";
+import { linkStyleSheet } from "./dom.js";
 import { Network, parseSafetensors } from "./engine.js";
 import { barChart, escapeHtml, lineChart } from "./charts.js";
 import { fixed, signed } from "./format.js";
@@ -19,7 +20,8 @@ let mounted = 0;   // radio groups of two mounts of this tab must not share a na
 export async function mount({element, start}) {
   const status = element.querySelector(".in-status");
   const [words, models] = await Promise.all([
-    loadJson("web/words.json"), Promise.all(start.models.map(loadModel)), loadStyle(element)]);
+    loadJson("web/words.json"), Promise.all(start.models.map(loadModel)),
+    linkStyleSheet("web/inside_tab.css")]);
   const sections = element.querySelector(".in-sections");
   const choices = element.querySelector(".in-models");
   const group = `in-model-${mounted++}`;
@@ -69,17 +71,6 @@ async function loadModel(entry) {
   } catch (error) {
     return {...entry, error: error.message};
   }
-}
-
-/** The tab's own style sheet, in both shells (the Gradio app styles a component with
- * view.css alone). Resolves when it has loaded, or failed: the tab works unstyled too. */
-function loadStyle(element) {
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = fileUrl("web/inside_tab.css");
-  const loaded = new Promise((resolve) => { link.onload = link.onerror = () => resolve(); });
-  element.prepend(link);
-  return loaded;
 }
 
 // ------------------------------------------------------------------------------ one model

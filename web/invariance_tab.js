@@ -11,7 +11,7 @@
 // between the page's other work, and dropped when a slider moves again.
 
 import { lineChart } from "./charts.js";
-import { el } from "./dom.js";
+import { el, linkStyleSheet } from "./dom.js";
 import { loadNetwork } from "./engine.js";
 import { percent } from "./format.js";
 import { fillWords } from "./live.js";
@@ -32,21 +32,12 @@ const TOP = 3;          // classes in the answer's list; the curves show every c
 const SLICE_MS = 12;    // the longest the curves hold the page at a time (a frame is ~16 ms)
 
 export async function mount({element, start, base}) {
-  await styled(new URL("invariance_tab.css", base).href);
+  await linkStyleSheet("web/invariance_tab.css");
   const nets = await Promise.all(start.models.map(async (m) => ({...m, net: await loadNetwork(fileUrl(m.path))})));
   await fillWords(element.querySelector(".lab-words-list"), base, ["logits", "softmax", "occlusion", "pooling"]);
   const lab = new Lab(element, {digit: nets.find((m) => m.digits).net, photo: nets.find((m) => !m.digits).net});
   window.cnnPage = {...window.cnnPage, lab};   // for tests and benchmarks
   element.dataset.ready = "true";
-}
-
-// The tab's style sheet, once per page; resolves when it applies.
-function styled(href) {
-  if (document.querySelector(`link[href="${href}"]`)) return Promise.resolve();
-  const link = el("link", {rel: "stylesheet", href});
-  const loaded = new Promise((resolve) => { link.onload = link.onerror = resolve; });
-  document.head.append(link);
-  return loaded;
 }
 
 /** The sliders' values -> transform()'s settings for ``source`` (as InvarianceTab._settings):

@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 
 from lenet.net.files import GALLERY_SUFFIX, gallery_path
-from lenet.page.tabs import ROOT, TABS, WEB, tab_html, tab_starts
+from lenet.page.tabs import ROOT, TABS, VIEWS, WEB, tab_html, tab_starts
 
 CHECKPOINTS = ROOT / "checkpoints"
 TEMPLATE = WEB / "site.html"
@@ -100,7 +100,7 @@ def panels(tabs: list[str], starts: dict[str, dict]) -> str:
 def index_html(tabs: list[str], starts: dict[str, dict]) -> str:
     """``web/site.html`` with its places filled: the styles the Gradio app gives its components,
     the Large text toggle, the tab bar and one panel per tab."""
-    views = ", ".join(f"#{tab}-view" for tab in tabs)
+    views = ", ".join(f"#{tab}-view" for tab in tabs if tab in VIEWS)
     places = {
         "<!-- styles -->": "<style>\n" + "\n".join([
             scoped((WEB / "view.css").read_text(), f":is({views})"),

@@ -18,6 +18,9 @@ WEB = ROOT / "web"
 # Every tab by its id (the Gradio tab's id and the static site's data-tab-id), in page order.
 TABS = {"draw": "Draw a digit", "photo": "Classify a photo", "gallery": "Test-set gallery",
         "blocks": "Building blocks", "invariance": "Invariance lab", "inside": "Inside the models"}
+# The live views, whose parts web/view.css styles; the other tabs link their own style sheet
+# (web/<tab>_tab.css), so the app's page does not carry view.css six times over.
+VIEWS = ("draw", "photo")
 
 
 def tab_html(tab: str, start: dict) -> str:
