@@ -17,7 +17,9 @@ import numpy as np
 from PIL import Image
 
 # app.py's queue and its lanes (ui/events.py QUICK, SLOW): the label step and the pictures
-# step each run two at a time, in lanes of their own.
+# step each run two at a time, in lanes of their own. (app.py's endpoints are gr.api ones,
+# which take only the lane; show_progress and trigger_mode matter to a page, not to
+# gradio_client, so they change nothing here.)
 QUEUE_SIZE = 64
 QUICK = dict(show_progress="hidden", trigger_mode="always_last",
              concurrency_id="label", concurrency_limit=2)

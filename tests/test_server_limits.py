@@ -1,9 +1,16 @@
 """Issue 21: the server refuses what it cannot afford. Each probe of the issue, as small as it
-can be made: a picture whose header declares more pixels than the path takes (refused before
-a pixel is decoded), a drawing's data URL and a request's body over their bounds, the memo's
-keys, the side door past the queue, the file-existence oracle, the 10 MB limit on every upload,
-and settings no one can use (NaN, 1e308, None): each answered with one line, none logged as a
-bug. benchmarks/probes.py sends the same probes to a running app and times them."""
+can be made, against what the server still takes since issue 22 moved every tab into the page
+(the API-only endpoints, the upload route, request bodies): a picture whose header declares
+more pixels than the path takes (refused before a pixel is decoded), a drawing's data URL and
+a request's body over their bounds, the memo's keys, the side door past the queue, the
+file-existence oracle, the 10 MB limit on every endpoint that takes an upload, and settings no
+one can use (NaN, 1e308, None): each answered with one line, none logged as a bug.
+benchmarks/probes.py sends the same probes to a running app and times them.
+
+The gallery's events are gone (the page draws its sheets: the Python handler's answers to bad
+seeds are in tests/test_ui_gallery.py). The invariance lab has no endpoint any more either,
+but its Python handlers remain the page's reference, so their answers to unusable settings are
+still held here."""
 import base64
 import io
 import json
@@ -11,6 +18,7 @@ import logging
 import math
 import struct
 import sys
+import warnings
 from pathlib import Path
 
 import gradio as gr
@@ -25,9 +33,8 @@ from lenet.inputs.images import InputError, open_image
 from lenet.inputs.pad import drawing_digit
 from lenet.inside.memo import SingleFlight
 from ui.api import decode_data_url
-from ui.blocks import DEFAULTS
+from ui.blocks import DEFAULTS, PHOTO, UPLOAD
 from ui.components import RawImage
-from ui.gallery import GalleryTab
 from ui.invariance import DIGIT
 from ui.view import shown_input
 
@@ -83,7 +90,8 @@ def test_a_drawings_data_url_is_bounded_before_it_is_decoded(monkeypatch):
     over = "data:image/png;base64," + "A" * (4 * math.ceil(1.05 * 2**20 / 3))   # 1.05 MB
     monkeypatch.setattr(ui.api.base64, "b64decode", lambda *a, **k: pytest.fail("decoded"))
     with pytest.raises(InputError, match=r"the drawing is 1.1 MB; the limit is 1 MB: draw on"):
-        decode_data_url(over)
+        decode_data_url(over)   # /classify_sketch, /sketch_pictures, /building_block
+    # The draw view's value, which the invariance lab's Python handler reads (no endpoint).
     with pytest.raises(InputError, match=r"the drawing is 1.2 MB; the limit is 1 MB: press Clear"):
         shown_input(json.dumps({"kind": "drawing", "drawing": over + "A" * 2**17}))
     monkeypatch.undo()
@@ -134,15 +142,46 @@ def test_a_url_only_photo_answers_as_no_photo(built):
     assert classify(None)[0].startswith("Upload a photo")
 
 
-def test_the_10_mb_limit_holds_on_photo_pictures_and_the_building_block(built, tmp_path):
-    big = padded_png(tmp_path / "big.png", 11)
-    with pytest.raises(InputError, match="the photo is 11 MB; the limit is 10 MB"):
-        built.photo._pictures(big, None)
-    with pytest.warns(UserWarning):
-        shown = built.blocks.run(**{**DEFAULTS, "source": "upload", "upload": big})
-    assert shown.status == "⚠️ the picture is 11 MB; the limit is 10 MB: choose a smaller one"
-    small = padded_png(tmp_path / "small.png", 0)
-    assert built.photo._pictures(small, None).grad_cam is not None   # under it, pictures
+def refused_or_answered(call) -> str:
+    """An endpoint's one line: its status or message, or the error it raises for the caller
+    (the toasts are not what is tested here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            out = call()
+        except gr.Error as exc:
+            return exc.message
+    first = out[0] if isinstance(out, tuple) else out
+    if not isinstance(first, str):   # /photo_pictures: its pictures
+        return f"{sum(p is not None for p in out)} pictures"
+    return json.loads(first)["text"] if first.startswith("{") and '"message"' in first else first
+
+
+def test_the_10_mb_limit_holds_on_every_endpoint_that_takes_an_upload(built, tmp_path, monkeypatch):
+    """Each endpoint with a file parameter, called as the queue calls it with a file Gradio
+    received: over 10 MB is one line naming the limit; the same picture under it is read."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))   # Gradio's upload folder, here
+    folder = Path(get_upload_folder()) / "0123abcd"
+    folder.mkdir(parents=True)
+    meta = {"_type": "gradio.FileData"}
+    big = {"path": padded_png(folder / "big.png", 11), "meta": meta}
+    small = {"path": padded_png(folder / "small.png", 0), "meta": meta}
+
+    def block(**given):
+        return lambda: api_endpoint(built, "building_block")(*{**DEFAULTS, **given}.values())
+
+    calls = {"classify_photo": lambda f: lambda: api_endpoint(built, "classify_photo")(f),
+             "photo_pictures": lambda f: lambda: api_endpoint(built, "photo_pictures")(f),
+             "prepare_photo": lambda f: lambda: api_endpoint(built, "prepare_photo")(f),
+             "prepare_digit": lambda f: lambda: api_endpoint(built, "prepare_digit")(f),
+             "building_block, upload": lambda f: block(source=UPLOAD, upload=f),
+             "building_block, photo": lambda f: block(source=PHOTO, photo=f)}
+    for name, call in calls.items():
+        refused, read = refused_or_answered(call(big)), refused_or_answered(call(small))
+        assert refused.endswith(("photo is 11 MB; the limit is 10 MB: choose a smaller one",
+                                 "picture is 11 MB; the limit is 10 MB: choose a smaller one")), name
+        assert "\n" not in refused and "limit" not in read and read != refused, (name, read)
+        assert not read.startswith("0 pictures"), name
 
 
 # ---------------------------------------------------------------------------- settings
@@ -166,6 +205,7 @@ BAD_SETTINGS = {
     "pool None": (lambda b: b.blocks.run(**{**DEFAULTS, "pool": None}), "pooling"),
     "source None": (lambda b: b.blocks.run(**{**DEFAULTS, "source": None}), "picture"),
     "maps None": (lambda b: b.blocks.run(**{**DEFAULTS, "maps_as": None}), "show the maps"),
+    # The invariance lab's Python handlers (the page's reference; no endpoint reaches them).
     "erase NaN": (lambda b: b.lab.curves(loaded(b), erase_size=math.nan), "erased square"),
     "erase row NaN": (lambda b: b.lab.step(loaded(b), erase_size=4, erase_y=math.nan),
                       "centre row"),
@@ -183,16 +223,6 @@ def test_settings_no_one_can_use_get_one_line_reasons(probe, built, caplog):
         status = send(built).status
     assert status.startswith("⚠️ ") and setting in status and "\n" not in status
     assert "went wrong" not in status
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-
-
-def test_the_gallery_answers_a_seed_out_of_range(built, caplog):
-    """The gallery's Python handler (the page draws its sheets itself: tests/test_gallery_page.py)."""
-    gallery: GalleryTab = built.gallery
-    model = next(iter(gallery.galleries))
-    for seed in (math.nan, 1e308, -1, 2**32):
-        assert "the seed must be a whole number" in gallery.show(model, "random", "any", "any",
-                                                                 seed).words
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 

@@ -1,10 +1,10 @@
-"""How the tabs' events run: the queue lanes, the guard that turns errors into one-line
-messages, and results by name.
+"""How the Python handlers run: the queue lanes of the API's endpoints, the guard that turns
+errors into one-line messages, and results by name.
 
-A handler returns a small dataclass (a ``Result``), one field per thing it updates; the tab
-keeps the components that show those things in a ``Shows``, keyed by the same names, and
-Gradio receives {component: value}. Tests read results by name, and adding a field never
-shifts another. Inputs go by name too, through Gradio's ``inputs_kwargs``.
+Every tab computes in the page, so no component of it starts an event any more: the handlers
+serve the API (``gr.api``, ui/api.py) and are the reference the page's tests compare with. A
+handler returns a small dataclass (a ``Result``), one field per thing it answers; tests read
+results by name, and adding a field never shifts another.
 """
 from __future__ import annotations
 
@@ -23,18 +23,13 @@ SOMETHING_WRONG = "Something went wrong with this input; please try another one.
 
 
 def lane(name: str) -> dict:
-    """Event settings for a queue lane: at most two of its handlers at once (the Space has 2
-    vCPUs), only the latest of a burst of triggers, no progress overlay."""
-    return dict(show_progress="hidden", trigger_mode="always_last", concurrency_id=name,
-                concurrency_limit=2)
+    """A queue lane's settings, as ``gr.api`` takes them: at most two of its calls at once
+    (the Space has 2 vCPUs)."""
+    return dict(concurrency_id=name, concurrency_limit=2)
 
 
 # The quick label has its own lane so that it never waits behind the slower pictures.
 QUICK, SLOW = lane("label"), lane("pictures")
-# Instant page updates (showing a control, emptying a box) go through the queue too, on a
-# lane of their own: an event outside the queue can be called outside it, as often as anyone
-# likes (/gradio_api/run/predict with its fn_index).
-INSTANT = lane("instant")
 
 
 @dataclass
@@ -53,7 +48,7 @@ class Result:
 
 def guarded(failed: Callable[[str | None], Any], warn: bool):
     """Turn a user's bad input into a one-line message (and a toast when ``warn``), and a bug
-    into a log entry and a polite toast; the page never shows a traceback. ``failed(message)``
+    into a log entry and a polite toast; no caller sees a traceback. ``failed(message)``
     is the result then (``Result.failed`` of the handler's result type); ``message`` is None
     without ``warn``."""
     def decorate(handler):
@@ -72,40 +67,3 @@ def guarded(failed: Callable[[str | None], Any], warn: bool):
                 return failed(f"⚠️ {SOMETHING_WRONG}" if warn else None)
         return wrapper
     return decorate
-
-
-class Shows(dict):
-    """The components that show a ``Result``, by its field names. A field holding a dict (one
-    value per layer) fills the components named "field.key"; None empties them all.
-
-        shows = Shows(status=markdown, seen=image)
-        button.click(shows.updates_of(handler), inputs_kwargs=..., outputs=shows.components)
-    """
-
-    @property
-    def components(self) -> list:
-        return list(self.values())
-
-    def updates(self, result: Result) -> dict:
-        """``result`` as Gradio's {component: value}."""
-        out = {}
-        for f in fields(result):
-            value = getattr(result, f.name)
-            if f.name in self:
-                out[self[f.name]] = value
-                continue
-            prefix = f"{f.name}."
-            parts = {name[len(prefix):]: c for name, c in self.items() if name.startswith(prefix)}
-            if not parts:
-                raise KeyError(f"no component shows {type(result).__name__}.{f.name}")
-            for key, component in parts.items():
-                out[component] = None if value is None else value[key]
-        return out
-
-    def updates_of(self, handler: Callable[..., Result]) -> Callable[..., dict]:
-        """``handler`` returning {component: value}, with its own signature (the API's
-        parameter names)."""
-        @functools.wraps(handler)
-        def run(*args, **kwargs):
-            return self.updates(handler(*args, **kwargs))
-        return run
