@@ -29,6 +29,7 @@ from ui import gallery, inside
 from ui.blocks import DEFAULTS as BLOCK_DEFAULTS
 from ui.blocks import BlocksTab
 from ui.draw import DrawTab
+from ui.file_cache import FileCache
 from ui.invariance import InvarianceTab
 from ui.limits import BoundedBodies
 from ui.photo import PhotoTab
@@ -133,10 +134,12 @@ def build(models: dict[str, Classifier] | None = None) -> Page:
 
 def launch_options() -> dict:
     """``demo.launch``'s settings besides where it listens: the largest upload, the bound on
-    every other request's body (``ui.limits``) and the page's style sheet."""
+    every other request's body (``ui.limits``), the page's files answered from memory
+    (``ui.file_cache``) and the page's style sheet."""
     bounded = Middleware(BoundedBodies, limit=MAX_BODY_MB * 2**20,
                          upload_limit=(MAX_FILE_MB + 1) * 2**20)   # + the form's own bytes
-    return dict(max_file_size=MAX_FILE_SIZE, css=CSS, app_kwargs={"middleware": [bounded]})
+    return dict(max_file_size=MAX_FILE_SIZE, css=CSS,
+                app_kwargs={"middleware": [Middleware(FileCache), bounded]})
 
 
 def warm_up(url: str) -> None:

@@ -194,7 +194,7 @@ def test_every_control_of_the_view_shows_a_focus_ring(view):
 
 def test_the_keyboard_reaches_every_layers_units_and_their_traces(view, lenet5):
     # One tab stop per layer, in the order the data flows, between the pad's tools and the outputs.
-    view.locator("#draw-view .nv-own-file").focus()   # the last of the pad's tools
+    view.locator("#draw-view .nv-upload-file").focus()   # the last of the pad's tools: its upload box
     stops = []
     for _ in range(7):
         view.keyboard.press("Tab")

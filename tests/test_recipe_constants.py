@@ -92,9 +92,3 @@ def test_a_constant_the_page_lacks_or_python_dropped_is_caught():
     del page["pad"]["thin_to"]
     page["MNIST_CENTRE"] = 14.0
     assert behind("digit_recipe.json", page) == ["MNIST_CENTRE", "pad.thin_to"]
-
-
-def test_the_upload_limit_is_the_apps():
-    """The page refuses what the app's upload boxes refuse (ui/view.py keeps its own number)."""
-    from ui.view import UPLOAD_LIMIT_MB
-    assert page_constants("upload_recipe.json")["UPLOAD_LIMIT_MB"] == UPLOAD_LIMIT_MB

@@ -19,14 +19,14 @@ from PIL import Image
 
 from lenet.inputs.images import png_bytes
 from lenet.inputs.pad import drawing_digit
+from lenet.inputs.preprocess import UPLOAD_LIMIT_MB
 from lenet.inside.inference import Classifier, InputError
 from lenet.page import VIEWS, tab_html
 
 from .api import DRAWING_MB, MAX_DATA_URL, decode_data_url, megabytes
 
-# Uploads above this are answered with the limit in words. Gradio itself refuses files above
-# app.py's MAX_FILE_SIZE, larger, with no reason it can show.
-UPLOAD_LIMIT_MB = 10
+# Uploads above UPLOAD_LIMIT_MB (the page's limit too) are answered with the limit in words.
+# Gradio itself refuses files above app.py's MAX_FILE_SIZE, larger, with no reason it can show.
 # The draw view's value at most: a drawing's data URL (``ui.api.MAX_DATA_URL``) and the JSON
 # around it; an upload's 28x28 pixels as text take about 8 KB.
 MAX_VIEW_VALUE = MAX_DATA_URL + 2**16

@@ -17,8 +17,8 @@ import { Pad } from "./pad.js";
 import { padDigit, padInk } from "./pad_recipe.js";
 import { PadSteps } from "./pad_steps.js";
 import { publish, receiveHandOvers } from "./shared.js";
-import { UploadBox, uploadFailure } from "./upload_box.js";
-import { digitPixels, readPicture } from "./upload_recipes.js";
+import { UploadBox, preparedUpload } from "./upload_box.js";
+import { digitPixels } from "./upload_recipes.js";
 
 // Ink whose box is smaller than this on both sides (pad pixels of 280; the pen is 18 wide) is
 // a dot or a speck: too little for LeNet-5 to read, though it would still name a digit.
@@ -177,16 +177,12 @@ class DrawTab {
 
   async read(file) {
     const ticket = (this.changes += 1);
-    let state;
-    try {
-      const { image } = await readPicture(file);
+    const state = await preparedUpload(file, (image) => {
       const pixels = digitPixels(image);
-      if (!pixels) image.close();
-      state = pixels ? { kind: "upload", pixels, caption: "your upload", picture: image }
-        : { kind: "message", pixels: null, caption: NO_DIGIT, picture: null };
-    } catch (error) {
-      state = { kind: "message", pixels: null, caption: uploadFailure(error), picture: null };
-    }
+      if (pixels) return { kind: "upload", pixels, caption: "your upload", picture: image };
+      image.close();
+      return { kind: "message", pixels: null, caption: NO_DIGIT, picture: null };
+    });
     if (ticket !== this.changes) return;   // the pen, Clear or a hand-over came after it
     this.show(state, state.pixels ? shownWords(state.caption) : null);
   }

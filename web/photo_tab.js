@@ -12,8 +12,8 @@ import { signed } from "./format.js";
 import { NetworkView } from "./netview.js";
 import { withOwnModel } from "./own_model.js";
 import { publish, receiveHandOvers } from "./shared.js";
-import { UploadBox, uploadFailure } from "./upload_box.js";
-import { photoPixels, readPicture } from "./upload_recipes.js";
+import { UploadBox, preparedUpload } from "./upload_box.js";
+import { photoPixels } from "./upload_recipes.js";
 
 const PROMPT = "Upload a photo, take one with the webcam, or paste one.";
 const BLANK = "That picture is blank.";
@@ -98,16 +98,12 @@ class PhotoTab {
 
   async read(file) {
     const ticket = (this.changes += 1);
-    let state;
-    try {
-      const { image } = await readPicture(file);
+    const state = await preparedUpload(file, (image) => {
       const pixels = photoPixels(image);
       const picture = pixels ? atMost(image, PICTURE_SIDE) : null;
       if (picture !== image) image.close();   // a large photo's pixels, freed now rather than later
-      state = pixels ? { kind: "upload", pixels, caption: "your photo", picture } : { kind: "message", caption: BLANK };
-    } catch (error) {
-      state = { kind: "message", caption: uploadFailure(error) };
-    }
+      return pixels ? { kind: "upload", pixels, caption: "your photo", picture } : { kind: "message", caption: BLANK };
+    });
     if (ticket === this.changes) this.show(state);   // else a hand-over or removal came after it
   }
 

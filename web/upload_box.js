@@ -13,7 +13,7 @@
 //     button.nv-upload-remove   empties the box (the tab shows nothing)
 //     .nv-upload-note           one line: why the webcam cannot be used
 
-import { UploadError } from "./upload_recipes.js";
+import { UploadError, readPicture } from "./upload_recipes.js";
 
 export const SOMETHING_WRONG = "Something went wrong with this input; please try another one.";
 const WARNING = "⚠️";
@@ -28,6 +28,16 @@ export function uploadFailure(error) {
   }
   const line = String(error.message).split("\n")[0];
   return line.startsWith(WARNING) ? line : `${WARNING} ${line}`;
+}
+
+/** A picture chosen, dropped, pasted or taken, read in this page and made into what a tab shows
+ * by ``prepare(image)``; what cannot be read is one line ({kind: "message", caption}). */
+export async function preparedUpload(file, prepare) {
+  try {
+    return prepare((await readPicture(file)).image);
+  } catch (error) {
+    return { kind: "message", pixels: null, caption: uploadFailure(error), picture: null };
+  }
 }
 
 export class UploadBox {

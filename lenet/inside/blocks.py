@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from lenet.inputs.preprocess import opaque_rgb, open_image
+from lenet.inputs.resample import area_weights
 from lenet.inside.prng import Draws
 from lenet.net.layers import output_size
 
@@ -244,22 +245,17 @@ def fitted_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return (max(1, math.floor(width * factor + 0.5)), max(1, math.floor(height * factor + 0.5)))
 
 
-def area_weights(n_in: int, n_out: int) -> list[list[tuple[int, float]]]:
+def area_taps(n_in: int, n_out: int) -> list[list[tuple[int, float]]]:
     """For each of ``n_out`` output pixels, (input pixel, weight) for the input pixels its
-    span [i·s, (i+1)·s) covers, s = n_in / n_out: the share of the span each covers."""
-    step = n_in / n_out
-    weights = []
-    for i in range(n_out):
-        low, high = i * step, min((i + 1) * step, n_in)
-        weights.append([(j, (min(high, j + 1) - max(low, j)) / step)
-                        for j in range(math.floor(low), min(math.ceil(high), n_in))])
-    return weights
+    span covers: the non-zero entries of ``resample.area_weights``' rows, in input order."""
+    weights = area_weights(n_in, n_out)
+    return [[(int(j), float(row[j])) for j in np.flatnonzero(row > 0)] for row in weights]
 
 
 def area_resize(values: np.ndarray, n_out: int, axis: int) -> np.ndarray:
     """``values`` (float64) shrunk to ``n_out`` along ``axis``, each output the area-weighted
     mean of the inputs it covers, summed tap by tap in input order (as the page sums)."""
-    weights = area_weights(values.shape[axis], n_out)
+    weights = area_taps(values.shape[axis], n_out)
     taps = max(len(w) for w in weights)
     shape = [1] * values.ndim
     shape[axis] = n_out

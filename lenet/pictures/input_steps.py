@@ -112,7 +112,7 @@ def pad_strip(source, height: int = 96) -> Image.Image:
 def recipe_strip(source, digit: bool, size: int, height: int = 96) -> Image.Image:
     """How ``source`` (anything ``preprocess.open_image`` takes) becomes a model input: the
     digit recipe (``digit``) or the photo recipe to ``size`` pixels, as one strip."""
-    image = open_image(source, target=4 * size)
+    image = open_image(source)   # decoded in full, as the page and Classifier.prepare do
     return steps_strip(digit_steps(image) if digit else photo_steps(image, size), height)
 
 
