@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import brotli
 import pytest
@@ -42,7 +43,9 @@ def get(cache, path="/gradio_api/file=web/x.js", method="GET", headers=(), query
 
     scope = {"type": "http", "method": method, "path": path, "query_string": query,
              "headers": [(b"accept-encoding", b"gzip, br"), *headers]}
-    asyncio.run(cache(scope, receive, send))
+    # In a thread of its own: a browser test before this one may have left its loop running here.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, cache(scope, receive, send)).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], dict(start["headers"]), body
