@@ -41,6 +41,9 @@ MAX_FILE_SIZE = f"{MAX_FILE_MB}mb"
 # An event's JSON at most (ui.limits): a drawing's data URL (1 MB decoded, ui.api) and the rest.
 MAX_BODY_MB = 2
 QUEUE_SIZE = 64             # waiting requests beyond this are turned away ("queue full")
+# Seconds an idle connection stays open (uvicorn's own is 5): a lecture hall's browsers, each
+# waiting on its other requests, would find their connections closed under them.
+KEEP_ALIVE_S = 75
 TORCH_THREADS = 1           # one small image per request: threads cost more than they save
 log = logging.getLogger("app")
 ROOT = Path(__file__).resolve().parent
@@ -172,6 +175,7 @@ def main() -> None:
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
                 prevent_thread_lock=True, **launch_options())
+    demo.server.config.timeout_keep_alive = KEEP_ALIVE_S   # read by each new connection
     warm_up(demo.local_url)
     demo.block_thread()
 
