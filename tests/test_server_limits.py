@@ -34,7 +34,6 @@ from lenet.inputs.pad import drawing_digit
 from lenet.inside.memo import SingleFlight
 from ui.api import decode_data_url
 from ui.blocks import DEFAULTS, PHOTO, UPLOAD
-from ui.components import RawImage
 from ui.invariance import DIGIT
 from ui.view import shown_input
 
@@ -114,18 +113,15 @@ def test_only_a_path_gradio_validated_is_opened(tmp_path, monkeypatch):
     """A FileData with no path and a data URL naming a server file is no file at all (as
     when none is sent); so is any path outside Gradio's upload folder."""
     named = "data:text/plain;base64," + base64.b64encode(str(SERVER_FILE).encode()).decode()
-    image = gr.Image.data_model
-    assert RawImage().preprocess(image(path=None, url=named)) is None
-    assert RawImage().preprocess(image(path=str(SERVER_FILE))) is None
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))   # Gradio's upload folder, here
     inside = Path(get_upload_folder()) / "0123abcd" / "seven.png"
     inside.parent.mkdir()
     inside.write_bytes(seven_png())
-    assert RawImage().preprocess(image(path=str(inside))) == str(inside)
-    from ui.components import uploaded_file  # the API's photos (FileData as dicts)
+    from ui.components import uploaded_file  # the API's files (FileData as dicts)
     meta = {"_type": "gradio.FileData"}
     assert uploaded_file({"path": str(inside), "meta": meta}) == str(inside)
     assert uploaded_file({"path": None, "url": named, "meta": meta}) is None
+    assert uploaded_file({"path": str(SERVER_FILE), "meta": meta}) is None
     assert uploaded_file({"path": str(inside)}) is None   # Gradio checks only those with meta
 
 

@@ -1,6 +1,5 @@
-"""The Gradio components the tabs share that Gradio does not have as they need them: an
-upload that reaches the engine unopened (and only if Gradio checked it), and an output
-picture written atomically."""
+"""What the API's endpoints share that Gradio does not have as they need it: an uploaded file
+taken only if Gradio checked it, and an output picture written atomically."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,16 +27,6 @@ def uploaded_file(value) -> str | None:
     """An API parameter's ``FileData`` (a dict, as ``gr.api`` receives it) -> the path of
     the upload it names (``uploaded_path``), or None."""
     return uploaded_path(value.get("path")) if is_file_obj_with_meta(value) else None
-
-
-class RawImage(gr.Image):
-    """gr.Image that hands the uploaded file's path to the engine unopened, so that PDFs,
-    truncated files and decompression bombs get the engine's one-line messages. Only a path
-    Gradio validated is taken (``uploaded_path``)."""
-    is_template = True  # rendered by the frontend's ordinary Image component
-
-    def preprocess(self, payload):
-        return None if payload is None else uploaded_path(payload.path)
 
 
 class Picture(gr.Image):
