@@ -16,6 +16,7 @@ SIZES = {"laptop": {"width": 1366, "height": 768}, "small laptop": {"width": 128
 # The whole network on the first screen at these sizes (the draw and photo views).
 FIRST_SCREEN = {"laptop", "small laptop", "projector"}
 DRAW_READY = "#draw-view [data-ready=true], #draw-view[data-ready=true]"
+PHOTO_READY = "#photo-view [data-ready=true], #photo-view[data-ready=true]"
 PHOTO_SHOWN = "() => window.cnnPage?.photo?.state.pixels != null"
 
 # Text nodes of the open tab (and of the page's title) in a font smaller than ``least`` px.
@@ -113,6 +114,8 @@ def open_page(chromium, app_url, size, photo, large=False):
     if large:
         page.locator("#large-text input").check()
     page.get_by_role("tab", name="Classify a photo").click()
+    # The photo tab loads its network when first opened (1 MB): slow on a loaded machine.
+    page.locator(PHOTO_READY).first.wait_for(state="attached", timeout=60000)
     page.locator("#photo-input input[type=file]").set_input_files(str(photo))
     page.wait_for_function(PHOTO_SHOWN, timeout=30000)
     page.get_by_role("tab", name="Draw a digit").click()
