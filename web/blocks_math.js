@@ -5,10 +5,11 @@
 // visitor can cause are BlockError, one line, in Python's words. No page, no drawing here.
 //
 // Tensors are {shape, data: Float32Array}: an image [C, H, W], a kernel [O, I, kh, kw].
-// Sums run in doubles and are stored as float32.
+// Sums run in doubles and are stored as float32 (the engine's convolution: layer_kinds.js).
 
 import { Draws } from "./prng.js";
 import { product } from "./arrays.js";
+import { convolve as convolveStage } from "./layer_kinds.js";
 
 export class BlockError extends Error {}
 
@@ -150,27 +151,13 @@ export function runBlock(image, kernel, {bias = 0, stride = 1, padding = 0, relu
   return {kernel: weight, conv, activated, pooled, shapes, formulas};
 }
 
-/** F.conv2d with zero padding, one bias for every channel; [OH, OW] already worked out. */
+/** F.conv2d with zero padding, one bias for every channel; [OH, OW] already worked out. The
+ * engine's own convolution (layer_kinds.js), given this block as a conv stage. */
 function convolve(image, weight, bias, stride, padding, [oh, ow]) {
-  const [c, h, w] = image.shape, [o, , kh, kw] = weight.shape, x = image.data;
-  const out = tensor([o, oh, ow]), sum = new Float64Array(oh * ow);
-  for (let f = 0; f < o; f++) {
-    sum.fill(0);
-    for (let ch = 0; ch < c; ch++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
-      const tap = weight.data[((f * c + ch) * kh + ky) * kw + kx];
-      // the output columns whose input column lies inside the image (the rest read zeros)
-      const x0 = Math.max(0, Math.ceil((padding - kx) / stride));
-      const x1 = Math.min(ow, Math.floor((w - 1 + padding - kx) / stride) + 1);
-      for (let y = 0; y < oh; y++) {
-        const iy = y * stride - padding + ky;
-        if (iy < 0 || iy >= h) continue;
-        const row = (ch * h + iy) * w - padding + kx, at = y * ow;
-        for (let col = x0; col < x1; col++) sum[at + col] += tap * x[row + col * stride];
-      }
-    }
-    for (let p = 0; p < oh * ow; p++) out.data[f * oh * ow + p] = sum[p] + bias;
-  }
-  return out;
+  const [o, , kh, kw] = weight.shape, outShape = [o, oh, ow];
+  return tensor(outShape, convolveStage(image.data, {inShape: image.shape, outShape, kernel: [kh, kw],
+    stride: [stride, stride], padding: [padding, padding], weight: weight.data,
+    bias: new Float32Array(o).fill(bias)}));
 }
 
 /** Max or average pooling, window k, stride s, no padding, the last partial window dropped. */

@@ -7,20 +7,54 @@ import { elementwise, product } from "./arrays.js";
 // ---------------------------------------------------------------------------- forward, per kind
 // Each takes a layer's input and its stage (shapes, weights) and returns a new output.
 
-/** A conv as one matrix product: each output channel's weights, one per kernel tap
- * (c, ky, kx), times the input patches gathered through the stage's taps. */
-function convForward(x, s) {
-  const {taps, weight, bias} = s, [O, OH, OW] = s.outShape, P = OH * OW, K = taps.length / P;
-  const patches = new Float32Array(taps.length);
-  for (let j = 0; j < taps.length; j++) patches[j] = taps[j] < 0 ? 0 : x[taps[j]];
-  const out = new Float32Array(O * P), acc = new Float64Array(P);
-  for (let o = 0; o < O; o++) {
-    acc.fill(bias[o]);
-    for (let k = 0; k < K; k++) {   // one weight over all positions: long, simple inner loops
-      const w = weight[o * K + k];
-      for (let p = 0, row = k * P; p < P; p++) acc[p] += w * patches[row + p];
+// One output row's input patches, position-major; one buffer, grown as needed (one conv runs
+// at a time), so that a conv allocates only its output, however large its image.
+let patches = new Float32Array(0);
+
+/** F.conv2d with zero padding, as one matrix product a row of outputs at a time: each output
+ * is the dot product of its channel's weights, one per kernel tap (c, ky, kx), with the input
+ * patch at its position. Both run along memory; the sums stay in registers (doubles), four
+ * channels at a time, so that each patch value read serves four of them. `s`: a conv stage
+ * (shapes [C, H, W] -> [O, OH, OW], kernel, stride, padding, weight [O, C, kh, kw], bias [O]). */
+export function convolve(x, s) {
+  const [C, H, W] = s.inShape, [O, OH, OW] = s.outShape, [kh, kw] = s.kernel, [sh, sw] = s.stride;
+  const [ph, pw] = s.padding, {weight, bias} = s, K = C * kh * kw, P = OH * OW;
+  if (patches.length < K * OW) patches = new Float32Array(K * OW);
+  const patch = patches, out = new Float32Array(O * P);   // a local: read once, not every step
+  for (let y = 0; y < OH; y++) {
+    for (let c = 0, k = 0; c < C; c++) for (let ky = 0; ky < kh; ky++) {
+      const iy = y * sh - ph + ky, rowInside = iy >= 0 && iy < H, row = (c * H + iy) * W;
+      for (let kx = 0; kx < kw; kx++, k++) {
+        for (let q = 0, ix = kx - pw; q < OW; q++, ix += sw) {
+          patch[q * K + k] = rowInside && ix >= 0 && ix < W ? x[row + ix] : 0;
+        }
+      }
     }
-    out.set(acc, o * P);
+    let o = 0;
+    for (; o + 4 <= O; o += 4) {
+      const w0 = o * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+      for (let q = 0, at = o * P + y * OW; q < OW; q++, at++) {
+        let s0 = bias[o], s1 = bias[o + 1], s2 = bias[o + 2], s3 = bias[o + 3];
+        for (let k = 0, from = q * K; k < K; k++) {
+          const v = patch[from + k];
+          s0 += weight[w0 + k] * v;
+          s1 += weight[w1 + k] * v;
+          s2 += weight[w2 + k] * v;
+          s3 += weight[w3 + k] * v;
+        }
+        out[at] = s0;
+        out[at + P] = s1;
+        out[at + 2 * P] = s2;
+        out[at + 3 * P] = s3;
+      }
+    }
+    for (; o < O; o++) {   // the channels left over when O is not a multiple of four
+      for (let q = 0; q < OW; q++) {
+        let sum = bias[o];
+        for (let k = 0; k < K; k++) sum += weight[o * K + k] * patch[q * K + k];
+        out[o * P + y * OW + q] = sum;
+      }
+    }
   }
   return out;
 }
@@ -116,7 +150,7 @@ function activation(words, f, slope) {
  * activations are the entries with `words`: the only list of them in the page (the trace
  * applies their forward too), so a new one is one line here and one in layers.py. */
 export const KINDS = {
-  conv: {forward: convForward, backward: convBackward},
+  conv: {forward: convolve, backward: convBackward},
   linear: {forward: linearForward, backward: linearBackward},
   maxpool: {forward: poolForward, backward: poolBackward},
   avgpool: {forward: poolForward, backward: poolBackward},
