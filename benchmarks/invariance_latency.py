@@ -55,10 +55,12 @@ def python_rows(clf: Classifier, pixels: torch.Tensor) -> dict:
 
 
 # ---------------------------------------------------------------------------- the page
+# The tab mounted on a blank page as either shell mounts it (tests/test_lab_page.py uses it too).
 MOUNT_JS = """async ({html}) => {
   const shared = await import('/web/shared.js');
   shared.setFiles('/');
   const holder = document.createElement('div');
+  holder.id = 'invariance-view';
   holder.innerHTML = html;
   document.body.append(holder);
   const start = JSON.parse(holder.querySelector('[data-start]').dataset.start);

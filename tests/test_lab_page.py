@@ -13,6 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from helpers import ring
+from invariance_latency import MOUNT_JS  # the tab mounted as either shell mounts it
 from PIL import Image, ImageDraw
 
 from lenet.inside import invariance
@@ -162,18 +163,7 @@ def test_the_pages_answer_curves_and_occlusion_are_pythons(js_page, models, name
 
 
 # ---------------------------------------------------------------------------- the tab itself
-MOUNT_JS = """async ({html}) => {
-  const shared = await import('/web/shared.js');
-  shared.setFiles('/');
-  const holder = document.createElement('div');
-  holder.id = 'invariance-view';
-  holder.innerHTML = html;
-  document.body.append(holder);
-  const start = JSON.parse(holder.querySelector('[data-start]').dataset.start);
-  const tab = await import('/web/' + start.module);
-  await tab.mount({element: holder, start, base: new URL('/web/', location.href)});
-  window.publish = shared.publish;
-}"""
+
 
 # Publish an input as the draw or photo tab does, choose its source, press Load / refresh.
 LOAD_JS = """async ({topic, pixels}) => {
