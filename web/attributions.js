@@ -1,23 +1,56 @@
-// Grad-CAM and saliency for one class of a run: gradients carried back through each layer
-// kind's backward, then Grad-CAM's weighting and upsampling and saliency's maximum over the
-// channels. The run itself comes from forward_run.js.
+// Gradients carried back through each layer kind's backward: to the input, for any named
+// output (what a unit wants, flipping the answer), and Grad-CAM and saliency for one class.
+// The run itself comes from forward_run.js; parts it switched off pass no gradient back.
 
 import { KINDS } from "./layer_kinds.js";
-import { runValues } from "./forward_run.js";
+import { mirrored, runValues, switchOff } from "./forward_run.js";
 import { argmax } from "./arrays.js";
+
+/** Carry `seed`, d(objective)/d(stage `end`'s output), back to the input along one pass's
+ * `values` (values[i] feeds stage i); `visit(stage, grad)` sees each named stage's output
+ * gradient on the way. */
+function backward(stages, values, end, seed, off, visit = () => {}) {
+  let grad = Float32Array.from(seed);
+  for (let i = end; i >= 0; i--) {
+    const s = stages[i];
+    if (s.name && off[s.name]) switchOff(grad, s.outShape, off[s.name]);   // zeroed: no slope
+    if (s.name) visit(s, grad);
+    grad = KINDS[s.kind].backward(grad, s, values[i], values[i + 1]);
+  }
+  return grad;
+}
+
+function stageIndex(stages, name) {
+  const i = stages.findIndex((s) => s.name && s.name === name);
+  if (i < 0) throw new Error(`no output named '${name}'`);
+  return i;
+}
+
+/** d(sum of seed * run.outputs[layer]) / d(the normalised input), along this image's own pass
+ * (not the mirror image's): e.g. a one-hot seed gives one unit's gradient. */
+export function inputGradient({stages}, run, layer, seed) {
+  return backward(stages, runValues(stages, run), stageIndex(stages, layer), seed, run.off);
+}
+
+/** d(sum of seed * run.logits) / d(the normalised input): the answer's own gradient, through
+ * the mean with the mirror image's logits where the run averaged them. */
+export function answerGradient({stages, shape}, run, seed) {
+  const end = stages.length - 1, own = backward(stages, runValues(stages, run), end, seed, run.off);
+  if (!run.mirrorPass) return own;
+  const back = mirrored(backward(stages, run.mirrorPass, end, seed, run.off), shape);
+  return Float32Array.from(own, (v, i) => (v + back[i]) / 2);
+}
 
 /** Grad-CAM on `camOutput` and saliency for `classIndex`, in their own units, as
  * lenet.inside.inference's attribution_maps: gradients of this image's own logit (not the
  * mirror image's), carried back through every stage's backward. */
 export function attributionMaps({stages, shape, camOutput}, run, classIndex) {
-  const values = runValues(stages, run);
-  let grad = new Float32Array(run.ownLogits.length), camGrad = null;
-  grad[classIndex] = 1;
-  for (let i = stages.length - 1; i >= 0; i--) {
-    const s = stages[i];
-    if (s.name && s.name === camOutput) camGrad = grad;   // d(logit)/d(its output)
-    grad = KINDS[s.kind].backward(grad, s, values[i], values[i + 1]);
-  }
+  const seed = new Float32Array(run.ownLogits.length);
+  seed[classIndex] = 1;
+  let camGrad = null;
+  const grad = backward(stages, runValues(stages, run), stages.length - 1, seed, run.off, (s, g) => {
+    if (s.name === camOutput) camGrad = g;   // d(logit)/d(its output)
+  });
   const saliency = saliencyMap(grad, shape);
   let gradCam = null;
   if (camOutput) {

@@ -14,6 +14,8 @@
 //   const run = net.forward(net.normalize(pixels));   // run.outputs.C1.data, run.top, ...
 //   const maps = net.attributions(run, run.top);       // maps.gradCam, maps.saliency
 //   const t = net.trace(run, "C3", 5, 4, 6);           // as lenet.inside.trace.Trace.as_dict()
+//   const off = net.forward(input, {off: {C3: [5, 9]}}); // C3's channels 5 and 9 switched off
+//   const g = net.gradient(run, "C1", seed);            // d(sum seed * C1) / d(input)
 //
 // The engine's modules; each imports only from those above it in this list:
 //   arrays.js       small helpers over flat arrays and shapes
@@ -30,11 +32,13 @@ import { product } from "./arrays.js";
 import { parseSafetensors } from "./safetensors.js";
 import { buildParts, plainName } from "./layer_table.js";
 import { forwardRun } from "./forward_run.js";
-import { attributionMaps } from "./attributions.js";
+import { answerGradient, attributionMaps, inputGradient } from "./attributions.js";
 import { receptiveField, traceUnit, unitReads } from "./trace.js";
 
 export { parseSafetensors } from "./safetensors.js";
 export { softmax } from "./forward_run.js";
+
+const SWITCHABLE = new Set(["conv", "maxpool", "avgpool", "linear"]);
 
 // ---------------------------------------------------------------------------- loading a file
 
@@ -64,6 +68,11 @@ export class Network {
       mirrorAverage: parts.mirrorAverage, camLayer: parts.camLayer, camOutput: parts.camOutput});
     // The layer table's rows with their output shapes; `after_activation` on every named row.
     this.layers = meta.layers.map((row, i) => ({...row, shape: parts.stages[i].outShape}));
+    // The layers whose channels (conv, pooling) or units (a hidden linear layer) can be
+    // switched off, with how many each has: every one but the activations and the outputs.
+    this.switchable = Object.fromEntries(this.layers
+      .filter((l, i) => l.name && SWITCHABLE.has(l.kind) && i < this.layers.length - 1)
+      .map((l) => [l.name, l.shape[0]]));
   }
 
   /** Pixels in [0, 1], C*H*W -> the network's input, (pixel - mean) / std per channel. */
@@ -77,10 +86,28 @@ export class Network {
   }
 
   /** One pass over a normalised input (forwardRun: every output, the answer, and the
-   * numbers the views write out). The run keeps its own copy of the input. */
-  forward(input) {
+   * numbers the views write out). The run keeps its own copy of the input. `off`: {layer:
+   * [channel or unit, ...]}, the parts switched off (their outputs set to zero). */
+  forward(input, {off = {}} = {}) {
     this.#checkInput(input);
-    return forwardRun(this.#parts, Float32Array.from(input));
+    return forwardRun(this.#parts, Float32Array.from(input), this.#checkOff(off));
+  }
+
+  /** d(sum of seed * run.outputs[layer]) / d(normalised input), along the image's own pass;
+   * `seed` has the output's size (a one-hot: one unit's gradient). */
+  gradient(run, layer, seed) {
+    const size = run.outputs[layer]?.data.length;
+    if (size === undefined) throw new Error(`no output named '${layer}' in ${this.name}`);
+    if (seed?.length !== size) throw new Error(`${layer} has ${size} values, not ${seed?.length}`);
+    return inputGradient(this.#parts, run, layer, seed);
+  }
+
+  /** d(sum of seed * run.logits) / d(normalised input): the answer's gradient, through the
+   * mirror average where the checkpoint asks for it. */
+  answerGradient(run, seed) {
+    const n = this.classes.length;
+    if (seed?.length !== n) throw new Error(`the answer has ${n} logits, not ${seed?.length}`);
+    return answerGradient(this.#parts, run, seed);
   }
 
   /** Grad-CAM (on `camOutput`) and saliency for `classIndex`, in their own units. */
@@ -118,6 +145,20 @@ export class Network {
    * activation is traced as the layer it follows. */
   trace(run, layer, channel, y = 0, x = 0) {
     return traceUnit(this.#parts, run, layer, channel, y, x);
+  }
+
+  /** `off` with each layer's channels sorted and checked; a part that is not there is refused
+   * in one line. */
+  #checkOff(off) {
+    const checked = {};
+    for (const [layer, parts] of Object.entries(off)) {
+      const count = this.switchable[layer];
+      if (count === undefined) throw new Error(`${this.name} has no layer '${layer}' to switch parts off in`);
+      const bad = [...parts].find((c) => !(Number.isInteger(c) && c >= 0 && c < count));
+      if (bad !== undefined) throw new Error(`${layer} has channels 0-${count - 1}, not ${bad}`);
+      if (parts.length) checked[layer] = [...new Set(parts)].sort((a, b) => a - b);
+    }
+    return checked;
   }
 
   #checkInput(x) {

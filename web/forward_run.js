@@ -26,10 +26,23 @@ function displayPixels(input, [, H, W], mean, std) {
   });
 }
 
-/** Every stage's input and output along one pass: values[i] feeds stage i. */
-function passValues(stages, input) {
+/** Zero the listed channels of a [C, H, W] output, or the listed units of an [N] one, in
+ * place: what switching them off means (an activation or a pooling after it keeps the zeros,
+ * since ReLU(0) = tanh(0) = 0). */
+export function switchOff(values, shape, channels) {
+  const size = shape.length === 3 ? shape[1] * shape[2] : 1;
+  for (const c of channels) values.fill(0, c * size, (c + 1) * size);
+}
+
+/** Every stage's input and output along one pass: values[i] feeds stage i. `off`: {layer
+ * name: [channel or unit, ...]}, the parts switched off (their outputs zeroed). */
+function passValues(stages, input, off) {
   const values = [input];
-  for (const s of stages) values.push(KINDS[s.kind].forward(values.at(-1), s));
+  for (const s of stages) {
+    const out = KINDS[s.kind].forward(values.at(-1), s);
+    if (s.name && off[s.name]) switchOff(out, s.outShape, off[s.name]);
+    values.push(out);
+  }
   return values;
 }
 
@@ -41,7 +54,7 @@ export function runValues(stages, run) {
 }
 
 /** Each row of each channel reversed: the image seen in a mirror. */
-function mirrored(x, [C, H, W]) {
+export function mirrored(x, [C, H, W]) {
   const out = new Float32Array(x.length);
   for (let row = 0; row < C * H; row++) {
     for (let i = 0; i < W; i++) out[row * W + i] = x[row * W + W - 1 - i];
@@ -51,18 +64,21 @@ function mirrored(x, [C, H, W]) {
 
 /** One pass over a normalised input: every named output (as lenet's layer_outputs), the
  * answer (with the mirror image's logits where the checkpoint asks), and what the views
- * write out: the display pixels and the softmax's exponentials and denominator. */
-export function forwardRun({stages, shape, mean, std, mirrorAverage}, input) {
-  const values = passValues(stages, input), outputs = {};
+ * write out: the display pixels and the softmax's exponentials and denominator. `off`: the
+ * parts switched off ({} for none), kept with the run; so is the mirror image's pass (its
+ * values), for gradients of the answer. */
+export function forwardRun({stages, shape, mean, std, mirrorAverage}, input, off = {}) {
+  const values = passValues(stages, input, off), outputs = {};
   stages.forEach((s, i) => {
     if (s.name) outputs[s.name] = {shape: s.outShape, data: values[i + 1]};
   });
   const ownLogits = values.at(-1);
   // The mirror image only lends its logits to the answer, as Classifier.answer does.
-  const mirrorLogits = mirrorAverage ? passValues(stages, mirrored(input, shape)).pop() : null;
+  const mirrorPass = mirrorAverage ? passValues(stages, mirrored(input, shape), off) : null;
+  const mirrorLogits = mirrorPass ? mirrorPass.at(-1) : null;
   const logits = mirrorLogits ? ownLogits.map((v, i) => (v + mirrorLogits[i]) / 2) : ownLogits;
   const {probabilities, exponentials, denominator} = softmax(logits);
   return {input, pixels: displayPixels(input, shape, mean, std), outputs,
     ownLogits, mirrorLogits, logits, probabilities, exponentials, denominator,
-    top: argmax(probabilities)};
+    top: argmax(probabilities), off, mirrorPass};
 }
