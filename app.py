@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 
 from lenet.inside.inference import Classifier
 from lenet.net.checkpoint import CheckpointError, default_checkpoint, missing_checkpoint_hint
-from lenet.net.files import gallery_path
+from lenet.net.files import side_files
 from lenet.page import TABS, tab_starts
 from ui import gallery, inside
 from ui.blocks import DEFAULTS as BLOCK_DEFAULTS
@@ -101,9 +101,10 @@ def build(models: dict[str, Classifier] | None = None) -> Page:
     digits, photos = models["lenet5"], models["convnet"]
     # The page's own code and the checkpoints its engine reads, served as static files.
     served = {name: checkpoint_path(name) for name in models}
-    # ...and the test-set galleries beside them, which the gallery tab reads.
-    galleries = [gallery_path(p) for p in served.values() if gallery_path(p).is_file()]
-    gr.set_static_paths([ROOT / "web", *served.values(), *galleries])
+    # ...and the files beside them: the test-set galleries the gallery tab reads, the stored
+    # experiments and neighbours the draw and photo tabs read.
+    beside = [side for p in served.values() for side in side_files(p)]
+    gr.set_static_paths([ROOT / "web", *served.values(), *beside])
     starts = tab_starts(served, served_path)   # what each tab's module loads (lenet.page)
     draw_tab = DrawTab(digits, [models[name] for name in VARIANTS if name in models],
                        start=starts["draw"])

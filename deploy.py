@@ -2,7 +2,7 @@
 Gradio app (the default) or, with --static, the page as a static site.
 
 The Space runs app.py, so it gets what the app reads: app.py, ui/, web/, the lenet
-package, every checkpoint and gallery file, requirements.txt, README.md (its front matter is
+package, every checkpoint and the files beside it, requirements.txt, README.md (its front matter is
 the Space card) and .gitattributes (the LFS rules, for anyone who later pushes to the Space
 with git). Tests, benchmarks, docs, train.py, the training curves (the app draws them from
 the checkpoints' metadata) and the training logs stay here.
@@ -16,7 +16,7 @@ what the upload sends: the files as they are on disk, committed or not.
     python deploy.py --copy DIR                   # copy them into DIR, e.g. a clone of the Space
 
 A static Space (`sdk: static`) is free to create and serves plain files; it gets the site that
-`python -m lenet site` writes (index.html, web/, the checkpoints and gallery files) and a card
+`python -m lenet site` writes (index.html, web/, the checkpoints and the files beside them) and a card
 of its own, and has no Python behind it, so no Python API:
 
     python deploy.py --static --list              # the static Space's files
@@ -47,7 +47,7 @@ INCLUDE = [
     "ui/*.py",
     "web/*",
     "lenet/*.py",
-    "checkpoints/*.safetensors",  # weights and *.gallery.safetensors
+    "checkpoints/*.safetensors",  # weights and *.gallery/experiments/neighbours.safetensors
 ]
 
 

@@ -1,5 +1,6 @@
 """Command line: ``python -m lenet evaluate ...``, ``python -m lenet predict ...``,
-``python -m lenet trace ...``, ``python -m lenet gallery ...`` and ``python -m lenet site OUT``."""
+``python -m lenet trace ...``, ``python -m lenet gallery ...``, ``python -m lenet experiments ...``,
+``python -m lenet flip ...`` and ``python -m lenet site OUT``."""
 from __future__ import annotations
 
 import argparse
@@ -64,6 +65,15 @@ def cmd_gallery(args) -> int:
     return 0
 
 
+def cmd_experiments(args) -> int:
+    from lenet.inside.experiments import write_side_files
+    model, meta, checkpoint = _load(args)
+    x, y, _ = load_split(meta["dataset"], args.data_dir, train=False,
+                         classes=tuple(meta["classes"]))
+    write_side_files(model, meta, checkpoint, x, y, say=lambda line: print(line, flush=True))
+    return 0
+
+
 def cmd_predict(args) -> int:
     from lenet.inputs.images import png_bytes
     from lenet.inside.inference import Classifier, InputError
@@ -125,6 +135,62 @@ def cmd_trace(args) -> int:
     return 0
 
 
+def cmd_flip(args) -> int:
+    import io
+
+    import numpy as np
+
+    from lenet.inside.flip import FlipError, flip
+    from lenet.inside.inference import Classifier, InputError
+    model, meta, _ = _load(args)
+    clf = Classifier(model, meta)     # frozen weights: the search's gradients are the input's only
+    try:
+        target = _class_index(meta, args.target)
+        tensor, _ = clf.prepare(args.file)   # the app's upload recipe, as the page's upload box
+        if tensor is None:
+            raise InputError(f"no digit found in {args.file}: draw it darker or larger")
+        result = flip(model, meta, clf.pixels(tensor), target)
+    except (InputError, FlipError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if result.found:
+        data = io.BytesIO()
+        np.save(data, result.pixels.astype(np.float32))
+        try:
+            atomic_write_bytes(args.out, data.getvalue())
+        except OSError as exc:
+            print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    classes, sizes = clf.classes, result.sizes
+    if args.json:
+        print(json.dumps({"path": args.file, "model": meta["model"], "target": classes[target],
+                          "before": classes[result.before], "after": classes[result.answer],
+                          "found": result.found, "steps": result.steps, "changed": sizes.changed,
+                          "l2": round(sizes.l2, 6), "largest": round(sizes.largest, 6),
+                          "out": args.out if result.found else None}))
+    elif result.found:
+        print(f"{args.file}: {meta['title']} answered {classes[result.before]}; changed in "
+              f"{result.steps} steps it answers {classes[result.answer]}: {sizes.changed} pixels "
+              f"changed, L2 {sizes.l2:.3f}, largest change {sizes.largest:.3f}; wrote {args.out}")
+    else:
+        print(f"{args.file}: {meta['title']} answered {classes[result.before]}; no change found "
+              f"in {result.steps} steps that makes it answer {classes[target]}; nothing written")
+    return 0 if result.found else 1
+
+
+def _class_index(meta: dict, text: str) -> int:
+    """``--target`` as a class index: a class's name (``cat``, ``3``) or its index (``3``)."""
+    from lenet.inside.flip import FlipError
+    classes = list(meta["classes"])
+    if text in classes:
+        return classes.index(text)
+    if text.isdigit() and int(text) < len(classes):
+        return int(text)
+    names = "" if classes == [str(i) for i in range(len(classes))] else f" or one of {', '.join(classes)}"
+    raise FlipError(f"--target must be a class of {meta['model']}: 0-{len(classes) - 1}{names}; "
+                    f"not {text!r}")
+
+
 def cmd_site(args) -> int:
     from lenet.page.site import SiteError, build_site
     try:
@@ -158,6 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=default_data_dir(),
                    help="torchvision root, or for CIFAR-10 a folder with train/ and test/")
     p.set_defaults(run=cmd_gallery)
+    p = sub.add_parser("experiments", help="write <checkpoint>.experiments.safetensors (test accuracy "
+                       "with each channel of the first two conv layers off, each channel's nine best "
+                       "test images) and <checkpoint>.neighbours.safetensors (test images with their "
+                       "last hidden layer's values), for the page's experiments without the dataset",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _add_model_args(p)
+    p.add_argument("--data-dir", default=default_data_dir(),
+                   help="torchvision root, or for CIFAR-10 a folder with train/ and test/")
+    p.set_defaults(run=cmd_experiments)
     p = sub.add_parser("predict", help="classify image files, one line (or JSON object) each",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     _add_model_args(p)
@@ -178,6 +253,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object instead of the account")
     p.add_argument("file", metavar="IMAGE")
     p.set_defaults(run=cmd_trace)
+    p = sub.add_parser("flip", help="search for a small change of a picture that makes the model "
+                       "answer --target; write the changed input (C x H x W float32 in [0, 1], "
+                       "before normalisation) as .npy and print its sizes",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _add_model_args(p)
+    p.add_argument("--target", required=True, help="the class to answer: its index or its name")
+    p.add_argument("--out", required=True, metavar="NPY", help="where to write the changed input")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of the line")
+    p.add_argument("file", metavar="IMAGE", help="a picture, taken as the app takes an upload")
+    p.set_defaults(run=cmd_flip)
     p = sub.add_parser("site", help="write the page as a static site into OUT: index.html, web/, the "
                        "checkpoints; serve it with python -m http.server -d OUT")
     p.add_argument("out", metavar="OUT", help="a new or empty folder, or a site written before")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import deploy
+from lenet.net.files import is_side_file
 
 ROOT = Path(__file__).resolve().parent.parent
 # Binary whatever their first bytes: weights, images, archives, pickles.
@@ -144,7 +145,7 @@ def test_the_app_starts_from_the_upload_set_alone(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     shipped = sorted(Path(n).name.removesuffix(".safetensors") for n in copied
-                     if n.startswith("checkpoints/") and ".gallery." not in n)
+                     if n.startswith("checkpoints/") and not is_side_file(n))
     assert f"MODELS {shipped}" in lines                  # every checkpoint shipped is loaded
     module_files = [line.removeprefix("FILE ") for line in lines if line.startswith("FILE ")]
     assert len(module_files) > 10

@@ -10,6 +10,7 @@
 // use the input (the building blocks, the invariance lab).
 
 import { el } from "./dom.js";
+import { mountExperiments } from "./experiments.js";
 import { fillWords, percent, pixelPicture, snapshot } from "./live.js";
 import { NetworkView } from "./netview.js";
 import { withOwnModel } from "./own_model.js";
@@ -32,8 +33,10 @@ const WORDS = ["input", "feature_map", "kernel", "padding", "activation", "pooli
 // and hands it what the tab it replaces showed (``kept``).
 export const mount = withOwnModel(mountTab);
 
-async function mountTab({ element, start, base }, [main, ...others], kept) {
+async function mountTab({ element, start, base, own }, [main, ...others], kept) {
   const tab = new DrawTab(element, main, comparison(element, others, start.models.slice(1)));
+  tab.experiments = await mountExperiments({ element, net: main, view: tab.view, model: start.models[0], own,
+    drawing: true, redraw: () => tab.update() });
   element.querySelector(".nv-after").addEventListener("change", (e) => tab.showAfter(e.target.checked));
   await fillWords(element.querySelector(".nv-words-list"), base, WORDS);
   element.querySelector(".pad-clear").addEventListener("click", () => tab.clear());
@@ -74,7 +77,7 @@ class DrawTab {
   exposed(others) {
     const { net: main, state, view, costs } = this;
     return { main, others, state, view, costs, update: () => this.update(), updates: () => this.updates,
-      reading: () => this.reading };
+      reading: () => this.reading, experiments: this.experiments };
   }
 
   // Recompute and redraw everything for the current state.
@@ -84,7 +87,8 @@ class DrawTab {
     const { words, run } = this.recompute();
     this.view.show(run);
     this.answer.textContent = words;
-    this.compare(run ? this.state.pixels : null);
+    this.compare(run ? this.experiments.input : null);
+    this.experiments.shown(run, this.state.pixels, this.state.kind);
     this.costs.push(performance.now() - start);
     if (this.costs.length > 1000) this.costs.shift();
     this.publish(run);
@@ -118,8 +122,8 @@ class DrawTab {
         : state.kind === "drawing" ? "Nothing drawn yet: draw a digit on the pad." : "Draw a digit on the pad.";
       return { words, run: null };
     }
-    const run = this.net.forward(this.net.normalize(state.pixels));
-    return { words: `${this.net.classes[run.top]} with ${percent(run.probabilities[run.top])}`, run };
+    const run = this.experiments.forward(state.pixels);
+    return { words: this.experiments.answer(run), run };
   }
 
   showNote(text) {
@@ -155,6 +159,7 @@ class DrawTab {
     Object.assign(this.state, state);
     this.showNote(note);
     this.view.closeTrace();
+    this.experiments.replaced();
     if (this.state.kind === "upload") this.box.show(this.state.picture); else this.box.empty();
     this.update();
   }

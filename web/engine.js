@@ -15,14 +15,17 @@
 //   const maps = net.attributions(run, run.top);       // maps.gradCam, maps.saliency
 //   const t = net.trace(run, "C3", 5, 4, 6);           // as lenet.inside.trace.Trace.as_dict()
 //   const off = net.forward(input, {off: {C3: [5, 9]}}); // C3's channels 5 and 9 switched off
+//   const on = net.forward(input, {off: {C3: [5]}, reuse: off}); // a toggle: resumed from `off`
 //   const g = net.gradient(run, "C1", seed);            // d(sum seed * C1) / d(input)
+//   const p = net.eachOff(run, "C1");                   // [6, 10]: each C1 channel alone off
 //
 // The engine's modules; each imports only from those above it in this list:
 //   arrays.js       small helpers over flat arrays and shapes
 //   safetensors.js  reading a checkpoint file: its metadata and tensors
 //   layer_kinds.js  each layer kind's forward and backward, and the table of kinds
 //   layer_table.js  the checkpoint's layer table made into stages; names in words
-//   forward_run.js  a forward run, and the softmax written out
+//   forward_run.js  a forward run (or one resumed from an earlier run), the softmax written out
+//   lesion.js       each channel switched off alone: the answer's probabilities
 //   attributions.js Grad-CAM and saliency
 //   trace.js        tracing a unit, what it reads, receptive fields
 // This file loads a checkpoint and holds the Network class, which only ties these together;
@@ -32,6 +35,7 @@ import { product } from "./arrays.js";
 import { parseSafetensors } from "./safetensors.js";
 import { buildParts, plainName } from "./layer_table.js";
 import { forwardRun } from "./forward_run.js";
+import { probabilitiesEachOff } from "./lesion.js";
 import { answerGradient, attributionMaps, inputGradient } from "./attributions.js";
 import { receptiveField, traceUnit, unitReads } from "./trace.js";
 
@@ -55,10 +59,17 @@ export function networkFromBuffer(buffer) {
 
 // ---------------------------------------------------------------------------- the network
 
+function sameValues(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** A checkpoint's network: its description as fields, and the calls the views make. Each
  * call checks its arguments and hands over to the modules above. */
 export class Network {
   #parts;           // what computing needs (buildParts): stages, shape, normalisation, ...
+  #runs = new WeakSet();   // the runs this network made: the only ones `reuse` may take
 
   constructor({meta, tensors}) {
     const parts = (this.#parts = buildParts(meta, tensors));
@@ -87,10 +98,28 @@ export class Network {
 
   /** One pass over a normalised input (forwardRun: every output, the answer, and the
    * numbers the views write out). The run keeps its own copy of the input. `off`: {layer:
-   * [channel or unit, ...]}, the parts switched off (their outputs set to zero). */
-  forward(input, {off = {}} = {}) {
+   * [channel or unit, ...]}, the parts switched off (their outputs set to zero). `reuse`: an
+   * earlier run of the same input (a toggle): only what the change of parts off can change
+   * is computed again, the same numbers up to rounding. A run of another input or another
+   * network is not reused (a full pass, as without it); the runs share the arrays that did
+   * not change, which nobody writes to. */
+  forward(input, {off = {}, reuse = null} = {}) {
     this.#checkInput(input);
-    return forwardRun(this.#parts, Float32Array.from(input), this.#checkOff(off));
+    const checked = this.#checkOff(off);
+    const usable = reuse && this.#runs.has(reuse) && sameValues(reuse.input, input);
+    const run = forwardRun(this.#parts, Float32Array.from(input), checked, usable ? reuse : null);
+    this.#runs.add(run);
+    return run;
+  }
+
+  /** The answer's probabilities for `run`'s input with each channel (unit) of `layer` switched
+   * off alone, on top of `run.off`: [channels, classes] row-major (lesion.js's effects). */
+  eachOff(run, layer) {
+    if (this.switchable[layer] === undefined) {
+      throw new Error(`${this.name} has no layer '${layer}' to switch parts off in`);
+    }
+    if (!this.#runs.has(run)) throw new Error(`that run is not one of ${this.name}'s`);
+    return probabilitiesEachOff(this.#parts, run, layer);
   }
 
   /** d(sum of seed * run.outputs[layer]) / d(normalised input), along the image's own pass;

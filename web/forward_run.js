@@ -46,6 +46,116 @@ function passValues(stages, input, off) {
   return values;
 }
 
+// ---------------------------------------------------------------------------- resuming a pass
+// A pass of the same input with other parts off differs from an earlier one only from the
+// first stage whose parts differ, and there, for a while, only in some channels: each stage
+// recomputes what can differ and takes the rest from the earlier pass. A conv or linear
+// stage whose input differs in a few channels adds what those channels' change contributes
+// (its own arithmetic on the change alone, without bias: exact up to rounding), since it
+// sums its input channels' contributions; after it every channel may differ.
+
+export const MIXING = new Set(["conv", "linear"]);
+
+/** The values of a [C, H, W] map or an [N] vector per channel (per unit: 1). */
+export function planeOf(shape) {
+  return shape.length === 3 ? shape[1] * shape[2] : 1;
+}
+
+/** The channels (or units) whose being off differs between two sets of parts off. */
+function turned(before = [], now = []) {
+  const was = new Set(before), is = new Set(now);
+  return [...new Set([...before, ...now])].filter((c) => was.has(c) !== is.has(c));
+}
+
+// A conv or linear stage's weights for one of its input channels (its plane of `plane`
+// values), without bias, kept per stage: computing a change's contribution is then the
+// kind's own forward over that channel alone.
+const inputChannelStages = new WeakMap();
+
+function inputChannelStage(s, c, plane) {
+  let kept = inputChannelStages.get(s);
+  if (!kept) inputChannelStages.set(s, (kept = new Map()));
+  if (kept.has(c)) return kept.get(c);
+  // a conv's weights [O, C, kh, kw] hold kh * kw per input channel; a linear's, its plane
+  const [O] = s.outShape, n = s.weight.length / O, per = s.kind === "conv" ? n / s.inShape[0] : plane;
+  const weight = new Float32Array(O * per);
+  for (let o = 0; o < O; o++) weight.set(s.weight.subarray(o * n + c * per, o * n + (c + 1) * per), o * per);
+  const inShape = s.kind === "conv" ? [1, s.inShape[1], s.inShape[2]] : [plane];
+  const stage = {...s, inShape, weight, bias: new Float32Array(O)};
+  kept.set(c, stage);
+  return stage;
+}
+
+/** Add to `out`, a conv's or linear stage's output, what a `change` of its input channel `c`
+ * (a plane of `plane` values) contributes. */
+export function addContribution(out, s, change, c, plane) {
+  const part = KINDS[s.kind].forward(change, inputChannelStage(s, c, plane));
+  for (let i = 0; i < out.length; i++) out[i] += part[i];
+}
+
+/** A conv's or linear stage's output channel (unit) `o` alone. */
+function outputChannel(s, x, o) {
+  const n = s.weight.length / s.outShape[0];
+  return KINDS[s.kind].forward(x, {...s, outShape: [1, ...s.outShape.slice(1)],
+    weight: s.weight.subarray(o * n, (o + 1) * n), bias: s.bias.subarray(o, o + 1)});
+}
+
+/** A channel-wise stage (pooling, an activation) over input channel `c` alone. */
+export function channelAlone(s, x, c) {
+  const inPlane = planeOf(s.inShape), plane = x.subarray(c * inPlane, (c + 1) * inPlane);
+  const sub = {...s, inShape: [1, ...s.inShape.slice(1)], outShape: [1, ...s.outShape.slice(1)]};
+  return KINDS[s.kind].forward(plane, sub);
+}
+
+/** Stage `s` on `x`, which differs from `oldX` (whose output was `oldOut`, with `oldOff`'s
+ * parts off) in the input channels `changed` (planes of `plane` values; null: any). Returns
+ * its output with `off`'s parts off, and the output channels that may differ (null: any). */
+function resumeStage(s, x, oldX, oldOut, changed, plane, oldOff, off) {
+  const flips = turned(oldOff[s.name], off[s.name]);
+  // a change in more than half the input channels costs a conv or linear stage more than
+  // computing it anew
+  const many = changed && MIXING.has(s.kind) && 2 * changed.length * plane > x.length;
+  if (changed === null || many) {
+    const out = KINDS[s.kind].forward(x, s);
+    if (s.name && off[s.name]) switchOff(out, s.outShape, off[s.name]);
+    return {out, changed: null};
+  }
+  if (!changed.length && !flips.length) return {out: oldOut, changed: []};
+  if (s.kind === "flatten") return {out: x, changed};
+  const out = oldOut.slice(), outPlane = planeOf(s.outShape);
+  const mixing = MIXING.has(s.kind);
+  if (mixing) {
+    for (const c of changed) {
+      const from = c * plane, change = new Float32Array(plane);
+      for (let i = 0; i < plane; i++) change[i] = x[from + i] - oldX[from + i];
+      addContribution(out, s, change, c, plane);
+    }
+  }
+  // Channel-wise: the channels that changed, recomputed; both kinds: those switched back on
+  // (zeros in the earlier pass). Those switched off are zeroed below.
+  const now = new Set(off[s.name] ?? []), back = flips.filter((c) => !now.has(c));
+  const redo = mixing ? back : [...new Set([...changed, ...back])];
+  for (const c of redo) {
+    out.set(mixing ? outputChannel(s, x, c) : channelAlone(s, x, c), c * outPlane);
+  }
+  if (now.size) switchOff(out, s.outShape, [...now]);
+  return {out, changed: mixing && changed.length ? null : [...new Set([...redo, ...flips])]};
+}
+
+/** The values of a pass over the same input as `old` (an earlier pass's values, with
+ * `oldOff`'s parts off) with `off`'s parts off: as passValues gives, up to rounding. */
+function resumedValues(stages, old, oldOff, off) {
+  const values = [old[0]];
+  let changed = [], plane = 1;
+  stages.forEach((s, i) => {
+    const step = resumeStage(s, values[i], old[i], old[i + 1], changed, plane, oldOff, off);
+    values.push(step.out);
+    changed = step.changed;
+    if (s.kind !== "flatten") plane = planeOf(s.outShape);
+  });
+  return values;
+}
+
 /** The same values, taken from a run (the flatten's output is its input's data). */
 export function runValues(stages, run) {
   const values = [run.input];
@@ -66,19 +176,22 @@ export function mirrored(x, [C, H, W]) {
  * answer (with the mirror image's logits where the checkpoint asks), and what the views
  * write out: the display pixels and the softmax's exponentials and denominator. `off`: the
  * parts switched off ({} for none), kept with the run; so is the mirror image's pass (its
- * values), for gradients of the answer. */
-export function forwardRun({stages, shape, mean, std, mirrorAverage}, input, off = {}) {
-  const values = passValues(stages, input, off), outputs = {};
+ * values), for gradients of the answer. `reuse`: an earlier run of this same input (the
+ * caller vouches for that), whose passes are resumed (resumedValues) rather than run anew. */
+export function forwardRun({stages, shape, mean, std, mirrorAverage}, input, off = {}, reuse = null) {
+  const pass = (x, old) => (reuse ? resumedValues(stages, old, reuse.off, off) : passValues(stages, x, off));
+  const values = pass(input, reuse && runValues(stages, reuse)), outputs = {};
   stages.forEach((s, i) => {
     if (s.name) outputs[s.name] = {shape: s.outShape, data: values[i + 1]};
   });
   const ownLogits = values.at(-1);
   // The mirror image only lends its logits to the answer, as Classifier.answer does.
-  const mirrorPass = mirrorAverage ? passValues(stages, mirrored(input, shape), off) : null;
+  const mirrorPass = !mirrorAverage ? null
+    : reuse ? pass(null, reuse.mirrorPass) : pass(mirrored(input, shape));
   const mirrorLogits = mirrorPass ? mirrorPass.at(-1) : null;
   const logits = mirrorLogits ? ownLogits.map((v, i) => (v + mirrorLogits[i]) / 2) : ownLogits;
   const {probabilities, exponentials, denominator} = softmax(logits);
-  return {input, pixels: displayPixels(input, shape, mean, std), outputs,
+  return {input, pixels: reuse ? reuse.pixels : displayPixels(input, shape, mean, std), outputs,
     ownLogits, mirrorLogits, logits, probabilities, exponentials, denominator,
     top: argmax(probabilities), off, mirrorPass};
 }

@@ -5,8 +5,9 @@
 // request.
 
 import { el, linkStyleSheet } from "./dom.js";
+import { decodeStrip } from "./png_strip.js";
 import { Draws } from "./prng.js";
-import { readHeader, readMeta } from "./safetensors.js";
+import { readHeader, readMeta, readTensor } from "./safetensors.js";
 import { fileUrl, handOver } from "./shared.js";
 
 export const RANDOM = "random", MISTAKES = "mistakes only", ANY = "any";
@@ -14,10 +15,6 @@ const SHOWN = 9;                 // images per sheet, as ui/gallery.py SHOWN
 export const SEED_MAX = 2 ** 32 - 1;
 export const SEED_MESSAGE = `⚠️ the seed must be a whole number from 0 to ${SEED_MAX}`;
 const META_KEY = "lenet_gallery", FORMAT_VERSION = 1;
-// The strip of images is copied to a canvas this many rows at a time: a canvas has a largest
-// side (32,767 px in Chromium), and a gallery of 1,052 digits is 29,456 rows tall.
-const BAND = 4096;
-const TYPES = { I64: BigInt64Array, F32: Float32Array, BOOL: Uint8Array, U8: Uint8Array };
 
 // ---------------------------------------------------------------------------- the file
 
@@ -39,35 +36,6 @@ export async function parseGallery(buffer) {
   if ([...labels, ...predictions].some((k) => !(k >= 0 && k < classes.length))) fail("a class out of range");
   const images = await decodeStrip(tensor("images_png"), n, meta.image_shape, fail);
   return new Gallery({ ...columns, images, shape: meta.image_shape, classes, meta });
-}
-
-function readTensor(buffer, start, entry, name, fail) {
-  const Type = TYPES[entry?.dtype];
-  if (!Type) fail(`tensor ${name} is missing or of type ${entry?.dtype}`);
-  const [begin, end] = entry.data_offsets ?? [], count = entry.shape.reduce((a, b) => a * b, 1);
-  if (end - begin !== count * Type.BYTES_PER_ELEMENT || start + end > buffer.byteLength) fail(`${name} is cut short`);
-  return new Type(buffer.slice(start + begin, start + end));   // a copy: aligned for any type
-}
-
-// The PNG strip (the n images stacked vertically) -> (n, h, w, c) uint8, channels last as
-// Python holds them. No colour conversion: the file's values are the network's inputs.
-async function decodeStrip(png, n, [h, w, c], fail) {
-  const bitmap = await createImageBitmap(new Blob([png], { type: "image/png" }),
-    { colorSpaceConversion: "none", premultiplyAlpha: "none" }).catch(() => fail("its images are not a PNG"));
-  if (bitmap.width !== w || bitmap.height !== n * h) fail("its picture does not hold its images");
-  const images = new Uint8Array(n * h * w * c), canvas = el("canvas", { width: w, height: 1 });
-  for (let top = 0; top < n * h; top += BAND) {
-    const rows = Math.min(BAND, n * h - top);
-    canvas.height = rows;
-    const context = canvas.getContext("2d", { willReadFrequently: true });
-    context.drawImage(bitmap, 0, top, w, rows, 0, 0, w, rows);
-    const rgba = context.getImageData(0, 0, w, rows).data;
-    for (let p = 0, at = top * w * c; p < w * rows; p += 1) {
-      for (let k = 0; k < c; k += 1) images[at++] = rgba[4 * p + k];
-    }
-  }
-  bitmap.close();
-  return images;
 }
 
 /** Test images with what the model made of them (lenet/inside/gallery.py Gallery). */

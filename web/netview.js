@@ -10,6 +10,7 @@ import { softmaxMath } from "./live.js";
 import { buildColumns } from "./view_columns.js";
 import { ExplainPanel } from "./view_explain.js";
 import { Follow } from "./view_follow.js";
+import { cellRect } from "./view_place.js";
 
 const KEY_STEPS = 64;   // colours in a column's key
 
@@ -30,6 +31,11 @@ export class NetworkView {
     end.append(this.outputSection, ...(why ? [why] : []));
     this.explain = why ? new ExplainPanel(why, net) : null;
     this.follow = new Follow(this);
+    // The parts the run has switched off, crossed out where the view draws them.
+    const wrap = host.querySelector(".nv-wrap");
+    this.offMarks = el("div", { class: "nv-marks nv-offmarks", "aria-hidden": "true" });
+    wrap.append(this.offMarks);
+    new ResizeObserver(() => this.markOff()).observe(wrap);
     this.softmax = host.querySelector(".nv-softmax");
     if (this.softmax) this.softmax.addEventListener("toggle", () => this.drawSoftmax());
   }
@@ -52,7 +58,31 @@ export class NetworkView {
     });
     this.drawSoftmax();
     if (this.explain) this.explain.draw(run);
+    this.markOff();
     this.follow.follow(run);
+  }
+
+  // A cross over each map or unit the run has switched off (run.off: {layer: [k, ...]}), and
+  // such a map dimmed. Called on every pointer move: with nothing off, nothing is measured.
+  markOff() {
+    const off = this.run ? this.run.off || {} : {};
+    if (!Object.keys(off).length && !this.offMarks.childElementCount) return;
+    const wrap = this.offMarks.parentElement.getBoundingClientRect();
+    const marks = [];
+    for (const [layer, col] of Object.entries(this.columns)) {
+      if (layer === "input") continue;
+      col.canvases.forEach((canvas) => canvas.classList.remove("nv-off"));
+      for (const k of off[layer] || []) {
+        const canvas = col.canvases[col.units ? 0 : k];
+        const row = Math.floor(k / (col.cols || 1)), column = k % (col.cols || 1);
+        const r = col.units ? cellRect(canvas, [row, column, row, column]) : canvas.getBoundingClientRect();
+        if (!col.units) canvas.classList.add("nv-off");
+        marks.push(el("div", { class: "nv-mark nv-mark-off", "data-layer": layer, "data-channel": String(k),
+          style: `top:${r.top - wrap.top}px;left:${r.left - wrap.left}px;width:${r.right - r.left}px;`
+            + `height:${r.bottom - r.top}px` }));
+      }
+    }
+    this.offMarks.replaceChildren(...marks);
   }
 
   // One column's maps or units on one colour scale, symmetric around zero, with its key.
@@ -92,6 +122,7 @@ export class NetworkView {
       fill.style.width = "0"; p.textContent = ""; z.textContent = ""; row.classList.remove("nv-top");
     });
     if (this.explain) this.explain.draw(null);
+    this.markOff();
     this.follow.follow(null);
   }
 
@@ -104,7 +135,7 @@ export class NetworkView {
 // those values at the ends. ``scale``: {low, high, kind: "diverging" | "greys"}, or null to
 // empty it. Diverging maps are white at 0, red above and blue below, deepest at the column's
 // largest magnitude (the legend under the view says so once).
-function colourKey(box, scale) {
+export function colourKey(box, scale) {
   if (!scale) { box.replaceChildren(); return; }
   const bar = el("canvas", { class: "nv-key-bar", "aria-hidden": "true" });
   const top = Math.max(Math.abs(scale.low), Math.abs(scale.high));

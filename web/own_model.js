@@ -6,9 +6,10 @@
 //
 // A tab takes part by exporting `withOwnModel(mountTab)` as its mount: `mountTab(args, nets,
 // kept)` builds the tab on `nets` (its own network first, then those it compares with) inside
-// `args.element`, as the shell's loader hands it over, showing `kept` (what the tab it
-// replaces showed; null at first), and returns {kept(), stop()}: what it shows, for the next
-// build, and the end of its listeners outside its element.
+// `args.element`, as the shell's loader hands it over (`args.own`: true on a visitor's own
+// checkpoint), showing `kept` (what the tab it replaces showed; null at first), and returns
+// {kept(), stop()}: what it shows, for the next build, and the end of its listeners outside
+// its element.
 
 import { el } from "./dom.js";
 import { networkFromBuffer } from "./engine.js";
@@ -72,7 +73,7 @@ async function start(tab, nets, file, note) {
     element.innerHTML = tab.pristine;
   }
   Object.assign(tab, { nets, file });
-  tab.current = await tab.mountTab(tab.args, nets, tab.kept);
+  tab.current = await tab.mountTab({ ...tab.args, own: Boolean(file) }, nets, tab.kept);
   addControl(tab, note || shownWords(tab));
 }
 

@@ -7,7 +7,8 @@
 // One state: a photo, a test image, a one-line message, or nothing; each change redraws every
 // panel and is published as the topic "photo" for the tabs that use the photo.
 
-import { atMost, fillWords, percent, pixelPicture } from "./live.js";
+import { atMost, fillWords, pixelPicture } from "./live.js";
+import { mountExperiments } from "./experiments.js";
 import { signed } from "./format.js";
 import { NetworkView } from "./netview.js";
 import { withOwnModel } from "./own_model.js";
@@ -26,8 +27,10 @@ const WORDS = ["input", "feature_map", "kernel", "padding", "activation", "pooli
 // rebuilds the tab and hands it what the tab it replaces showed (``kept``).
 export const mount = withOwnModel(mountTab);
 
-async function mountTab({ element, base }, [net], kept) {
+async function mountTab({ element, start, base, own }, [net], kept) {
   const tab = new PhotoTab(element, net);
+  tab.experiments = await mountExperiments({ element, net, view: tab.view, model: start.models[0], own,
+    drawing: false, redraw: () => tab.update() });
   element.querySelector(".nv-after").addEventListener("change", (e) => {
     tab.view.after = e.target.checked;
     tab.update();
@@ -38,7 +41,7 @@ async function mountTab({ element, base }, [net], kept) {
   const stopHandOvers = receiveHandOvers("photo", (value) => tab.handedOver(value));
   // The one object the page exposes, for tests; ``reading()``: the latest upload's reading.
   window.cnnPage = { ...window.cnnPage, photo: { net, state: tab.state, view: tab.view,
-    update: () => tab.update(), reading: () => tab.reading } };
+    update: () => tab.update(), reading: () => tab.reading, experiments: tab.experiments } };
   element.dataset.ready = "true";
   return { kept: () => ({ ...tab.state }), stop: () => { stopHandOvers(); tab.box.stop(); } };
 }
@@ -64,19 +67,20 @@ class PhotoTab {
     this.changes += 1;
     Object.assign(this.state, { kind, pixels, caption, picture });
     this.view.closeTrace();
+    this.experiments.replaced();
     if (kind === "upload") this.box.show(picture); else this.box.empty();
     this.update();
   }
 
   update() {
-    const { state, net } = this;
+    const { state } = this;
     // What is shown, in words: "your photo" or "test image #N (...)".
     this.source.textContent = state.pixels ? `Showing ${state.caption}.` : "";
-    const run = state.pixels ? net.forward(net.normalize(state.pixels)) : null;
+    const run = this.experiments.forward(state.pixels);
     this.view.show(run);
     this.showMirror(run);
-    this.answer.textContent = run ? `${net.classes[run.top]} with ${percent(run.probabilities[run.top])}`
-      : state.kind === "message" ? state.caption : PROMPT;
+    this.answer.textContent = run ? this.experiments.answer(run) : state.kind === "message" ? state.caption : PROMPT;
+    this.experiments.shown(run, state.pixels, state.kind);
     publish("photo", run ? { pixels: state.pixels, picture: state.picture, caption: state.caption }
       : { pixels: null, picture: null, caption: "" });
   }

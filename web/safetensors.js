@@ -54,3 +54,27 @@ export function readMeta(header, key, fail) {
   if (meta?.constructor !== Object) fail(`its ${key} metadata is not a table`);
   return meta;
 }
+
+// The tensor types the side files hold (gallery, experiments, neighbours), as typed arrays;
+// float16 is widened to float32 (halfToFloat).
+const TYPES = {I64: BigInt64Array, F32: Float32Array, F16: Uint16Array, BOOL: Uint8Array, U8: Uint8Array};
+
+/** Tensor ``name`` of a side file: a copy (aligned for any type) as a typed array of its
+ * dtype, int64 as BigInt64Array, float16 widened to a Float32Array. ``entry``: its header
+ * row; ``start``: readHeader's. */
+export function readTensor(buffer, start, entry, name, fail) {
+  const Type = TYPES[entry?.dtype];
+  if (!Type) fail(`tensor ${name} is missing or of type ${entry?.dtype}`);
+  const [begin, end] = entry.data_offsets ?? [], count = product(entry.shape ?? [NaN]);
+  if (end - begin !== count * Type.BYTES_PER_ELEMENT || start + end > buffer.byteLength) fail(`${name} is cut short`);
+  const data = new Type(buffer.slice(start + begin, start + end));
+  return entry.dtype === "F16" ? Float32Array.from(data, halfToFloat) : data;
+}
+
+/** An IEEE 754 half-precision number's 16 bits -> its value (every one exact in a double). */
+export function halfToFloat(bits) {
+  const sign = bits & 0x8000 ? -1 : 1, exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;                   // subnormal
+  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}

@@ -150,6 +150,8 @@ export class Follow {
   open(unit, opener = null, { focus = false } = {}) {
     const { run, net, outputName } = this.view;
     if (!run) return;
+    // A visitor's click, tap or Enter may be an experiment's (experiments.js: switch it off).
+    if (focus && this.view.onChoose && this.view.onChoose(unit)) return;
     let t;
     try {
       t = net.trace(run, unit.layer, unit.channel, unit.y, unit.x);

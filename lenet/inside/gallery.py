@@ -132,17 +132,27 @@ def build_gallery(model: nn.Module, meta: dict, x: torch.Tensor, y: torch.Tensor
 
 # ---------------------------------------------------------------------------- file
 
-def _png(images: np.ndarray) -> bytes:
+def png_strip(images: np.ndarray) -> bytes:
+    """(N, H, W, C) uint8 -> one lossless PNG of the images stacked vertically (also the
+    format of the experiments' and neighbours' files)."""
     n, h, w, c = images.shape
     strip = images.reshape(n * h, w, c)  # one tall picture: PNG compresses across images
     return png_bytes(Image.fromarray(strip[..., 0] if c == 1 else strip), optimize=True)
+
+
+def images_from_png_strip(data: bytes, n: int, shape) -> np.ndarray:
+    """``png_strip``'s bytes -> (n, h, w, c) uint8; ValueError when the picture does not fit."""
+    h, w, c = shape
+    with Image.open(io.BytesIO(data)) as png:
+        pixels = np.asarray(png.convert("L" if c == 1 else "RGB"))
+    return pixels.reshape(n, h, w, c)
 
 
 def save_gallery(path: str | os.PathLike, gallery: Gallery) -> int:
     """Write ``gallery`` to ``path`` atomically; return the file's size in bytes."""
     arrays = {name: np.ascontiguousarray(getattr(gallery, name)) for name in ARRAYS}
     arrays["probabilities"] = arrays["probabilities"].astype(np.float16)
-    arrays["images_png"] = np.frombuffer(_png(gallery.images), dtype=np.uint8)
+    arrays["images_png"] = np.frombuffer(png_strip(gallery.images), dtype=np.uint8)
     meta = {"format_version": FORMAT_VERSION, **gallery.meta, "classes": list(gallery.classes),
             "image_shape": list(gallery.images.shape[1:])}
     data = serialize_arrays(arrays, metadata={META_KEY: json.dumps(meta)})
@@ -180,9 +190,7 @@ def _gallery(arrays: dict[str, np.ndarray], meta: dict) -> Gallery:
     for name in ("labels", "predictions"):
         if n and not 0 <= arrays[name].min() <= arrays[name].max() < len(classes):
             raise ValueError(f"{name} out of range")
-    with Image.open(io.BytesIO(arrays.pop("images_png").tobytes())) as png:
-        pixels = np.asarray(png.convert("L" if c == 1 else "RGB"))
-    images = pixels.reshape(n, h, w, c)  # ValueError when the picture does not fit
+    images = images_from_png_strip(arrays.pop("images_png").tobytes(), n, (h, w, c))
     arrays["probabilities"] = arrays["probabilities"].astype(np.float32)
     return Gallery(images=images, classes=classes, meta=meta,
                    **{name: arrays[name] for name in ARRAYS})

@@ -94,10 +94,12 @@ def traceable_layers(clf) -> list[str]:
     return [n for n, m in _layers(clf.model, clf.shapes).items() if isinstance(m, TRACEABLE)]
 
 
-def receptive_field(clf, layer: str, y: int = 0, x: int = 0) -> tuple[int, int, int, int]:
+def receptive_field(clf, layer: str, y: int = 0, x: int = 0,
+                    clip: bool = True) -> tuple[int, int, int, int]:
     """The input pixels (top, left, bottom, right, inclusive) that ``layer`` at (y, x) depends
     on, found by walking back through every conv and pooling layer's kernel, stride, padding
-    and dilation, and clipped to the input. Linear layers see the whole input."""
+    and dilation, and clipped to the input (``clip=False``: reaching into the padding, so that
+    every position's field has the same size). Linear layers see the whole input."""
     layers = _layers(clf.model, clf.shapes)
     names = list(layers)
     rows, cols = [y, y], [x, x]
@@ -110,6 +112,8 @@ def receptive_field(clf, layer: str, y: int = 0, x: int = 0) -> tuple[int, int, 
             (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geometry(m)
             rows = [rows[0] * sh - ph, rows[1] * sh - ph + dh * (kh - 1)]
             cols = [cols[0] * sw - pw, cols[1] * sw - pw + dw * (kw - 1)]
+    if not clip:
+        return rows[0], cols[0], rows[1], cols[1]
     return (max(rows[0], 0), max(cols[0], 0), min(rows[1], clf.height - 1), min(cols[1], clf.width - 1))
 
 

@@ -2,8 +2,8 @@
 server can serve (``python -m http.server -d OUT``, a static Hugging Face Space), with no Python
 behind it. It holds ``index.html`` (``web/site.html`` with the six tabs of ``lenet.page``), a
 copy of ``web/`` (the same modules the Gradio app serves; ``web/site.js`` mounts them) and the
-checkpoints with their gallery files, laid out as in this repository so that every file keeps
-the path the page asks for. Nothing here imports torch or gradio.
+checkpoints with the files beside them (gallery, experiments, neighbours), laid out as in this
+repository so that every file keeps the path the page asks for. Nothing here imports torch or gradio.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from lenet.net.files import GALLERY_SUFFIX, gallery_path
+from lenet.net.files import is_side_file, side_files
 from lenet.page.tabs import ROOT, TABS, VIEWS, WEB, tab_html, tab_starts
 
 CHECKPOINTS = ROOT / "checkpoints"
@@ -50,10 +50,10 @@ class Site:
 
 # ---------------------------------------------------------------------------- what goes in
 def checkpoints(folder: Path = CHECKPOINTS) -> dict[str, Path]:
-    """model name -> its checkpoint: every one in ``folder`` (not the gallery files), the two
-    that every tab needs first."""
+    """model name -> its checkpoint: every one in ``folder`` (not the files beside them: gallery,
+    experiments, neighbours), the two that every tab needs first."""
     found = {p.name.removesuffix(".safetensors"): p for p in sorted(folder.glob("*.safetensors"))
-             if not p.name.endswith(GALLERY_SUFFIX)}
+             if not is_side_file(p)}
     missing = [name for name in FIRST if name not in found]
     if missing:
         raise SiteError(f"no checkpoint for {', '.join(missing)} in {folder}: "
@@ -150,9 +150,8 @@ def write_files(folder: Path, models: dict[str, Path]) -> tuple[list[str], list[
     shutil.copytree(WEB, folder / "web", ignore=shutil.ignore_patterns("__pycache__", ".*"))
     (folder / "checkpoints").mkdir()
     for path in models.values():
-        for source in (path, gallery_path(path)):
-            if source.is_file():
-                shutil.copy2(source, folder / named(source))
+        for source in (path, *side_files(path)):
+            shutil.copy2(source, folder / named(source))
     (folder / "index.html").write_text(index_html(tabs, starts))
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()), tabs
 

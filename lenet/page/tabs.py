@@ -11,7 +11,7 @@ import re
 from html import escape
 from pathlib import Path
 
-from lenet.net.files import checkpoint_meta, gallery_path
+from lenet.net.files import checkpoint_meta, experiments_path, gallery_path, neighbours_path
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -48,7 +48,8 @@ def tab_starts(checkpoints: dict[str, Path], named) -> dict[str, dict]:
     file; the app's two required ones, "lenet5" and "convnet", and any of the variants).
     ``named(path)``: a file's path as the page asks for it (shared.js fileUrl): relative to
     the repository in the app, to the site's folder in the static site. A gallery that is not
-    there is left out."""
+    there is left out; the draw and photo tabs' models name their stored experiments and
+    neighbours files (``experiments``, ``neighbours``), null where there is none."""
     models = {}
     for name, path in checkpoints.items():
         meta = checkpoint_meta(path)
@@ -57,11 +58,19 @@ def tab_starts(checkpoints: dict[str, Path], named) -> dict[str, dict]:
     galleries = [{**models[name], "path": named(gallery_path(path)),
                   "tab": "draw" if models[name]["digits"] else "photo"}
                  for name, path in checkpoints.items() if gallery_path(path).is_file()]
-    digit_models = [m for m in models.values() if m["digits"]]
+    stored = {name: {**models[name], **stored_files(path, named)} for name, path in checkpoints.items()}
+    digit_models = [m for m in stored.values() if m["digits"]]
     pair = [models["lenet5"], models["convnet"]]
-    return {"draw": {"models": [models["lenet5"], *[m for m in digit_models if m["name"] != "lenet5"]]},
-            "photo": {"models": [models["convnet"]]},
+    return {"draw": {"models": [stored["lenet5"], *[m for m in digit_models if m["name"] != "lenet5"]]},
+            "photo": {"models": [stored["convnet"]]},
             "gallery": {"galleries": galleries},
             "blocks": {"models": pair},
             "invariance": {"models": pair},
             "inside": {"models": list(models.values())}}
+
+
+def stored_files(checkpoint: Path, named) -> dict[str, str | None]:
+    """The experiments' files beside ``checkpoint`` as the page asks for them, None when absent."""
+    return {key: named(path) if path.is_file() else None
+            for key, path in (("experiments", experiments_path(checkpoint)),
+                              ("neighbours", neighbours_path(checkpoint)))}
