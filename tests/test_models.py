@@ -9,6 +9,7 @@ from lenet.net.models import (
     ConvNet,
     CourseNet,
     Dense,
+    DenseCifar,
     LeNet5,
     LeNet5Classic,
     after_activation,
@@ -67,6 +68,21 @@ def test_dense_is_one_linear_layer_on_the_pixels():
         np.testing.assert_allclose(model(x), x.reshape(3, 784) @ weight.T + bias, atol=1e-5)
 
 
+def test_dense_cifar_is_one_linear_layer_on_a_photos_pixels():
+    spec = REGISTRY["dense-cifar"]
+    model = spec.build()
+    x = torch.rand(3, 3, 32, 32)
+    assert len(model.features) == 0 and list(dict(model.classifier.named_children())) == ["output"]
+    weight, bias = model.classifier.output.weight, model.classifier.output.bias
+    with torch.no_grad():
+        np.testing.assert_allclose(model(x), x.reshape(3, 3072) @ weight.T + bias, atol=1e-5)
+    # The ConvNet's data and normalisation, so both answer for the same photo.
+    convnet = REGISTRY["convnet"]
+    assert (spec.dataset, spec.classes, spec.input_shape, spec.mean, spec.std) == \
+        (convnet.dataset, convnet.classes, convnet.input_shape, convnet.mean, convnet.std)
+    assert spec.cam_layer is None and map_layer_names(model) == []
+
+
 def test_convnet_shapes_follow_the_assignment():
     shapes = trace_shapes(ConvNet(), torch.zeros(2, 3, 32, 32))
     assert shapes["conv1"] == (16, 28, 28)
@@ -82,6 +98,7 @@ def test_convnet_shapes_follow_the_assignment():
     (ConvNet(), {"conv1": 1216, "conv2": 51328, "fc1": 204864, "fc2": 650}, 258058),
     (LeNet5Classic(), {"C1": 156, "C3": 2416, "C5": 48120, "F6": 10164, "output": 850}, 61706),
     (Dense(), {"output": 7850}, 7850),   # 784 x 10 weights + 10 biases
+    (DenseCifar(), {"output": 30730}, 30730),   # 3 x 32 x 32 x 10 weights + 10 biases
 ])
 def test_parameter_counts_match_the_course(model, per_layer, total):
     layers = dict(model.features.named_children()) | dict(model.classifier.named_children())

@@ -40,7 +40,8 @@ def stated() -> dict[str, dict]:
 
 @pytest.mark.parametrize("model, fixture, optimizer", [
     ("lenet5", "tiny_mnist", "SGD nesterov"), ("convnet", "tiny_image_folder", "SGD nesterov"),
-    ("lenet5-classic", "tiny_mnist", "Adam"), ("dense", "tiny_mnist", "SGD")])
+    ("lenet5-classic", "tiny_mnist", "Adam"), ("dense", "tiny_mnist", "SGD"),
+    ("dense-cifar", "tiny_image_folder", "SGD")])
 def test_dry_run_writes_a_loadable_checkpoint_curves_and_gallery(model, fixture, optimizer,
                                                                  stated, request, tmp_path):
     data_root, _ = request.getfixturevalue(fixture)
@@ -63,6 +64,11 @@ def test_dry_run_writes_a_loadable_checkpoint_curves_and_gallery(model, fixture,
     assert averages_mirror(meta) == gallery.meta["mirror_average"] == (model == "convnet")
     assert gallery.meta["test_accuracy"] == pytest.approx(answer_accuracy(meta))
     assert gallery.meta["test_size"] == meta["data"]["test"] == len(gallery)
+    # The experiments' stored files, for a model with conv layers (the dense baselines have none).
+    has_convs = any(row["kind"] == "conv" for row in meta["layers"])
+    assert has_convs == (not model.startswith("dense"))
+    for suffix in ("experiments", "neighbours"):
+        assert (out / f"{model}.{suffix}.safetensors").is_file() == has_convs, suffix
     # The same seed gives the same weights.
     out2 = tmp_path / "again"
     assert run("train.py", "--model", model, "--dry-run", "--data-dir", str(data_root),
@@ -135,7 +141,8 @@ def test_ctrl_c_exits_cleanly_without_a_checkpoint(tiny_mnist, tmp_path):
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
-def test_one_epoch_matches_a_plain_pytorch_loop():
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_one_epoch_matches_a_plain_pytorch_loop(smoothing):
     """The engine's loop (tensor batches, channels-last) against the textbook NCHW loop."""
     import torch
     from torch.nn import functional as F
@@ -151,13 +158,17 @@ def test_one_epoch_matches_a_plain_pytorch_loop():
     hp = dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
     stats = train_one_epoch(model, x, y, optimizer=torch.optim.SGD(model.parameters(), **hp),
                             scheduler=None, batch_size=32, mean=(0.5,), std=(0.25,),
-                            generator=torch.Generator().manual_seed(1))
+                            generator=torch.Generator().manual_seed(1),
+                            label_smoothing=smoothing)
     optimizer = torch.optim.SGD(reference.parameters(), **hp)
     order = torch.randperm(96, generator=torch.Generator().manual_seed(1))
     losses = []
     for start in range(0, 96, 32):
         idx = order[start:start + 32]
-        loss = F.cross_entropy(reference((x[idx].float() / 255 - 0.5) / 0.25), y[idx])
+        logits = reference((x[idx].float() / 255 - 0.5) / 0.25)
+        # Smoothed targets written out: 1 - s on the label plus s spread over all 10 classes.
+        target = F.one_hot(y[idx], 10).float() * (1 - smoothing) + smoothing / 10
+        loss = -(target * torch.log_softmax(logits, 1)).sum(1).mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -165,3 +176,31 @@ def test_one_epoch_matches_a_plain_pytorch_loop():
     assert stats["step_losses"] == pytest.approx(losses, abs=1e-5)
     for (name, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_recipe_changes_are_recorded_and_bad_ones_refused_in_one_line(tiny_mnist, tmp_path):
+    data_root, _ = tiny_mnist
+    proc = run("train.py", "--model", "lenet5", "--dry-run", "--data-dir", str(data_root),
+               "--out", str(tmp_path), "--recipe", "label_smoothing=0.1", "--recipe", "pad=0")
+    assert proc.returncode == 0, proc.stderr
+    hp = load_checkpoint(tmp_path / "lenet5.safetensors")[1]["hyperparameters"]
+    assert hp["label_smoothing"] == 0.1 and hp["pad"] == 0
+    assert hp["lr"] == REGISTRY["lenet5"].training["lr"]       # the rest is the recipe's
+    for bad, words in ((["--recipe", "colour=1"], "expected KEY=VALUE"),
+                       (["--recipe", "epochs=many"], "is not a valid int"),
+                       (["--recipe", "optimizer=lbfgs"], "use one of sgd, adam"),
+                       (["--model", "convnet", "--fast"], "convnet has no fast preset")):
+        proc = run("train.py", *bad, "--out", str(tmp_path / "no"))
+        assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_fast_preset_changes_only_what_it_states():
+    sys.path.insert(0, str(ROOT))
+    import train
+    plain = train.recipe_for("lenet5", train.parse_args(["--model", "lenet5"]))
+    fast = train.recipe_for("lenet5", train.parse_args(["--model", "lenet5", "--fast"]))
+    assert REGISTRY["lenet5"].fast and fast == {**plain, **REGISTRY["lenet5"].fast}
+    # Options given on top still win over the preset.
+    assert train.recipe_for("lenet5", train.parse_args(
+        ["--model", "lenet5", "--fast", "--epochs", "7"]))["epochs"] == 7
+
