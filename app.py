@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parent
 
 
 REQUIRED = ("lenet5", "convnet")            # the app does not start without these
-VARIANTS = ("lenet5-classic", "dense")      # the course's variants: compared when present
+VARIANTS = ("lenet5-classic", "dense")      # the course's digit variants: compared when present
+PHOTO_VARIANTS = ("dense-cifar",)           # the assignment's linear baseline, beside the ConvNet
 
 
 def checkpoint_path(name: str) -> Path:
@@ -73,7 +74,7 @@ def load_models() -> dict[str, Classifier]:
     """The committed checkpoints. A missing required one raises ``MissingModel``; a missing
     variant is left out with a warning in the log."""
     models = {}
-    for name in (*REQUIRED, *VARIANTS):
+    for name in (*REQUIRED, *VARIANTS, *PHOTO_VARIANTS):
         path = checkpoint_path(name)
         try:
             models[name] = Classifier.from_checkpoint(path)

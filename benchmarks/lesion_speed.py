@@ -1,15 +1,21 @@
 """The lesion lab's speed in headless Chromium, on the static site (``python -m lenet site``),
 for LeNet-5 in the draw tab's view and the ConvNet (both passes of its mirror average) in the
-photo tab's, each beside its reference in the same run:
+photo tab's, each beside its reference in the same run, and the issue's target:
 
 - one toggle: a part switched off or back on, the network recomputed (net.forward with
-  ``reuse``: the run before) and the whole view redrawn (``view.show``), median and p95 over
-  many toggles of random parts, and over the first conv layer's channels alone (the dearest);
-  the reference: the same toggles with a full pass (net.forward without ``reuse``);
+  ``reuse``: the run before), the whole view redrawn (``view.show``) and the layout that
+  causes, median and p95 over many toggles of random parts, and over the first conv layer's
+  channels alone (the dearest); the reference: the same toggles with a full pass (net.forward
+  without ``reuse``);
+- the same toggles as the page makes them, in the tab with the lesion panel open (its
+  ``toggle``: the tab's whole update, every panel, the comparison with the other models), up
+  to the frame; the bars are ranked after that frame is painted, timed on their own;
 - all of the per-input bars (web/lesion.js ``effects``: every channel of the first two conv
   layers off alone); the reference: one full pass per channel;
 - with ``--python``: lenet.inside.lesion.accuracies_with_each_off over the whole test set, beside
   the weight-zeroing way (a copy of the model per channel, one full pass) timed on a sample.
+
+The machine's load average is printed with the figures: on a shared machine they scale with it.
 
     python benchmarks/lesion_speed.py [--toggles 200] [--bars 15] [--python]
 """
@@ -19,6 +25,7 @@ import argparse
 import copy
 import functools
 import http.server
+import os
 import tempfile
 import threading
 import time
@@ -33,13 +40,16 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 VIEWS = {"draw": ("lenet5", "mnist"), "photo": ("convnet", "cifar10")}
 
 # One view's figures, in ms. Toggles flip random parts (a seeded choice), each from the run
-# before; the reference recomputes the same sets of parts off with a full pass.
+# before; the reference recomputes the same sets of parts off with a full pass. Every redraw is
+# timed with the layout it causes (settle()), which the browser would otherwise do later in
+# the same frame.
 MEASURE_JS = """async ({tab, pixels, toggles, bars}) => {
   const lesion = await import('./web/lesion.js');
   const shown = window.cnnPage[tab], net = tab === 'draw' ? shown.main : shown.net, view = shown.view;
   const input = net.normalize(Float32Array.from(pixels));
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)];
+  const settle = () => document.body.getBoundingClientRect();
   let seed = 7;
   const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const parts = Object.entries(net.switchable).flatMap(([l, n]) => Array.from({length: n}, (_, c) => [l, c]));
@@ -59,6 +69,7 @@ MEASURE_JS = """async ({tab, pixels, toggles, bars}) => {
       run = net.forward(input, reuse ? {off, reuse: run} : {off});
       compute.push(performance.now() - t);
       view.show(run);
+      settle();
       total.push(performance.now() - t);
     }
     return {total, compute};
@@ -72,7 +83,7 @@ MEASURE_JS = """async ({tab, pixels, toggles, bars}) => {
     seed = 7;
     const full = toggleTimes(pick, false);
     out[`toggle, ${label}`] = {now: [median(fast.total), p95(fast.total)],
-                               reference: [median(full.total), p95(full.total)]};
+                               reference: [median(full.total), p95(full.total)], target: 16};
     out[`  recompute alone, ${label}`] = {now: [median(fast.compute), p95(fast.compute)],
                                    reference: [median(full.compute), p95(full.compute)]};
   }
@@ -83,15 +94,30 @@ MEASURE_JS = """async ({tab, pixels, toggles, bars}) => {
   };
   timed(() => net.forward(input), 20, pass);
   out['one full pass (no redraw)'] = {now: [median(pass), p95(pass)]};
-  const redraw = timed(() => view.show(run), 20, []);
-  out['redraw alone'] = {now: [median(redraw), p95(redraw)]};
+  // Every map changes: the view shows another input, then this one again.
+  const other = net.forward(net.normalize(Float32Array.from(pixels, (p) => 1 - p)));
+  const redraw = timed(() => { view.show(view.run === run ? other : run); settle(); }, 20, []);
+  out['redraw alone, every map new'] = {now: [median(redraw), p95(redraw)]};
+  // The page's own toggle, lesion panel open, the tab showing the input.
+  const x = shown.experiments, panel = document.querySelector(`#${tab}-view .ex-lesion`);
+  panel.open = true;
+  Object.assign(shown.state, {kind: 'gallery', pixels: Float32Array.from(pixels)});
+  shown.update();
+  seed = 7;
+  const inTab = timed(() => { const [l, c] = anyPart(); x.lesion.toggle(l, c); settle(); }, toggles, []);
+  out['toggle in the tab, up to its frame'] = {now: [median(inTab), p95(inTab)], target: 16};
+  const ranked = timed(() => { x.lesion.settle(); settle(); }, bars, []);
+  out['  then the bars, after the frame'] = {now: [median(ranked), p95(ranked)]};
+  x.lesion.turnAllOn();
+  panel.open = false;
   lesion.effects(net, run);   // once to warm the JIT
   const barTimes = timed(() => lesion.effects(net, run), bars, []);
   const t = performance.now();
   for (const l of lesion.firstConvs(net)) {
     for (let c = 0; c < net.switchable[l]; c++) net.forward(input, {off: {[l]: [c]}}).probabilities[run.top];
   }
-  out['all bars'] = {now: [median(barTimes), p95(barTimes)], reference: [performance.now() - t, null]};
+  out['all bars'] = {now: [median(barTimes), p95(barTimes)], reference: [performance.now() - t, null],
+                     target: 50};
   return out;
 }"""
 
@@ -189,8 +215,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=500, help="images for the Python reference")
     args = parser.parse_args()
     found = measure_page(args.toggles, args.bars)
-    print("headless Chromium, 1366x768; ms: median / p95 "
-          "(reference: the same without the lesion lab's shortcuts)")
+    print(f"headless Chromium, 1366x768, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          "ms: median / p95 (reference: the same without the lesion lab's shortcuts)")
     for model, rows in found.items():
         for row, cells in rows.items():
             now = f"{cells['now'][0]:7.2f} / {cells['now'][1]:7.2f}"
@@ -198,6 +224,8 @@ def main() -> None:
             shown = "" if ref is None else f"   reference {ref[0]:8.2f}"
             if ref and ref[1] is not None:
                 shown += f" / {ref[1]:8.2f}"
+            if "target" in cells:
+                shown += f"   target {cells['target']}"
             print(f"{model:8s} {row:36s} {now}{shown}")
     if args.python:
         for line in measure_python(args.sample):

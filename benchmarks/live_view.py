@@ -4,16 +4,21 @@ it replaced, in one run.
 The page: its compute per update (pad recipe, LeNet-5 and the two variants, Grad-CAM and
 saliency, every picture redrawn; p50/p95 ms), updates per second while drawing (strokes
 driven by Playwright's mouse, and by pointer events dispatched in the page at 120 Hz, as a
-fast pen sends them), requests to the server per drawing, and pen-up -> final view painted.
-The reference: pen-up -> label through ``/classify_sketch`` (gradio_client, the same
-drawing's PNG), as the page used to ask after every stroke. Also the cold start, ``python
-app.py`` to the first page served, beside a bare Gradio app (``benchmarks/bare_app.py``).
+fast pen sends them), the frames the page painted meanwhile (the interval between animation
+frames: 16.7 ms is 60 a second; a longer one is a stutter), requests to the server per
+drawing, and pen-up -> final view painted; each with the four experiments' panels closed, then
+open (the bars wait for pen-up, the neighbours follow at most once a frame: their lookup is
+timed on its own). The reference: pen-up -> label through ``/classify_sketch``
+(gradio_client, the same drawing's PNG), as the page used to ask after every stroke. Also the
+cold start, ``python app.py`` to the first page served, beside a bare Gradio app
+(``benchmarks/bare_app.py``). The machine's load average is printed with the figures.
 
     python benchmarks/live_view.py [--strokes 20]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -33,6 +38,10 @@ IN_PAGE_STROKE = """async ([points, hz, steps]) => {
   document.querySelector('.pad-clear').click();
   const before = draw.updates();
   const wait = (ms) => new Promise((ok) => setTimeout(ok, ms));
+  const frames = [];
+  let pen = true;
+  const frame = (t) => { frames.push(t); if (pen) requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
   pad.dispatchEvent(new PointerEvent('pointerdown', at(points[0])));
   const start = performance.now();
   for (let i = 0; i + 1 < points.length; i += 1) {
@@ -45,17 +54,58 @@ IN_PAGE_STROKE = """async ([points, hz, steps]) => {
   }
   const seconds = (performance.now() - start) / 1000;
   const during = draw.updates() - before;
+  pen = false;
   const up = performance.now();
   pad.dispatchEvent(new PointerEvent('pointerup', at(points[points.length - 1])));
   await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
   return {perSecond: during / seconds, penUpMs: performance.now() - up,
+          frames: frames.slice(1).map((t, i) => t - frames[i]),
           answer: document.querySelector('.nv-answer').innerText};
 }"""
+
+# The neighbours' lookup alone for the input shown, as the panel makes it on each update.
+LOOKUP = """async (n) => { const x = window.cnnPage.draw.experiments, data = x.neighbours.stored.data;
+  const times = [];
+  for (let k = 0; k < n; k += 1) {
+    const t = performance.now(); data.nearest(x.run, x.run.pixels); times.push(performance.now() - t);
+  }
+  return times; }"""
 
 
 def percentile(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def measure_drawing(page, joins, strokes: int) -> dict:
+    """Strokes through the browser's input pipeline (Playwright's mouse), then a fast pen's
+    (pointer events dispatched in the page at 120 Hz): updates per second, each update's cost,
+    the frames painted while the pen moved, pen-up to the final view, requests sent."""
+    driven, pngs, requests = [], [], 0
+    first_update = page.evaluate("window.cnnPage.draw.updates()")
+    for k in range(strokes):
+        page.locator(".pad-clear").click()
+        points = LETTERS[k % len(LETTERS)]
+        box = page.locator("canvas.pad").bounding_box()
+        at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
+        page.mouse.move(*at(*points[0]))
+        before, sent = page.evaluate("window.cnnPage.draw.updates()"), len(joins)
+        page.mouse.down()
+        start = time.perf_counter()
+        for (ax, ay), (bx, by) in zip(points, points[1:]):
+            for s in range(1, 9):
+                page.mouse.move(*at(ax + (bx - ax) * s / 8, ay + (by - ay) * s / 8))
+        seconds = time.perf_counter() - start
+        requests += len(joins) - sent
+        page.mouse.up()
+        driven.append((page.evaluate("window.cnnPage.draw.updates()") - before) / seconds)
+        pngs.append(page.evaluate("document.querySelector('canvas.pad').toDataURL('image/png')"))
+    # these strokes' own updates, of the last 1,000 the tab keeps
+    made = min(1000, page.evaluate("window.cnnPage.draw.updates()") - first_update)
+    costs = page.evaluate(f"window.cnnPage.draw.costs.slice(-{made})")
+    fast = [page.evaluate(IN_PAGE_STROKE, [LETTERS[k % 3], 120, 15]) for k in range(strokes)]
+    return {"driven": driven, "pngs": pngs, "requests": requests, "costs": costs, "fast": fast,
+            "frames": [gap for f in fast for gap in f["frames"]]}
 
 
 def main() -> None:
@@ -85,32 +135,16 @@ def main() -> None:
                 page.wait_for_timeout(20)   # lets Playwright deliver the request events
             baseline = len(joins)
 
-            # 1. Strokes through the browser's input pipeline (Playwright's mouse).
-            driven, pngs, during_requests = [], [], 0
-            for k in range(args.strokes):
-                page.locator(".pad-clear").click()
-                points = LETTERS[k % len(LETTERS)]
-                box = page.locator("canvas.pad").bounding_box()
-                at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
-                page.mouse.move(*at(*points[0]))
-                before, sent = page.evaluate("window.cnnPage.draw.updates()"), len(joins)
-                page.mouse.down()
-                start = time.perf_counter()
-                for (ax, ay), (bx, by) in zip(points, points[1:]):
-                    for s in range(1, 9):
-                        page.mouse.move(*at(ax + (bx - ax) * s / 8, ay + (by - ay) * s / 8))
-                seconds = time.perf_counter() - start
-                during_requests += len(joins) - sent
-                page.mouse.up()
-                driven.append((page.evaluate("window.cnnPage.draw.updates()") - before) / seconds)
-                pngs.append(page.evaluate("document.querySelector('canvas.pad').toDataURL('image/png')"))
+            closed = measure_drawing(page, joins, args.strokes)
             after_requests = len(joins) - baseline
-            costs = page.evaluate("window.cnnPage.draw.costs.slice()")
-
-            # 2. A fast pen: pointer events dispatched in the page at 120 Hz.
-            fast = [page.evaluate(IN_PAGE_STROKE, [LETTERS[k % 3], 120, 15])
-                    for k in range(args.strokes)]
+            page.evaluate("document.querySelectorAll('#draw-view details.ex-part')"
+                          ".forEach((d) => { d.open = true; })")
+            page.wait_for_function("() => document.querySelectorAll('#draw-view .ex-neighbour-row')"
+                                   ".length === 2", timeout=30000)
+            opened = measure_drawing(page, joins, args.strokes)
+            lookups = page.evaluate(LOOKUP, 200)
             browser.close()
+            pngs = closed["pngs"]
 
         # 3. The reference: the same drawings' PNGs through the server's /classify_sketch.
         from gradio_client import Client
@@ -124,18 +158,28 @@ def main() -> None:
     finally:
         stop_app(proc)
 
-    print(f"{args.strokes} strokes per way, headless Chromium, 1366x768")
-    print(f"page compute per update       p50 {statistics.median(costs):6.2f} ms   "
-          f"p95 {percentile(costs, 0.95):6.2f} ms   ({len(costs)} updates)")
-    print(f"updates/s, Playwright's mouse  median {statistics.median(driven):6.1f}   "
-          f"min {min(driven):6.1f}   (bounded by how fast Playwright moves the mouse)")
-    rates = [f["perSecond"] for f in fast]
-    print(f"updates/s, 120 Hz pen events   median {statistics.median(rates):6.1f}   min {min(rates):6.1f}")
-    ups = [f["penUpMs"] for f in fast]
-    print(f"pen-up -> final view painted   p50 {statistics.median(ups):6.2f} ms   "
-          f"max {max(ups):6.2f} ms")
-    print(f"requests while the pen moved   {during_requests} in {args.strokes} drawings; "
-          f"{after_requests} from the first stroke to the last pen-up, Clear included")
+    print(f"{args.strokes} strokes per way, headless Chromium, 1366x768, load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    for label, found in (("panels closed", closed), ("panels open", opened)):
+        costs, gaps = found["costs"], found["frames"]
+        print(f"{label}:")
+        print(f"  page compute per update       p50 {statistics.median(costs):6.2f} ms   "
+              f"p95 {percentile(costs, 0.95):6.2f} ms   ({len(costs)} updates)")
+        print(f"  updates/s, Playwright's mouse  median {statistics.median(found['driven']):6.1f}   "
+              f"min {min(found['driven']):6.1f}   (bounded by how fast Playwright moves the mouse)")
+        rates = [f["perSecond"] for f in found["fast"]]
+        print(f"  updates/s, 120 Hz pen events   median {statistics.median(rates):6.1f}   "
+              f"min {min(rates):6.1f}")
+        print(f"  frame interval while drawing  p50 {statistics.median(gaps):6.2f} ms   "
+              f"p95 {percentile(gaps, 0.95):6.2f} ms   max {max(gaps):6.2f} ms   (16.7 ms: 60 a second)")
+        ups = [f["penUpMs"] for f in found["fast"]]
+        print(f"  pen-up -> final view painted   p50 {statistics.median(ups):6.2f} ms   "
+              f"max {max(ups):6.2f} ms")
+        print(f"  requests while the pen moved   {found['requests']} in {args.strokes} drawings")
+    print(f"neighbours lookup per update    p50 {statistics.median(lookups):6.2f} ms   "
+          f"p95 {percentile(lookups, 0.95):6.2f} ms   (target: 5 ms)")
+    print(f"requests from the first stroke to the last pen-up, panels closed, Clear included: "
+          f"{after_requests}")
     print(f"cold start to the first page: app.py {cold:.2f} s, bare Gradio app {bare_cold:.2f} s")
     print(f"reference: pen-up -> label through /classify_sketch   p50 "
           f"{statistics.median(round_trips):6.1f} ms   p95 {percentile(round_trips, 0.95):6.1f} ms")

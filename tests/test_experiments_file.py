@@ -229,8 +229,8 @@ def test_the_start_data_names_the_files_and_null_where_there_are_none(tmp_path):
 
 
 def test_the_static_site_carries_the_files_and_does_not_take_them_for_models(tmp_path):
-    from lenet.page.site import build_site, checkpoints
     from lenet.net.models import REGISTRY
+    from lenet.page.site import build_site, checkpoints
     found = checkpoints()
     # Every registered model whose checkpoint is committed, and nothing else (no side file).
     assert sorted(found) == sorted(n for n in REGISTRY if default_checkpoint(n).is_file())

@@ -118,7 +118,13 @@ def open_experiments(page, tab):
         summary.click()
 
 
+# The bars are ranked after the view is painted and after the pen lifts (web/experiments.js):
+# what a test reads is the page once they are.
+SETTLED = "(tab) => !document.querySelector(`#${tab}-view .ex-bars[aria-busy=true]`)"
+
+
 def state(page, tab="draw"):
+    page.wait_for_function(SETTLED, arg=tab, timeout=30000)
     return page.evaluate(STATE, tab)
 
 
@@ -185,6 +191,32 @@ def test_parts_switched_off_by_click_match_pytorch_and_are_marked(page, lenet5):
     assert close_to(shown["probabilities"], lenet5.run(shown["pixels"])[1], 1e-5)
 
 
+def test_a_toggle_repaints_the_view_as_a_full_repaint_would(page):
+    """The view repaints only the maps whose values or colour scale changed: after switching
+    off the C1 channel that holds C1's largest value (so that every C1 map's scale changes while
+    the input, before it, stays the same), every map and grid of units equals a full repaint."""
+    drawn(page)
+    found = page.evaluate("""() => {
+      const d = window.cnnPage.draw, view = d.view, net = d.main, input = net.normalize(d.state.pixels);
+      const grab = () => [...view.host.querySelectorAll('canvas.nv-map, canvas.nv-units')].map((c) =>
+        Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join());
+      const before = net.forward(input);
+      view.show(before);
+      const shown = before.outputs[net.shownAfter('C1')], plane = shown.shape[1] * shown.shape[2];
+      let top = 0;
+      shown.data.forEach((v, i) => { if (Math.abs(v) > Math.abs(shown.data[top])) top = i; });
+      const first = grab();
+      view.show(net.forward(input, {off: {C1: [Math.floor(top / plane)]}, reuse: before}));
+      const toggled = grab();
+      view.painted = new WeakMap();   // forget what is painted: every canvas painted anew
+      view.show(view.run);
+      return {first, toggled, full: grab()};
+    }""")
+    assert found["toggled"] == found["full"]
+    changed = sum(a != b for a, b in zip(found["first"], found["toggled"]))
+    assert 0 < changed < len(found["full"])   # some maps changed, the input's did not
+
+
 def test_the_set_switched_off_persists_across_clear_and_a_new_drawing(page, lenet5):
     drawn(page)
     page.locator("#draw-view .ex-lesion-mode").check()
@@ -217,12 +249,14 @@ def test_the_keyboard_switches_parts_off_and_the_mode_off_opens_the_trace(page):
     assert state(page)["off"] == {"C1": [0, 1]}
 
 
-def test_the_bars_rank_each_channel_by_the_drop_pytorch_gives(page, lenet5):
-    shown = drawn(page)
-    top = shown["top"]
-    _, base = lenet5.run(shown["pixels"])
+def assert_bars_are_pytorchs(shown, lenet5):
+    """The bars of ``shown`` (state()) rank each channel of C1 and C3 by the drop of the
+    answer's probability PyTorch gives with it off too, on top of the parts shown off."""
+    top, off = shown["top"], shown["off"]
+    _, base = lenet5.run(shown["pixels"], off)
     for layer, count in (("C1", 6), ("C3", 16)):
-        drops = [base[top] - lenet5.run(shown["pixels"], {layer: [k]})[1][top] for k in range(count)]
+        also = lambda k: {**off, layer: sorted({*off.get(layer, []), k})}  # noqa: E731
+        drops = [base[top] - lenet5.run(shown["pixels"], also(k))[1][top] for k in range(count)]
         rows = [(k, label) for name, k, label in shown["bars"] if name == layer]
         assert sorted(k for k, _ in rows) == list(range(count))
         # Ranked largest drop first, each with its drop in points (0.1 of a percentage point).
@@ -232,10 +266,48 @@ def test_the_bars_rank_each_channel_by_the_drop_pytorch_gives(page, lenet5):
         for k, label in rows:
             said = float(re.search(r"this input (-?[\d.]+) pts", label.replace("−", "-")).group(1))
             assert abs(said - 100 * drops[k]) <= 0.051, (layer, k)
+
+
+def test_the_bars_rank_each_channel_by_the_drop_pytorch_gives(page, lenet5):
+    shown = drawn(page)
+    assert_bars_are_pytorchs(shown, lenet5)
     # A bar is a button: pressing it switches its channel off.
     page.locator('#draw-view .ex-rank[data-layer="C3"]').first.click()
     first = shown["bars"][[b[0] for b in shown["bars"]].index("C3")][1]
     assert state(page)["off"] == {"C3": [first]}
+    # Ranked again once the view is painted: the drops on top of that channel off.
+    assert_bars_are_pytorchs(state(page), lenet5)
+
+
+def test_the_bars_wait_for_the_pen_and_the_neighbours_follow_it(page, lenet5):
+    """While the pen is down the bars are not ranked (dimmed, saying so) and the neighbours
+    follow each frame; when it lifts, both are the final drawing's."""
+    stored = load_neighbours(neighbours_path(CHECKPOINTS / "lenet5.safetensors"))
+    first = drawn(page)
+    box = page.locator("#draw-view canvas.pad").bounding_box()   # a second stroke on the first
+    at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
+    page.mouse.move(*at(0.5, 0.15))
+    page.mouse.down()
+    for k in range(1, 9):
+        page.mouse.move(*at(0.5, 0.15 + 0.7 * k / 8))
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")   # one frame on
+    during = page.evaluate(STATE, "draw")
+    bars = page.locator("#draw-view .ex-bars")
+    assert bars.get_attribute("aria-busy") == "true" and "when the pen lifts" in bars.inner_text()
+    assert during["bars"] == first["bars"]                   # not ranked while drawing
+    assert during["pixels"] != first["pixels"]               # though the view follows the pen
+    classes = lenet5.meta["classes"]
+    nearest = stored.nearest(lenet5.run(during["pixels"])[0][stored.output], np.asarray(during["pixels"]))
+    assert during["neighbours"][0] == [classes[k] for k in nearest.by_features.labels]
+    page.mouse.move(*at(0.55, 0.9))
+    page.mouse.up()
+    page.wait_for_function(DRAW_ANSWERED, timeout=30000)
+    shown = state(page)
+    assert page.locator("#draw-view .ex-bars").get_attribute("aria-busy") is None
+    assert_bars_are_pytorchs(shown, lenet5)
+    nearest = stored.nearest(lenet5.run(shown["pixels"])[0][stored.output], np.asarray(shown["pixels"]))
+    assert shown["neighbours"] == [[classes[k] for k in nearest.by_features.labels],
+                                   [classes[k] for k in nearest.by_pixels.labels]]
 
 
 @STORED
@@ -486,6 +558,7 @@ def test_the_open_experiments_are_readable_and_cut_nothing_off(chromium, site_ur
     open_experiments(page, "photo")
     page.evaluate("""async () => { const t = window.cnnPage.photo;
         t.state.pixels = new Float32Array(3 * 32 * 32).map((_, i) => (i % 97) / 96); t.update(); }""")
+    page.wait_for_function(SETTLED, arg="photo", timeout=30000)
     for details in page.locator("#photo-view .ex-all > summary").all():
         details.click()
     problems["photo"] = page.evaluate(SMALL_TEXT, 13) + page.evaluate(CUT_OFF)

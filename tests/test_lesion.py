@@ -140,6 +140,31 @@ def test_a_toggle_from_another_input_is_computed_anew(models, test_sets, js_page
     assert worst(page, outputs_with_off(model, meta, x[1:], off)["fc2"][0]) <= TOLERANCE
 
 
+def test_mirror_false_skips_the_mirror_pass_and_a_toggle_after_it_takes_it_again(models, test_sets, js_page):
+    """`mirror: false` (the ascent's runs): the ConvNet's own pass alone, its logits the image's
+    own; a toggle resumed from such a run computes the mirror image's pass afresh."""
+    model, meta = models["convnet"]
+    x = pixels_of(test_sets["convnet"][0][:1])
+    off = {"conv2": [3], "fc1": [7]}
+    page = js_page.evaluate("""async ({url, pixels, off}) => {
+      const net = await (await import('/web/engine.js')).loadNetwork(url);
+      const input = net.normalize(Float32Array.from(pixels));
+      const own = net.forward(input, {mirror: false}), toggled = net.forward(input, {off, reuse: own});
+      const list = (a) => a && Array.from(a);
+      return {own: {logits: list(own.logits), mirrorLogits: own.mirrorLogits,
+                    conv2: list(own.outputs.conv2.data)},
+              toggled: {logits: list(toggled.logits), mirrorLogits: list(toggled.mirrorLogits)}};
+    }""", {"url": url("convnet"), "pixels": x.reshape(-1).tolist(), "off": off})
+    plain = outputs_with_off(model, meta, x, {})
+    assert page["own"]["mirrorLogits"] is None
+    assert worst(page["own"]["logits"], plain["fc2"][0]) <= TOLERANCE
+    assert worst(page["own"]["conv2"], plain["conv2"].reshape(-1)) <= TOLERANCE
+    own = outputs_with_off(model, meta, x, off)["fc2"][0]
+    mirror = outputs_with_off(model, meta, x.flip(-1), off)["fc2"][0]
+    assert worst(page["toggled"]["mirrorLogits"], mirror) <= TOLERANCE
+    assert worst(page["toggled"]["logits"], (own + mirror) / 2) <= TOLERANCE
+
+
 # ---------------------------------------------------------------------------- effects
 
 def zeroed(model, layer: str, channel: int):

@@ -12,6 +12,15 @@ export function product(shape) {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** Whether two arrays hold the same values (false when either is missing); two views of the
+ * same stretch of one buffer do, without reading it. */
+export function sameValues(a, b) {
+  if (!a || !b || a.length !== b.length) return false;
+  if (a.buffer && a.buffer === b.buffer && a.byteOffset === b.byteOffset) return true;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The first index of the largest value, as numpy's argmax. */
 export function argmax(values) {
   let best = 0;

@@ -38,7 +38,7 @@ export function ascend(net, unit, {from = null, steps = 100, off = {}} = {}) {
   const seed = new Float32Array(net.layers.find((l) => l.name === layer).shape
     .reduce((a, b) => a * b, 1));
   seed[at] = 1;
-  let run = net.forward(net.normalize(pixels), {off});
+  let run = net.forward(net.normalize(pixels), {off, mirror: false});   // only outputs are read
   const values = [];
   for (let step = 1; step <= steps; step++) {
     // d(unit)/d(pixel) = d(unit)/d(input) / std: the input is (pixel - mean) / std.
@@ -46,7 +46,7 @@ export function ascend(net, unit, {from = null, steps = 100, off = {}} = {}) {
     const fade = Math.max(0, 1 - step / (FADE * steps));
     pixels = stepped(pixels, grad, DECAY * fade);
     if (step % BLUR_EVERY === 0 && fade > 0) pixels = blurred(pixels, [channels, height, width], BLUR * fade);
-    run = net.forward(net.normalize(pixels), {off});
+    run = net.forward(net.normalize(pixels), {off, mirror: false});
     values.push(run.outputs[layer].data[at]);
   }
   return {pixels, value: values.at(-1), values: Float32Array.from(values)};

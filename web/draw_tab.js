@@ -9,9 +9,10 @@
 // for something else, and every change is published as the topic "digit" for the tabs that
 // use the input (the building blocks, the invariance lab).
 
-import { el } from "./dom.js";
+import { comparison } from "./compare.js";
 import { mountExperiments } from "./experiments.js";
-import { fillWords, percent, pixelPicture, snapshot } from "./live.js";
+import { fillWords, pixelPicture, snapshot } from "./live.js";
+import { mountLearn, useNetwork } from "./learn.js";
 import { NetworkView } from "./netview.js";
 import { withOwnModel } from "./own_model.js";
 import { Pad } from "./pad.js";
@@ -37,6 +38,8 @@ async function mountTab({ element, start, base, own }, [main, ...others], kept) 
   const tab = new DrawTab(element, main, comparison(element, others, start.models.slice(1)));
   tab.experiments = await mountExperiments({ element, net: main, view: tab.view, model: start.models[0], own,
     drawing: true, redraw: () => tab.update() });
+  tab.learn = await mountLearn({ element, net: main, model: start.models[0], own,
+    use: (net, run) => useNetwork(tab, net, run) });
   element.querySelector(".nv-after").addEventListener("change", (e) => tab.showAfter(e.target.checked));
   await fillWords(element.querySelector(".nv-words-list"), base, WORDS);
   element.querySelector(".pad-clear").addEventListener("click", () => tab.clear());
@@ -77,7 +80,7 @@ class DrawTab {
   exposed(others) {
     const { net: main, state, view, costs } = this;
     return { main, others, state, view, costs, update: () => this.update(), updates: () => this.updates,
-      reading: () => this.reading, experiments: this.experiments };
+      reading: () => this.reading, experiments: this.experiments, learn: this.learn.exposed() };
   }
 
   // Recompute and redraw everything for the current state.
@@ -89,6 +92,7 @@ class DrawTab {
     this.answer.textContent = words;
     this.compare(run ? this.experiments.input : null);
     this.experiments.shown(run, this.state.pixels, this.state.kind);
+    this.learn.shown(run, this.state.pixels);
     this.costs.push(performance.now() - start);
     if (this.costs.length > 1000) this.costs.shift();
     this.publish(run);
@@ -219,25 +223,4 @@ function shownWords(caption) {
 
 function tooLittle([top, left, bottom, right]) {
   return bottom - top < LEAST_INK_SIDE && right - left < LEAST_INK_SIDE;
-}
-
-// The course's other models on the same input: a function that shows their answers for
-// ``pixels`` (null: none).
-function comparison(element, nets, models) {
-  const list = element.querySelector(".nv-models");
-  const rows = nets.map((net, k) => {
-    const said = el("strong", {});
-    const item = el("li", {});
-    item.append(el("span", { class: "nv-model" }, `${models[k].title}: `), said);
-    list.append(item);
-    return { net, said };
-  });
-  if (!rows.length) element.querySelector(".nv-compare").hidden = true;
-  return (pixels) => {
-    for (const { net, said } of rows) {
-      if (!pixels) { said.textContent = ""; continue; }
-      const run = net.forward(net.normalize(pixels));
-      said.textContent = `${net.classes[run.top]} with ${percent(run.probabilities[run.top])}`;
-    }
-  };
 }

@@ -16,6 +16,7 @@
 //   const t = net.trace(run, "C3", 5, 4, 6);           // as lenet.inside.trace.Trace.as_dict()
 //   const off = net.forward(input, {off: {C3: [5, 9]}}); // C3's channels 5 and 9 switched off
 //   const on = net.forward(input, {off: {C3: [5]}, reuse: off}); // a toggle: resumed from `off`
+//   const own = net.forward(input, {mirror: false});     // the image's own pass alone
 //   const g = net.gradient(run, "C1", seed);            // d(sum seed * C1) / d(input)
 //   const p = net.eachOff(run, "C1");                   // [6, 10]: each C1 channel alone off
 //
@@ -31,7 +32,7 @@
 // This file loads a checkpoint and holds the Network class, which only ties these together;
 // the page and the tests import this file alone.
 
-import { product } from "./arrays.js";
+import { product, sameValues } from "./arrays.js";
 import { parseSafetensors } from "./safetensors.js";
 import { buildParts, plainName } from "./layer_table.js";
 import { forwardRun } from "./forward_run.js";
@@ -58,12 +59,6 @@ export function networkFromBuffer(buffer) {
 }
 
 // ---------------------------------------------------------------------------- the network
-
-function sameValues(a, b) {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** A checkpoint's network: its description as fields, and the calls the views make. Each
  * call checks its arguments and hands over to the modules above. */
@@ -102,12 +97,16 @@ export class Network {
    * earlier run of the same input (a toggle): only what the change of parts off can change
    * is computed again, the same numbers up to rounding. A run of another input or another
    * network is not reused (a full pass, as without it); the runs share the arrays that did
-   * not change, which nobody writes to. */
-  forward(input, {off = {}, reuse = null} = {}) {
+   * not change, which nobody writes to. `mirror: false`: where the checkpoint averages the
+   * answer with the mirror image's, that pass is skipped (half the work) and the run's
+   * logits, probabilities and top are the image's own, not the network's answer: for
+   * callers that read only the outputs and their gradients (the ascent). */
+  forward(input, {off = {}, reuse = null, mirror = true} = {}) {
     this.#checkInput(input);
     const checked = this.#checkOff(off);
     const usable = reuse && this.#runs.has(reuse) && sameValues(reuse.input, input);
-    const run = forwardRun(this.#parts, Float32Array.from(input), checked, usable ? reuse : null);
+    const run = forwardRun(this.#parts, Float32Array.from(input), checked, usable ? reuse : null,
+      mirror !== false);
     this.#runs.add(run);
     return run;
   }

@@ -6,11 +6,7 @@ import { el } from "./dom.js";
 import { greys, paint } from "./colours.js";
 
 // Two arrays of the same values (an input shown again, recomputed from the same drawing).
-export function sameValues(a, b) {
-  if (!a || !b || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
-  return true;
-}
+export { sameValues } from "./arrays.js";
 
 // A set of parts switched off ({layer: [k, ...]}) as one string, to tell two sets apart.
 export function offKey(off) {
@@ -31,8 +27,10 @@ export function drawPixels(canvas, pixels, { channels, height, width }) {
 
 // A stored picture, {pixels: RGBA Uint8ClampedArray, width, height}, drawn into ``canvas``.
 export function drawRgba(canvas, { pixels, width, height }) {
-  canvas.width = width;
-  canvas.height = height;
+  if (canvas.width !== width || canvas.height !== height) {   // setting them clears it anew
+    canvas.width = width;
+    canvas.height = height;
+  }
   canvas.getContext("2d").putImageData(new ImageData(Uint8ClampedArray.from(pixels), width, height), 0, 0);
 }
 

@@ -3,7 +3,9 @@
 // at once and marks it (netview.js draws the run's `off`); "Turn all back on" ends it. For the
 // input shown, every channel of the first two conv layers ranked by how much the answer's
 // probability drops with it alone off (lesion.js `effects`), beside the test accuracy lost
-// with it off, which Python stored with the checkpoint (experiments_file.js).
+// with it off, which Python stored with the checkpoint (experiments_file.js). The bars take
+// longer than a frame on the ConvNet: they are ranked after the view is painted, and after
+// the pen lifts (experiments.js), dimmed while they wait.
 
 import { el } from "./dom.js";
 import { fixed, percent } from "./format.js";
@@ -24,7 +26,7 @@ export class Lesion {
     this.list = part.querySelector(".ex-off");
     this.bars = part.querySelector(".ex-bars");
     this.reset.addEventListener("click", () => this.turnAllOn());
-    part.addEventListener("toggle", () => this.shown(hub.run));
+    part.addEventListener("toggle", () => this.shown());
     // A bar is a button too: it switches its channel off or on, as a click in the view does.
     this.bars.addEventListener("click", (event) => {
       const row = event.target.closest("button[data-layer]");
@@ -95,8 +97,24 @@ export class Lesion {
   }
 
   // ------------------------------------------------------------------ the bars
-  shown(run) {
+  shown() {
     this.showOff();
+    if (this.part.open) this.hub.settleAfterPaint(this);
+  }
+
+  // The bars wait (experiments.js): dimmed, and while the pen is down, saying so.
+  waiting(pen) {
+    this.bars.setAttribute("aria-busy", "true");
+    if (!pen) return;
+    const head = this.bars.querySelector(".ex-note"), text = "Drawing: the channels are ranked when the pen lifts.";
+    if (!head) this.bars.replaceChildren(el("p", { class: "ex-note" }, text));
+    else if (head.textContent !== text) head.textContent = text;
+  }
+
+  // The bars of the run shown now.
+  settle() {
+    this.bars.removeAttribute("aria-busy");
+    const run = this.hub.run;
     if (!this.part.open) return;
     const say = (text) => this.bars.replaceChildren(el("p", { class: "ex-note" }, text));
     if (!firstConvs(this.hub.net).length) return say("This network has no conv layers whose channels could be ranked.");
@@ -109,7 +127,7 @@ export class Lesion {
     this.stored = { reading: true };
     const file = await this.hub.files.experiments();
     this.stored = file.data ? { lesion: file.data.lesion } : { missing: file.missing };
-    this.shown(this.hub.run);
+    this.shown();
   }
 
   drawBars(found, run) {

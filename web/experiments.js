@@ -9,6 +9,12 @@
 // `replaced()` when what is shown is replaced (Clear, an upload, a hand-over, a new drawing),
 // so that no panel shows a result for something other than what is shown. The parts switched
 // off stay across inputs (they are about the network) until "Turn all back on".
+//
+// When the panels compute: the view answers every pen move and every toggle at once, so a
+// panel that costs more than a frame (the bars) computes after the view's frame is painted,
+// marked as waiting meanwhile, and not at all while the pen is down on the pad (when it
+// lifts); the neighbours follow the pen, at most once per frame. Each computes for the run
+// shown when it does, so none is ever left showing an earlier one.
 
 import { linkStyleSheet } from "./dom.js";
 import { percent } from "./format.js";
@@ -19,6 +25,7 @@ import { Lesion } from "./exp_lesion.js";
 import { FlipPanel } from "./exp_flip.js";
 import { WantsPanel } from "./exp_wants.js";
 import { NeighboursPanel } from "./exp_neighbours.js";
+import { nextPaint } from "./exp_common.js";
 
 let words = null;   // web/words.json, read once for both tabs
 const OWN = "not stored for your own model (only for the built-in ones)";
@@ -33,7 +40,8 @@ export async function mountExperiments({ element, net, view, model, own, drawing
   const panel = element.querySelector(".ex-panel");
   for (const p of panel.querySelectorAll("[data-words]")) p.textContent = said[p.dataset.words][1];
   for (const s of panel.querySelectorAll("[data-title]")) s.textContent = said[s.dataset.title][0];
-  return new Experiments(panel, { net, view, files: storedFiles(model, own), drawing, redraw });
+  const pad = drawing ? element.querySelector("canvas.pad") : null;
+  return new Experiments(panel, { net, view, files: storedFiles(model, own), drawing, redraw, pad });
 }
 
 // The stored files' loaders: each loads its file once, when a panel first needs it, and gives
@@ -53,8 +61,14 @@ function storedFiles(model, own) {
 }
 
 class Experiments {
-  constructor(panel, { net, view, files, drawing, redraw }) {
+  constructor(panel, { net, view, files, drawing, redraw, pad }) {
     Object.assign(this, { panel, net, view, files, drawing, redraw });
+    this.pen = false;              // the pen is down on the pad
+    this.afterPaint = new Set();   // panels to settle once the view's frame is painted
+    this.inFrame = new Set();      // panels to settle in the next frame (while the pen is down)
+    this.painting = false;         // a settling after the next paint is asked for
+    this.frame = 0;                // the animation frame asked for, if any
+    if (pad) this.watchPen(pad);
     this.live = panel.querySelector(".ex-live");
     this.run = null;        // the run the view shows
     this.pixels = null;     // the tab's input (before any flip): what the experiments start from
@@ -88,7 +102,7 @@ class Experiments {
    * panel follows it, and what no longer belongs to it goes. */
   shown(run, pixels, kind) {
     Object.assign(this, { run, pixels: run ? pixels : null, kind });
-    this.lesion.shown(run);
+    this.lesion.shown();
     this.flip.shown(run, this.pixels);
     this.wants.shown(run);
     this.neighbours.shown(run);
@@ -109,6 +123,60 @@ class Experiments {
 
   say(text) {
     this.live.textContent = text;
+  }
+
+  // ------------------------------------------------------------------ when panels compute
+  // The pen is down from a pointerdown on the pad (seen before the pad's own listener: the
+  // capture phase) to the end of its stroke, seen after the pad's own listener for the same
+  // three events (registered later), so after the tab's last update of the stroke.
+  watchPen(pad) {
+    pad.addEventListener("pointerdown", () => { this.pen = true; }, { capture: true });
+    for (const name of ["pointerup", "pointercancel", "lostpointercapture"]) {
+      pad.addEventListener(name, () => this.penLifted());
+    }
+  }
+
+  penLifted() {
+    if (!this.pen) return;
+    this.pen = false;
+    this.settleFrame();
+    if (this.afterPaint.size) this.paintThenSettle();
+  }
+
+  /** `panel.settle()` once the view's frame is painted, and while the pen is down only when
+   * it lifts; `panel.waiting(pen)` marks it meanwhile. For results dearer than a frame. */
+  settleAfterPaint(panel) {
+    this.afterPaint.add(panel);
+    panel.waiting(this.pen);
+    if (!this.pen) this.paintThenSettle();
+  }
+
+  paintThenSettle() {
+    if (this.painting) return;
+    this.painting = true;
+    nextPaint().then(() => {
+      this.painting = false;
+      if (this.pen) return;   // a new stroke began: they wait for its end
+      const panels = [...this.afterPaint];
+      this.afterPaint.clear();
+      for (const panel of panels) panel.settle();
+    });
+  }
+
+  /** `panel.settle()` now; while the pen is down, in the next frame before it is painted
+   * (once, however many moves the frame has), or when the pen lifts if that comes first. */
+  settleInFrame(panel) {
+    if (!this.pen) return panel.settle();
+    this.inFrame.add(panel);
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.settleFrame());
+  }
+
+  settleFrame() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    const panels = [...this.inFrame];
+    this.inFrame.clear();
+    for (const panel of panels) panel.settle();
   }
 
   // A unit of the view clicked, tapped or entered: true when it was switched off or on (the

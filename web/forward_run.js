@@ -177,17 +177,21 @@ export function mirrored(x, [C, H, W]) {
  * write out: the display pixels and the softmax's exponentials and denominator. `off`: the
  * parts switched off ({} for none), kept with the run; so is the mirror image's pass (its
  * values), for gradients of the answer. `reuse`: an earlier run of this same input (the
- * caller vouches for that), whose passes are resumed (resumedValues) rather than run anew. */
-export function forwardRun({stages, shape, mean, std, mirrorAverage}, input, off = {}, reuse = null) {
-  const pass = (x, old) => (reuse ? resumedValues(stages, old, reuse.off, off) : passValues(stages, x, off));
-  const values = pass(input, reuse && runValues(stages, reuse)), outputs = {};
+ * caller vouches for that), whose passes are resumed (resumedValues) rather than run anew.
+ * `mirror`: false skips the mirror image's pass (see Network.forward). */
+export function forwardRun({stages, shape, mean, std, mirrorAverage}, input, off = {}, reuse = null,
+  mirror = true) {
+  const fresh = (x) => passValues(stages, x, off);
+  const resumed = (old) => resumedValues(stages, old, reuse.off, off);
+  const values = reuse ? resumed(runValues(stages, reuse)) : fresh(input), outputs = {};
   stages.forEach((s, i) => {
     if (s.name) outputs[s.name] = {shape: s.outShape, data: values[i + 1]};
   });
   const ownLogits = values.at(-1);
-  // The mirror image only lends its logits to the answer, as Classifier.answer does.
-  const mirrorPass = !mirrorAverage ? null
-    : reuse ? pass(null, reuse.mirrorPass) : pass(mirrored(input, shape));
+  // The mirror image only lends its logits to the answer, as Classifier.answer does; a run
+  // reused without its mirror pass gives none to resume.
+  const mirrorPass = !(mirrorAverage && mirror) ? null
+    : reuse?.mirrorPass ? resumed(reuse.mirrorPass) : fresh(mirrored(input, shape));
   const mirrorLogits = mirrorPass ? mirrorPass.at(-1) : null;
   const logits = mirrorLogits ? ownLogits.map((v, i) => (v + mirrorLogits[i]) / 2) : ownLogits;
   const {probabilities, exponentials, denominator} = softmax(logits);

@@ -94,19 +94,48 @@ function poolForward(x, s, winners = null) {
 // Each takes d(logit)/d(output) and returns d(logit)/d(input). The weights are fixed, so
 // their gradients are never needed.
 
-/** The transposed product gives each patch entry's gradient; the taps add those back onto
- * the input values they were read from (the padding takes none). */
+// One position's patch slopes and the output channels with a slope there (below); buffers
+// grown as needed, as `patches` above.
+let patchSlopes = new Float64Array(0), sloped = new Int32Array(0);
+
+/** The transposed product, one output position at a time: the slope of each entry of the
+ * patch that position read is the sum over the output channels of weight * that channel's
+ * slope there, four channels at a time along memory (as convolve); the taps then add the
+ * patch's slopes back onto the input values they were read from (the padding takes none).
+ * Only the channels with a slope take part, and they are few: max pooling passes slope to
+ * one value of each window, ReLU to the positive ones. The sums run in doubles. */
 function convBackward(grad, s) {
-  const {taps, weight} = s, [O, OH, OW] = s.outShape, P = OH * OW, K = taps.length / P;
-  const patches = new Float64Array(taps.length);
-  for (let o = 0; o < O; o++) {
-    for (let k = 0; k < K; k++) {
-      const w = weight[o * K + k];
-      for (let p = 0, row = k * P, from = o * P; p < P; p++) patches[row + p] += w * grad[from + p];
+  const [C, H, W] = s.inShape, [O, OH, OW] = s.outShape, [kh, kw] = s.kernel, [sh, sw] = s.stride;
+  const [ph, pw] = s.padding, {weight} = s, K = C * kh * kw, P = OH * OW;
+  if (patchSlopes.length < K) patchSlopes = new Float64Array(K);
+  if (sloped.length < O) sloped = new Int32Array(O);
+  const patch = patchSlopes, live = sloped, acc = new Float64Array(C * H * W);
+  for (let y = 0, p = 0; y < OH; y++) for (let x = 0; x < OW; x++, p++) {
+    let n = 0;
+    for (let o = 0; o < O; o++) if (grad[o * P + p] !== 0) live[n++] = o;
+    if (!n) continue;
+    patch.fill(0, 0, K);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const w0 = live[j] * K, w1 = live[j + 1] * K, w2 = live[j + 2] * K, w3 = live[j + 3] * K;
+      const g0 = grad[live[j] * P + p], g1 = grad[live[j + 1] * P + p];
+      const g2 = grad[live[j + 2] * P + p], g3 = grad[live[j + 3] * P + p];
+      for (let k = 0; k < K; k++) {
+        patch[k] += weight[w0 + k] * g0 + weight[w1 + k] * g1 + weight[w2 + k] * g2 + weight[w3 + k] * g3;
+      }
+    }
+    for (; j < n; j++) {   // the channels left over
+      const w = live[j] * K, g = grad[live[j] * P + p];
+      for (let k = 0; k < K; k++) patch[k] += weight[w + k] * g;
+    }
+    const top = y * sh - ph, left = x * sw - pw;
+    const kx0 = Math.max(0, -left), kx1 = Math.min(kw, W - left);   // the columns inside the input
+    for (let c = 0, k = 0; c < C; c++) for (let ky = 0; ky < kh; ky++, k += kw) {
+      const iy = top + ky;
+      if (iy < 0 || iy >= H) continue;
+      for (let kx = kx0, at = (c * H + iy) * W + left; kx < kx1; kx++) acc[at + kx] += patch[k + kx];
     }
   }
-  const acc = new Float64Array(product(s.inShape));
-  for (let j = 0; j < taps.length; j++) if (taps[j] >= 0) acc[taps[j]] += patches[j];
   return Float32Array.from(acc);
 }
 

@@ -4,6 +4,7 @@
 // (web/engine.js) and computes nothing itself.
 
 import { clearCanvas, el } from "./dom.js";
+import { sameValues } from "./arrays.js";
 import { diverging, greys, paint } from "./colours.js";
 import { brief, percent, signed } from "./format.js";
 import { softmaxMath } from "./live.js";
@@ -21,6 +22,9 @@ export class NetworkView {
     this.net = net;
     this.run = null;
     this.after = true;    // show each layer after its activation
+    // What each canvas and each key shows now (paintChanged, keyChanged): a toggle changes
+    // only the maps from its layer on, and a pen stroke some of them, so the rest stay.
+    this.painted = new WeakMap();
     const flow = host.querySelector(".nv-flow");
     Object.assign(this, buildColumns(flow, net));
     // The outputs and "Why?" share the end of the flow: side by side where there is room,
@@ -45,8 +49,8 @@ export class NetworkView {
     this.run = run;
     if (!run) return this.blank();
     const { channels, height, width } = this.net.inputShape;
-    paint(this.columns.input.canvases[0], run.pixels, channels, height, width, greys);
-    if (channels === 1) colourKey(this.columns.input.key, { low: 0, high: 1, kind: "greys" });
+    this.paintChanged(this.columns.input.canvases[0], run.pixels, channels, height, width, greys);
+    if (channels === 1) this.keyChanged(this.columns.input.key, { low: 0, high: 1, kind: "greys" });
     for (const [name, col] of Object.entries(this.columns)) {
       if (name !== "input") this.drawColumn(col, this.values(name));
     }
@@ -64,24 +68,27 @@ export class NetworkView {
 
   // A cross over each map or unit the run has switched off (run.off: {layer: [k, ...]}), and
   // such a map dimmed. Called on every pointer move: with nothing off, nothing is measured.
+  // The maps are dimmed first and every rectangle read after, so that the page is laid out
+  // once, not once per map (a class changed between two reads lays it out again).
   markOff() {
     const off = this.run ? this.run.off || {} : {};
     if (!Object.keys(off).length && !this.offMarks.childElementCount) return;
-    const wrap = this.offMarks.parentElement.getBoundingClientRect();
-    const marks = [];
+    const parts = [];
     for (const [layer, col] of Object.entries(this.columns)) {
       if (layer === "input") continue;
-      col.canvases.forEach((canvas) => canvas.classList.remove("nv-off"));
-      for (const k of off[layer] || []) {
-        const canvas = col.canvases[col.units ? 0 : k];
-        const row = Math.floor(k / (col.cols || 1)), column = k % (col.cols || 1);
-        const r = col.units ? cellRect(canvas, [row, column, row, column]) : canvas.getBoundingClientRect();
-        if (!col.units) canvas.classList.add("nv-off");
-        marks.push(el("div", { class: "nv-mark nv-mark-off", "data-layer": layer, "data-channel": String(k),
-          style: `top:${r.top - wrap.top}px;left:${r.left - wrap.left}px;width:${r.right - r.left}px;`
-            + `height:${r.bottom - r.top}px` }));
-      }
+      const ks = new Set(off[layer] || []);
+      if (!col.units) col.canvases.forEach((canvas, k) => canvas.classList.toggle("nv-off", ks.has(k)));
+      for (const k of ks) parts.push({ layer, col, k });
     }
+    const wrap = this.offMarks.parentElement.getBoundingClientRect();
+    const marks = parts.map(({ layer, col, k }) => {
+      const canvas = col.canvases[col.units ? 0 : k];
+      const row = Math.floor(k / (col.cols || 1)), column = k % (col.cols || 1);
+      const r = col.units ? cellRect(canvas, [row, column, row, column]) : canvas.getBoundingClientRect();
+      return el("div", { class: "nv-mark nv-mark-off", "data-layer": layer, "data-channel": String(k),
+        style: `top:${r.top - wrap.top}px;left:${r.left - wrap.left}px;width:${r.right - r.left}px;`
+          + `height:${r.bottom - r.top}px` });
+    });
     this.offMarks.replaceChildren(...marks);
   }
 
@@ -90,12 +97,32 @@ export class NetworkView {
     const low = min(values.data), high = max(values.data);
     const scale = diverging(Math.max(Math.abs(low), Math.abs(high)));
     if (col.units) {
-      paint(col.canvases[0], values.data, 1, Math.ceil(col.units / col.cols), col.cols, scale, col.units);
+      this.paintChanged(col.canvases[0], values.data, 1, Math.ceil(col.units / col.cols), col.cols, scale,
+        col.units);
     } else {
       const [, h, w] = values.shape;
-      col.canvases.forEach((canvas, k) => paint(canvas, values.data.subarray(k * h * w, (k + 1) * h * w), 1, h, w, scale));
+      col.canvases.forEach((canvas, k) =>
+        this.paintChanged(canvas, values.data.subarray(k * h * w, (k + 1) * h * w), 1, h, w, scale));
     }
-    colourKey(col.key, { low, high, kind: "diverging" });
+    this.keyChanged(col.key, { low, high, kind: "diverging" });
+  }
+
+  // paint(), unless the canvas shows these values on this scale already. The values are kept
+  // by reference: the engine never writes to a run's arrays once it returned the run.
+  paintChanged(canvas, values, channels, height, width, scale, count) {
+    const last = this.painted.get(canvas);
+    if (last && last.scale.rgb === scale.rgb && last.scale.low === scale.low && last.scale.high === scale.high
+      && sameValues(last.values, values)) return;
+    paint(canvas, values, channels, height, width, scale, count);
+    this.painted.set(canvas, { values, scale });
+  }
+
+  // colourKey(), unless the key shows this range already.
+  keyChanged(box, scale) {
+    const last = this.painted.get(box);
+    if (last && last.low === scale.low && last.high === scale.high && last.kind === scale.kind) return;
+    colourKey(box, scale);
+    this.painted.set(box, scale);
   }
 
   // A layer's values as shown: after its activation when the toggle says so.
@@ -113,6 +140,7 @@ export class NetworkView {
   }
 
   blank() {
+    this.painted = new WeakMap();
     this.drawSoftmax();
     for (const col of Object.values(this.columns)) {
       col.canvases.forEach(clearCanvas);

@@ -8,7 +8,9 @@
 // panel and is published as the topic "photo" for the tabs that use the photo.
 
 import { atMost, fillWords, pixelPicture } from "./live.js";
+import { comparison } from "./compare.js";
 import { mountExperiments } from "./experiments.js";
+import { mountLearn, useNetwork } from "./learn.js";
 import { signed } from "./format.js";
 import { NetworkView } from "./netview.js";
 import { withOwnModel } from "./own_model.js";
@@ -27,10 +29,12 @@ const WORDS = ["input", "feature_map", "kernel", "padding", "activation", "pooli
 // rebuilds the tab and hands it what the tab it replaces showed (``kept``).
 export const mount = withOwnModel(mountTab);
 
-async function mountTab({ element, start, base, own }, [net], kept) {
-  const tab = new PhotoTab(element, net);
+async function mountTab({ element, start, base, own }, [net, ...others], kept) {
+  const tab = new PhotoTab(element, net, comparison(element, others, start.models.slice(1)));
   tab.experiments = await mountExperiments({ element, net, view: tab.view, model: start.models[0], own,
     drawing: false, redraw: () => tab.update() });
+  tab.learn = await mountLearn({ element, net, model: start.models[0], own,
+    use: (n, run) => useNetwork(tab, n, run) });
   element.querySelector(".nv-after").addEventListener("change", (e) => {
     tab.view.after = e.target.checked;
     tab.update();
@@ -40,15 +44,17 @@ async function mountTab({ element, start, base, own }, [net], kept) {
   tab.box.takeChosen();
   const stopHandOvers = receiveHandOvers("photo", (value) => tab.handedOver(value));
   // The one object the page exposes, for tests; ``reading()``: the latest upload's reading.
-  window.cnnPage = { ...window.cnnPage, photo: { net, state: tab.state, view: tab.view,
-    update: () => tab.update(), reading: () => tab.reading, experiments: tab.experiments } };
+  window.cnnPage = { ...window.cnnPage, photo: { net, others, state: tab.state, view: tab.view,
+    update: () => tab.update(), reading: () => tab.reading, experiments: tab.experiments,
+    learn: tab.learn.exposed() } };
   element.dataset.ready = "true";
   return { kept: () => ({ ...tab.state }), stop: () => { stopHandOvers(); tab.box.stop(); } };
 }
 
 class PhotoTab {
-  constructor(element, net) {
+  constructor(element, net, compare) {
     this.net = net;
+    this.compare = compare;   // the other photo models' answers on the same input
     this.view = new NetworkView(element, net);
     this.answer = element.querySelector(".nv-answer");
     this.mirror = element.querySelector(".nv-mirror");
@@ -81,6 +87,8 @@ class PhotoTab {
     this.showMirror(run);
     this.answer.textContent = run ? this.experiments.answer(run) : state.kind === "message" ? state.caption : PROMPT;
     this.experiments.shown(run, state.pixels, state.kind);
+    this.learn.shown(run, state.pixels);
+    this.compare(run ? this.experiments.input : null);
     publish("photo", run ? { pixels: state.pixels, picture: state.picture, caption: state.caption }
       : { pixels: null, picture: null, caption: "" });
   }

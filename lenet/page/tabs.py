@@ -11,7 +11,16 @@ import re
 from html import escape
 from pathlib import Path
 
-from lenet.net.files import checkpoint_meta, experiments_path, gallery_path, neighbours_path
+from safetensors import safe_open
+
+from lenet.net.files import (
+    META_KEY,
+    checkpoint_meta,
+    experiments_path,
+    gallery_path,
+    neighbours_path,
+    snapshots_path,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -48,8 +57,10 @@ def tab_starts(checkpoints: dict[str, Path], named) -> dict[str, dict]:
     file; the app's two required ones, "lenet5" and "convnet", and any of the variants).
     ``named(path)``: a file's path as the page asks for it (shared.js fileUrl): relative to
     the repository in the app, to the site's folder in the static site. A gallery that is not
-    there is left out; the draw and photo tabs' models name their stored experiments and
-    neighbours files (``experiments``, ``neighbours``), null where there is none."""
+    there is left out; the draw and photo tabs' models name their stored experiments,
+    neighbours and training snapshots files (``experiments``, ``neighbours``, ``snapshots``),
+    null where there is none, and the snapshots' steps (``snapshot_steps``, [] without them);
+    each tab lists its own model first, then the others on the same data."""
     models = {}
     for name, path in checkpoints.items():
         meta = checkpoint_meta(path)
@@ -59,18 +70,35 @@ def tab_starts(checkpoints: dict[str, Path], named) -> dict[str, dict]:
                   "tab": "draw" if models[name]["digits"] else "photo"}
                  for name, path in checkpoints.items() if gallery_path(path).is_file()]
     stored = {name: {**models[name], **stored_files(path, named)} for name, path in checkpoints.items()}
-    digit_models = [m for m in stored.values() if m["digits"]]
     pair = [models["lenet5"], models["convnet"]]
-    return {"draw": {"models": [stored["lenet5"], *[m for m in digit_models if m["name"] != "lenet5"]]},
-            "photo": {"models": [stored["convnet"]]},
+    return {"draw": {"models": first_then_alike(stored, "lenet5")},
+            "photo": {"models": first_then_alike(stored, "convnet")},
             "gallery": {"galleries": galleries},
             "blocks": {"models": pair},
             "invariance": {"models": pair},
             "inside": {"models": list(models.values())}}
 
 
-def stored_files(checkpoint: Path, named) -> dict[str, str | None]:
-    """The experiments' files beside ``checkpoint`` as the page asks for them, None when absent."""
-    return {key: named(path) if path.is_file() else None
-            for key, path in (("experiments", experiments_path(checkpoint)),
-                              ("neighbours", neighbours_path(checkpoint)))}
+def first_then_alike(stored: dict[str, dict], first: str) -> list[dict]:
+    """Model ``first``, then every other model on the same data (digits or photos), which
+    the tab runs beside it on the same input."""
+    return [stored[first], *[m for m in stored.values()
+                             if m["digits"] == stored[first]["digits"] and m["name"] != first]]
+
+
+def stored_files(checkpoint: Path, named) -> dict:
+    """The files stored beside ``checkpoint`` as the page asks for them, None when absent, and
+    the training steps of its snapshots (read from the header alone), so that the page can
+    lay out its "watch it learn" slider before it fetches the weights."""
+    files = {key: named(path) if path.is_file() else None
+             for key, path in (("experiments", experiments_path(checkpoint)),
+                               ("neighbours", neighbours_path(checkpoint)),
+                               ("snapshots", snapshots_path(checkpoint)))}
+    steps = snapshot_steps(snapshots_path(checkpoint)) if files["snapshots"] else []
+    return {**files, "snapshot_steps": steps}
+
+
+def snapshot_steps(path: Path) -> list[int]:
+    """The steps a snapshots file holds, in order (lenet.training.snapshots writes them)."""
+    with safe_open(str(path), framework="numpy") as f:
+        return [int(s["step"]) for s in json.loads((f.metadata() or {})[META_KEY])["snapshots"]]
