@@ -12,8 +12,8 @@
 // blur shape the first half of the ascent and fade out over it; the second half is the
 // unit's alone, so that the picture reaches what the unit can reach (C1 is linear in the
 // pixels: its best input is the filter's sign pattern, which some MNIST digits already hold).
-// The step is normalised (the largest pixel change is STEP), so one rate suits every unit,
-// whatever the scale of its gradient. There is no randomness: one unit, one picture.
+// The step is normalised (the largest change of a pixel that can still move is STEP), so one
+// rate suits every unit, whatever the scale of its gradient. There is no randomness: one unit, one picture.
 
 const GREY = 0.5;          // where the ascent starts by default, and where decay pulls back to
 const STEP = 0.1;          // the largest change of a pixel in one step (pixels are in [0, 1])
@@ -73,10 +73,16 @@ function unitIndex(net, {layer, channel, y = 0, x = 0} = {}) {
   return {layer: row.name, at: H === undefined ? channel : (channel * H + y) * W + x};
 }
 
-/** One normalised step up the gradient, with the decay towards grey, clipped to [0, 1]. */
+/** One normalised step up the gradient, with the decay towards grey, clipped to [0, 1]. The
+ * step is scaled to the pixels that can still move: one at 0 or 1 that the gradient pushes
+ * further out stays where it is, and would otherwise hold back every pixel whose slope is
+ * smaller than its own. */
 function stepped(pixels, grad, decay) {
   let largest = 0;
-  for (const g of grad) largest = Math.max(largest, Math.abs(g));
+  grad.forEach((g, i) => {
+    const pinned = (g > 0 && pixels[i] >= 1) || (g < 0 && pixels[i] <= 0);
+    if (!pinned) largest = Math.max(largest, Math.abs(g));
+  });
   const scale = largest > 0 ? STEP / largest : 0;   // a flat gradient: only the decay acts
   return pixels.map((p, i) => Math.min(Math.max(p + scale * grad[i] - STEP * decay * (p - GREY), 0), 1));
 }
