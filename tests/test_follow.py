@@ -169,6 +169,7 @@ def ring_pixels(page, selector) -> tuple[int, int]:
     """How many pixels of the 6-pixel band around the element at ``selector`` change when it
     gets the keyboard's focus, and the element's perimeter."""
     element = page.locator(selector).first
+    element.scroll_into_view_if_needed()             # the screenshot sees the viewport only
     page.mouse.move(0, 0)
     element.evaluate("(e) => e.blur()")
     box = element.bounding_box()
