@@ -8,20 +8,13 @@
 //   stored.crops.C3.pictures(5)                               // [{pixels: RGBA, width, height}]
 
 import { readHeader, readMeta, readTensor } from "./safetensors.js";
-import { fileUrl } from "./shared.js";
+import { fetchFile } from "./shared.js";
 
 const META_KEY = "lenet_experiments", FORMAT_VERSION = 1;
 
 /** Fetch and read an experiments file; an Error says in one line why not. */
 export async function loadExperiments(path) {
-  let response;
-  try {
-    response = await fetch(fileUrl(path));
-  } catch {
-    throw new Error(`could not fetch ${path}: the page lost its connection; reload it`);
-  }
-  if (!response.ok) throw new Error(`could not fetch ${path} (HTTP ${response.status})`);
-  return parseExperiments(await response.arrayBuffer(), path);
+  return parseExperiments(await fetchFile(path), path);
 }
 
 /** An experiments file's bytes -> {lesion: {baseline, layers: {layer: Float32Array}}, crops:

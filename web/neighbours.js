@@ -13,21 +13,14 @@
 
 import { decodeStrip } from "./png_strip.js";
 import { readHeader, readMeta, readTensor } from "./safetensors.js";
-import { fileUrl } from "./shared.js";
+import { fetchFile } from "./shared.js";
 
 const META_KEY = "lenet_neighbours", FORMAT_VERSION = 1;
 export const K = 8;                // neighbours shown, as lenet/inside/neighbours.py K
 
 /** Fetch and read a neighbours file; an Error says in one line why not. */
 export async function loadNeighbours(path) {
-  let response;
-  try {
-    response = await fetch(fileUrl(path));
-  } catch {
-    throw new Error(`could not fetch ${path}: the page lost its connection; reload it`);
-  }
-  if (!response.ok) throw new Error(`could not fetch ${path} (HTTP ${response.status})`);
-  return parseNeighbours(await response.arrayBuffer(), path);
+  return parseNeighbours(await fetchFile(path), path);
 }
 
 /** A neighbours file's bytes -> its StoredNeighbours. */

@@ -29,6 +29,19 @@ export function fileUrl(path) {
   return new URL(filesAt + path, window.location.href).href;
 }
 
+/** One of the page's files (`path` as fileUrl names it) as an ArrayBuffer; an Error says in
+ * one line why not. */
+export async function fetchFile(path) {
+  let response;
+  try {
+    response = await fetch(fileUrl(path));
+  } catch {
+    throw new Error(`could not fetch ${path}: the page lost its connection; reload it`);
+  }
+  if (!response.ok) throw new Error(`could not fetch ${path} (HTTP ${response.status})`);
+  return response.arrayBuffer();
+}
+
 // ------------------------------------------------------------------------------ topics
 // Tell every listener of ``topic`` about ``value``; a listener added later gets it too.
 export function publish(topic, value) {

@@ -9,21 +9,14 @@
 
 import { Network } from "./engine.js";
 import { readHeader, readMeta, readTensor } from "./safetensors.js";
-import { fileUrl } from "./shared.js";
+import { fetchFile } from "./shared.js";
 
 const FORMAT_VERSION = 1;   // lenet/training/snapshots.py FORMAT_VERSION
 
 /** Fetch and read a snapshots file for `net` (the trained checkpoint's network); an Error
  * says in one line why it cannot be used. */
 export async function loadSnapshots(path, net) {
-  let response;
-  try {
-    response = await fetch(fileUrl(path));
-  } catch {
-    throw new Error(`could not fetch ${path}: the page lost its connection; reload it`);
-  }
-  if (!response.ok) throw new Error(`could not fetch ${path} (HTTP ${response.status})`);
-  return snapshotsFromBuffer(await response.arrayBuffer(), net, path);
+  return snapshotsFromBuffer(await fetchFile(path), net, path);
 }
 
 /** A snapshots file's bytes -> {meta, moments: [{step, loss, testAccuracy, net, tensors}]}, in
