@@ -125,7 +125,9 @@ def test_stored_crops_equal_top_crops_recomputed(test_sets, name):
     again = top_crops(model, meta, x, list(found.crops), k=9)
     for layer, crops in found.crops.items():
         assert np.array_equal(crops.indices, again[layer].indices), layer
-        assert np.array_equal(crops.values, again[layer].values), layer
+        # The same sums in another order (train.py writes with one thread, the test may
+        # use more) may differ in the last bit; which images win may not.
+        np.testing.assert_allclose(crops.values, again[layer].values, rtol=1e-6, err_msg=layer)
         assert np.array_equal(crops.positions, again[layer].positions), layer
         assert np.array_equal(crops.crops, again[layer].crops), layer
         assert np.array_equal(found.labels[layer], y.numpy()[crops.indices]), layer

@@ -75,8 +75,10 @@ def test_stored_images_labels_and_values_are_the_test_sets(name):
     finally:
         hook.remove()
     expected = caught["out"].numpy()
-    # float16 keeps 11 significant bits: within 2^-11 of the value (and of 2^-24 near zero).
-    assert np.all(np.abs(found.features - expected) <= np.abs(expected) * 2**-11 + 2**-24)
+    # float16 keeps 11 significant bits: within 2^-11 of the value; plus 2e-6 for the float32
+    # sums themselves, added in another order when train.py and the test use other thread
+    # counts (fc1 sums 3,200 products: near zero they differ by up to about 1e-6).
+    assert np.all(np.abs(found.features - expected) <= np.abs(expected) * 2**-11 + 2e-6)
 
 
 # ---------------------------------------------------------------------------- the inputs
