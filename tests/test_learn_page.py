@@ -168,16 +168,16 @@ def test_the_first_committed_snapshot_is_at_chance(path):
 
 
 # ---------------------------------------------------------------------------- the tab in sequence
-SLIDE_JS = """async (position) => {
-  const range = document.querySelector('#draw-view .ln-range');
+SLIDE_JS = """async ([position, tab = 'draw']) => {
+  const range = document.querySelector(`#${tab}-view .ln-range`);
   range.value = String(position);
   range.dispatchEvent(new Event('input'));
-  const learn = window.cnnPage.draw.learn;
+  const learn = window.cnnPage[tab].learn;
   while (!learn.loaded() || learn.net() === null) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 50));
 }"""
 # The curve made for what is shown (it is remade after the view's frame is painted).
-CURVE_SETTLED = "() => !document.querySelector('#draw-view .ln-curve').hasAttribute('aria-busy')"
+CURVE_SETTLED = "(tab) => !document.querySelector(`#${tab}-view .ln-curve`).hasAttribute('aria-busy')"
 
 STATE_JS = """() => { const d = window.cnnPage.draw, run = d.view.run;
   return {pixels: d.state.pixels && Array.from(d.state.pixels), top: run && run.top,
@@ -211,11 +211,11 @@ def test_the_draw_tab_replays_training_on_a_drawing(written, chromium):
         assert not [u for u in fetched if ".snapshots.safetensors" in u], "fetched before the slider was used"
 
         # A moment of training, then a drawing: the answer is that moment's network's.
-        page.evaluate(SLIDE_JS, 2)
+        page.evaluate(SLIDE_JS, [2])
         assert [u for u in fetched if ".snapshots.safetensors" in u]
         draw_stroke(page, [(0.2, 0.5), (0.8, 0.5)])
         page.wait_for_function(DRAW_ANSWERED)
-        page.wait_for_function(CURVE_SETTLED)
+        page.wait_for_function(CURVE_SETTLED, arg="draw")
         shown = page.evaluate(STATE_JS)
         _, probabilities = torch_outputs(stored.snapshots[2].model, meta, np.asarray(shown["pixels"]))
         assert np.abs(np.asarray(shown["probabilities"]) - probabilities).max() <= TOLERANCE
@@ -260,8 +260,8 @@ def test_a_model_without_snapshots_shows_no_slider(tmp_path):
 
 
 # ---------------------------------------------------------------------------- readable, and the photo tab
-PANEL_JS = """(least) => {
-  const panel = document.querySelector('.ln-panel'), bad = [];
+PANEL_JS = """({least, tab = 'draw'}) => {
+  const panel = document.querySelector(`#${tab}-view .ln-panel`), bad = [];
   for (const node of [panel, ...panel.querySelectorAll('*')]) {
     const r = node.getBoundingClientRect();
     if (!r.width || !r.height) continue;
@@ -273,6 +273,11 @@ PANEL_JS = """(least) => {
     const scale = svg ? svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : 1;
     const size = parseFloat(getComputedStyle(node).fontSize) * scale;
     if (size < least - 0.05) bad.push(`${size.toFixed(1)}px ${node.textContent.slice(0, 30)}`);
+  }
+  for (const text of panel.querySelectorAll('svg text')) {   // SVG text does not wrap: it runs out
+    const box = text.closest('svg').getBoundingClientRect(), r = text.getBoundingClientRect();
+    if (r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)
+      bad.push(`out of its picture: ${text.textContent}`);
   }
   return {bad, shown: !panel.hidden, curve: !!panel.querySelector('.chart-marker')}; }"""
 
@@ -293,10 +298,38 @@ def test_the_panel_is_readable_and_whole_from_a_phone_up(width, written, chromiu
         pixels = sample_input(load_checkpoint(CHECKPOINTS / "lenet5.safetensors")[1])
         page.evaluate("(pixels) => window.handOver('draw', {pixels, caption: 'test image #7'})",
                       pixels.tolist())
-        page.evaluate(SLIDE_JS, 1)
-        page.wait_for_function(CURVE_SETTLED)
-        found = page.evaluate(PANEL_JS, 13)
+        page.evaluate(SLIDE_JS, [1])
+        page.wait_for_function(CURVE_SETTLED, arg="draw")
+        found = page.evaluate(PANEL_JS, {'least': 13})
         assert found["shown"] and found["curve"] and found["bad"] == []
+    finally:
+        page.close()
+        server.shutdown()
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_the_photo_tabs_panel_is_whole_with_a_class_name_in_its_title(width, chromium):
+    """The ConvNet's committed snapshots on a test airplane: the curve's title names the class
+    ("p(airplane) and test accuracy ..."), longer than a digit's, and must not be cut off."""
+    from jspage import serve_root
+    server, url = serve_root()
+    page = chromium.new_page(viewport={"width": width, "height": 844})
+    try:
+        page.goto(f"{url}/tests/jspage.html")
+        start = tab_starts({name: CHECKPOINTS / f"{name}.safetensors" for name in ("lenet5", "convnet")},
+                           lambda p: str(p.resolve().relative_to(ROOT)))["photo"]
+        assert start["models"][0]["snapshots"] and len(start["models"][0]["snapshot_steps"]) == 10
+        page.evaluate(MOUNT_JS, {"html": tab_html("photo", start), "tab": "photo"})
+        # The site's and Gradio's sans-serif, wider than the test page's default serif.
+        page.add_style_tag(content="body { font-family: ui-sans-serif, system-ui, sans-serif; }")
+        pixels = sample_input(load_checkpoint(CHECKPOINTS / "convnet.safetensors")[1], k=7)
+        page.evaluate("(pixels) => window.handOver('photo', {pixels, caption: 'test image #7'})",
+                      pixels.tolist())
+        page.evaluate(SLIDE_JS, [6, "photo"])
+        page.wait_for_function(CURVE_SETTLED, arg="photo")
+        found = page.evaluate(PANEL_JS, {"least": 13, "tab": "photo"})
+        assert found["shown"] and found["curve"] and found["bad"] == []
+        assert "p(airplane) and test accuracy" in page.inner_text("#photo-view .ln-curve")
     finally:
         page.close()
         server.shutdown()

@@ -221,11 +221,12 @@ function paintKernel(canvas, values, channels, height, width, top) {
 }
 
 // ---------------------------------------------------------------------------- the curve
-// An SVG with real text in charts.js's frame (360 x 230 units, 15-unit text): probability and
+// An SVG with real text in charts.js's frame (360 units wide, 15-unit text): probability and
 // test accuracy in % against the training step, on a log-like axis (log10(1 + step)) so that
 // steps 0, 1, 10, 30 ... stand apart, a dot at each stored moment and a dashed marker at the
-// slider's.
-const WIDTH = 360, HEIGHT = 230, LEFT = 56, RIGHT = 10, TOP = 30, BOTTOM = 44;
+// slider's. Its title names a class ("automobile") and so is an HTML caption above it, which
+// wraps where SVG text would run out of the picture.
+const WIDTH = 360, HEIGHT = 212, LEFT = 56, RIGHT = 10, TOP = 12, BOTTOM = 44;
 const COLOURS = ["#1f77b4", "#ff7f0e"];   // charts.js COLOURS[0], [1]
 
 export function learningCurve({ name, points, accuracy, marker }) {
@@ -234,9 +235,9 @@ export function learningCurve({ name, points, accuracy, marker }) {
   const y = (p) => HEIGHT - BOTTOM - p * (HEIGHT - TOP - BOTTOM);
   const xy = ([s, p]) => `${x(s).toFixed(1)},${y(p).toFixed(1)}`;
   const title = `p(${name}) and test accuracy during training`;
-  const parts = [`<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(title)}" class="chart ln-chart"`
-    + ` xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(title)}</title>`,
-  `<text x="${WIDTH / 2}" y="18" text-anchor="middle" class="chart-title">${escapeHtml(title)}</text>`];
+  const parts = [`<figcaption class="ln-chart-title">${escapeHtml(title)}</figcaption>`,
+    `<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(title)}" class="chart ln-chart"`
+    + ` xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(title)}</title>`];
   for (const p of [0, 0.25, 0.5, 0.75, 1]) {
     parts.push(`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${y(p)}" y2="${y(p)}" class="chart-grid"/>`,
       `<text x="${LEFT - 6}" y="${y(p) + 4}" text-anchor="end">${100 * p}</text>`);
