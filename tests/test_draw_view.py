@@ -428,6 +428,12 @@ def test_the_drawings_steps_beside_the_input_are_the_python_recipes(view):
     placed = canvas_values(view, "#draw-view .nv-steps li:nth-child(3) canvas")
     assert fitted.shape == recipe.fitted.shape and np.abs(fitted - recipe.fitted).max() <= 1 / 255
     assert placed.shape == recipe.placed.shape and np.abs(placed - recipe.placed).max() <= 1 / 255
+    # The list and its words stay inside the input's column (C1's maps start right after it).
+    spill = view.evaluate("""() => { const list = document.querySelector('#draw-view .nv-steps');
+        const right = list.closest('.nv-col').getBoundingClientRect().right;
+        return [list, ...list.querySelectorAll('li, span')]
+          .map((e) => e.getBoundingClientRect().right - right); }""")
+    assert max(spill) <= 0.5, spill
     # The ink's box, outlined on the pad, is the recipe's crop (pad pixels, 280 a side).
     box = view.evaluate("""() => { const b = document.querySelector('#draw-view .nv-inkbox');
         return [b.style.top, b.style.left, b.style.height, b.style.width].map(parseFloat); }""")

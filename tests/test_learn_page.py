@@ -276,7 +276,8 @@ PANEL_JS = """({least, tab = 'draw'}) => {
   }
   for (const text of panel.querySelectorAll('svg text')) {   // SVG text does not wrap: it runs out
     const box = text.closest('svg').getBoundingClientRect(), r = text.getBoundingClientRect();
-    if (r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)
+    if (r.left < box.left - 0.5 || r.right > box.right + 0.5
+        || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)
       bad.push(`out of its picture: ${text.textContent}`);
   }
   return {bad, shown: !panel.hidden, curve: !!panel.querySelector('.chart-marker')}; }"""
