@@ -1,11 +1,12 @@
 """Train LeNet-5 on MNIST and the course's ConvNet on CIFAR-10; write checkpoints and curves.
 
-    python train.py                      # all four models, the defaults behind checkpoints/
+    python train.py                      # all five models, the defaults behind checkpoints/
     python train.py --model convnet --epochs 5 --out runs/
     python train.py --model lenet5 --lr-sweep    # the course's 1 / 0.1 / 0.01 sweep
 
-Also the two MNIST comparisons: lenet5-classic (the exercise's tanh + average pooling
-LeNet-5, trained with Adam) and dense (one linear layer, the tutorials' baseline).
+Also the course's baselines: lenet5-classic (the exercise's tanh + average pooling LeNet-5,
+trained with Adam), dense (one linear layer on MNIST, the tutorials' baseline) and dense-cifar
+(one linear layer on CIFAR-10's pixels, the assignment's).
 """
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                                 formatter_class=StatedDefaults)
     p.add_argument("--model", choices=[*REGISTRY, "all"], default="all",
                    help=f"what to train; all: {', '.join(REGISTRY)}, one after the other "
-                        f"(about 35 min on 2 CPU cores, the ConvNet takes most of it)")
+                        f"(about 45 min on 2 CPU cores, the ConvNet's 60 epochs most of it)")
     p.add_argument("--epochs", type=int, help=f"epochs (default: {_per_model('epochs')})")
     p.add_argument("--lr", type=float, help="peak learning rate of the one-cycle schedule "
                    f"(default: {_per_model('lr')})")
