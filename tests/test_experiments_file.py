@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import ROOT, SHARED_DATA
+from helpers import answer_accuracy_here
 from safetensors.numpy import save as safetensors_bytes
 
 from lenet.inside.experiments import (
@@ -74,17 +75,7 @@ def accuracy_with_channel_zeroed(model, meta, x, y, layer: str, channel: int) ->
     with torch.no_grad():
         conv.weight[channel] = 0
         conv.bias[channel] = 0
-    mean = torch.tensor(meta["mean"])[:, None, None]
-    std = torch.tensor(meta["std"])[:, None, None]
-    right = 0
-    with torch.inference_mode():
-        for start in range(0, len(x), 500):
-            inputs = (x[start:start + 500].float() / 255 - mean) / std
-            logits = lesioned(inputs)
-            if meta["mirror_average"]:
-                logits = (logits + lesioned(inputs.flip(-1))) / 2
-            right += int((logits.argmax(1) == y[start:start + 500]).sum())
-    return right / len(x)
+    return answer_accuracy_here(lesioned, meta, x, y)
 
 
 @pytest.mark.slow

@@ -122,6 +122,13 @@ MOMENTS_JS = """async ({checkpoint, snapshots, pixels}) => {
 }"""
 
 
+def committed_start(tab: str) -> dict:
+    """The shells' start for ``tab`` with the committed LeNet-5 and ConvNet, their files named
+    as the test page serves them."""
+    return tab_starts({name: CHECKPOINTS / f"{name}.safetensors" for name in ("lenet5", "convnet")},
+                      lambda p: str(p.resolve().relative_to(ROOT)))[tab]
+
+
 def serve(page, path: Path) -> str:
     """``path`` fetched by the page at ROUTE + its name."""
     data = path.read_bytes()
@@ -201,8 +208,7 @@ def test_the_draw_tab_replays_training_on_a_drawing(written, chromium):
     page.on("request", lambda r: fetched.append(r.url))
     try:
         page.goto(f"{url}/tests/jspage.html")
-        start = tab_starts({name: CHECKPOINTS / f"{name}.safetensors" for name in ("lenet5", "convnet")},
-                           lambda p: str(p.resolve().relative_to(ROOT)))["draw"]
+        start = committed_start("draw")
         start["models"][0].update(snapshots=serve(page, written)[1:],
                                   snapshot_steps=[s.step for s in stored.snapshots])
         page.evaluate(MOUNT_JS, {"html": tab_html("draw", start), "tab": "draw"})
@@ -291,8 +297,7 @@ def test_the_panel_is_readable_and_whole_from_a_phone_up(width, written, chromiu
     page = chromium.new_page(viewport={"width": width, "height": 844})
     try:
         page.goto(f"{url}/tests/jspage.html")
-        start = tab_starts({name: CHECKPOINTS / f"{name}.safetensors" for name in ("lenet5", "convnet")},
-                           lambda p: str(p.resolve().relative_to(ROOT)))["draw"]
+        start = committed_start("draw")
         start["models"][0].update(snapshots=serve(page, written)[1:],
                                   snapshot_steps=[s.step for s in stored.snapshots])
         page.evaluate(MOUNT_JS, {"html": tab_html("draw", start), "tab": "draw"})
@@ -317,8 +322,7 @@ def test_the_photo_tabs_panel_is_whole_with_a_class_name_in_its_title(width, chr
     page = chromium.new_page(viewport={"width": width, "height": 844})
     try:
         page.goto(f"{url}/tests/jspage.html")
-        start = tab_starts({name: CHECKPOINTS / f"{name}.safetensors" for name in ("lenet5", "convnet")},
-                           lambda p: str(p.resolve().relative_to(ROOT)))["photo"]
+        start = committed_start("photo")
         assert start["models"][0]["snapshots"] and len(start["models"][0]["snapshot_steps"]) == 10
         page.evaluate(MOUNT_JS, {"html": tab_html("photo", start), "tab": "photo"})
         # The site's and Gradio's sans-serif, wider than the test page's default serif.

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import ROOT
+from helpers import answer_accuracy_here
 from safetensors import safe_open
 from test_train import run
 
@@ -70,17 +71,7 @@ def independent_accuracy(path: Path, k: int, x: torch.Tensor, y: torch.Tensor) -
     net = REGISTRY[meta["model"]].build(num_classes=len(meta["classes"]))
     net.load_state_dict(state)
     net.eval()
-    mean = torch.tensor(meta["mean"]).view(1, -1, 1, 1)
-    std = torch.tensor(meta["std"]).view(1, -1, 1, 1)
-    correct = 0
-    with torch.no_grad():
-        for start in range(0, len(x), 500):
-            batch = (x[start:start + 500].float() / 255 - mean) / std
-            logits = net(batch)
-            if meta["mirror_average"]:
-                logits = (logits + net(torch.flip(batch, dims=[3]))) / 2
-            correct += (logits.argmax(1) == y[start:start + 500]).sum().item()
-    return correct / len(x)
+    return answer_accuracy_here(net, meta, x, y)
 
 
 @pytest.mark.parametrize("model, fixture", [("lenet5", "tiny_mnist"),
